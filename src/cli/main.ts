@@ -1,0 +1,19 @@
+import { Command, CommanderError } from 'commander';
+import { describeError, UserError } from './errors.ts';
+
+const program = new Command('egress')
+  .description('DataWorks data-egress pipeline, its stubs and an embedded AWS sandbox')
+  .option('--debug', 'print stack traces for errors', false)
+  .showHelpAfterError()
+  .exitOverride();
+
+// Commands register themselves here as they land; each lives in ./commands/<name>.ts.
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
+  const debug = program.opts<{ debug: boolean }>().debug || process.argv.includes('--debug');
+  console.error(`egress: ${describeError(error, debug)}`);
+  process.exit(error instanceof UserError ? error.exitCode : 1);
+}
