@@ -1,0 +1,4 @@
+export { type Edge, type EdgeOptions, EdgePortInUseError, startEdge } from './edge.ts';
+export type { NotificationRecord } from './notifications/notifier.ts';
+export { MAX_S3_BODY_BYTES, type S3WriteRecord } from './s3-gateway.ts';
+export type { AssumedRole } from './sts.ts';

@@ -1,0 +1,279 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { XMLParser } from 'fast-xml-parser';
+import type { Logger } from '../logging/logger.ts';
+import { s3ErrorBody } from './aws-error.ts';
+import { BodyTooLargeError, declaredBodySize, readBody, relay, send } from './http-util.ts';
+import {
+  InvalidNotificationConfigurationError,
+  parseNotificationConfiguration,
+  renderNotificationConfiguration,
+} from './notifications/configuration.ts';
+import { accessKeyFromAuthorization } from './notifications/event.ts';
+import type { BucketNotifier } from './notifications/notifier.ts';
+import { classifyS3Mutation, parseS3Request, type S3RequestInfo } from './s3-request.ts';
+
+/** The S3 emulator as the gateway sees it: an in-process request handler plus `inject`. */
+export interface S3Upstream {
+  route(req: IncomingMessage, res: ServerResponse): void;
+  inject(request: {
+    method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
+    url: string;
+    headers?: Record<string, string>;
+    payload?: Buffer | string;
+  }): Promise<{ statusCode: number; headers: Record<string, unknown>; rawPayload: Buffer }>;
+}
+
+/** One S3 request that changed data, recorded for observers (tests, dashboard). */
+export interface S3WriteRecord {
+  method: string;
+  bucket: string;
+  key?: string | undefined;
+  status: number;
+  accessKeyId?: string | undefined;
+  at: Date;
+}
+
+/**
+ * The embedded S3 emulator refuses request bodies over 11 MiB (fauxqs's fixed limit). The edge
+ * answers such uploads itself with S3's own `EntityTooLarge` error and a hint, instead of a
+ * confusing framework error.
+ */
+export const MAX_S3_BODY_BYTES = 11 * 1024 * 1024;
+const MAX_CONTROL_BODY_BYTES = 2 * 1024 * 1024;
+
+const XML = 'application/xml';
+const deleteResultParser = new XMLParser({
+  ignoreAttributes: true,
+  removeNSPrefix: true,
+  parseTagValue: false,
+  isArray: (name) => name === 'Deleted',
+});
+
+export function encodeKeyPath(bucket: string, key?: string): string {
+  const encodedKey = key === undefined ? '' : `/${key.split('/').map(encodeURIComponent).join('/')}`;
+  return `/${encodeURIComponent(bucket)}${encodedKey}`;
+}
+
+/**
+ * Sits in front of the S3 emulator: adds bucket notifications (configuration API and event
+ * publication after successful writes) and passes everything else through untouched, streaming.
+ */
+export class S3Gateway {
+  private readonly writeListeners = new Set<(record: S3WriteRecord) => void>();
+
+  constructor(
+    private readonly upstream: S3Upstream,
+    private readonly notifier: BucketNotifier,
+    private readonly logger: Logger,
+  ) {}
+
+  onWrite(listener: (record: S3WriteRecord) => void): () => void {
+    this.writeListeners.add(listener);
+    return () => this.writeListeners.delete(listener);
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const info = parseS3Request(req.url ?? '/');
+    const method = req.method ?? 'GET';
+    if (!info) {
+      this.upstream.route(req, res);
+      return;
+    }
+    if (method === 'PUT' || method === 'POST') {
+      const size = declaredBodySize(req);
+      if (size !== undefined && size > MAX_S3_BODY_BYTES) {
+        req.resume();
+        send(
+          res,
+          400,
+          XML,
+          s3ErrorBody(
+            'EntityTooLarge',
+            `Your proposed upload of ${size} bytes exceeds the embedded S3's single-request limit of ${MAX_S3_BODY_BYTES} bytes (11 MiB); use a multipart upload (e.g. @aws-sdk/lib-storage Upload) with parts of at most 8 MiB`,
+            encodeKeyPath(info.bucket, info.key),
+          ),
+          { connection: 'close' },
+        );
+        return;
+      }
+    }
+    const mutation = classifyS3Mutation(method, info, req.headers);
+    const accessKeyId = accessKeyFromAuthorization(req.headers.authorization);
+    switch (mutation.kind) {
+      case 'notification-config':
+        await this.notificationConfiguration(method, info, req, res);
+        return;
+      case 'batch-delete':
+        await this.batchDelete(info, req, res, accessKeyId);
+        return;
+      case 'created':
+      case 'removed':
+        res.once('finish', () => {
+          this.recordWrite(method, info, res.statusCode, accessKeyId);
+          if (res.statusCode >= 200 && res.statusCode < 300 && info.key !== undefined) {
+            void this.publish(info.bucket, info.key, mutation.eventName, mutation.kind, accessKeyId, req);
+          }
+        });
+        this.upstream.route(req, res);
+        return;
+      default:
+        if (method === 'DELETE' && info.key === undefined && [...info.query.keys()].length === 0) {
+          res.once('finish', () => {
+            if (res.statusCode === 204) this.notifier.forget(info.bucket);
+          });
+        }
+        this.upstream.route(req, res);
+    }
+  }
+
+  private recordWrite(method: string, info: S3RequestInfo, status: number, accessKeyId?: string): void {
+    const record: S3WriteRecord = {
+      method,
+      bucket: info.bucket,
+      key: info.key,
+      status,
+      accessKeyId,
+      at: new Date(),
+    };
+    for (const listener of this.writeListeners) listener(record);
+  }
+
+  private async publish(
+    bucket: string,
+    key: string,
+    eventName: string,
+    kind: 'created' | 'removed',
+    principal: string | undefined,
+    req: IncomingMessage,
+  ): Promise<void> {
+    if (!this.notifier.wants(bucket)) return;
+    let size: number | undefined;
+    let eTag: string | undefined;
+    if (kind === 'created') {
+      const head = await this.upstream.inject({ method: 'HEAD', url: encodeKeyPath(bucket, key) });
+      if (head.statusCode === 200) {
+        size = Number(head.headers['content-length']);
+        eTag = String(head.headers.etag ?? '').replaceAll('"', '');
+      } else {
+        this.logger.debug(
+          { bucket, key, status: head.statusCode },
+          'object vanished before its event was sent',
+        );
+        size = 0;
+      }
+    }
+    await this.notifier.notify({
+      bucket,
+      key,
+      eventName,
+      size,
+      eTag,
+      principal,
+      sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, ''),
+    });
+  }
+
+  private async bucketExists(bucket: string): Promise<boolean> {
+    const head = await this.upstream.inject({ method: 'HEAD', url: encodeKeyPath(bucket) });
+    return head.statusCode === 200;
+  }
+
+  private async notificationConfiguration(
+    method: string,
+    info: S3RequestInfo,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
+    const resource = encodeKeyPath(info.bucket);
+    if (method !== 'PUT' && method !== 'GET') {
+      req.resume();
+      send(
+        res,
+        405,
+        XML,
+        s3ErrorBody('MethodNotAllowed', `${method} is not allowed on ?notification`, resource),
+      );
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(req, MAX_CONTROL_BODY_BYTES);
+    } catch (error) {
+      const tooLarge = error instanceof BodyTooLargeError;
+      send(
+        res,
+        400,
+        XML,
+        s3ErrorBody(tooLarge ? 'MaxMessageLengthExceeded' : 'IncompleteBody', String(error), resource),
+      );
+      return;
+    }
+    if (!(await this.bucketExists(info.bucket))) {
+      send(res, 404, XML, s3ErrorBody('NoSuchBucket', 'The specified bucket does not exist', resource));
+      return;
+    }
+    if (method === 'GET') {
+      send(res, 200, XML, renderNotificationConfiguration(this.notifier.get(info.bucket)));
+      return;
+    }
+    try {
+      const configuration = parseNotificationConfiguration(body.toString('utf8'));
+      await this.notifier.set(info.bucket, configuration);
+      this.logger.info(
+        { bucket: info.bucket, queues: configuration.queueConfigurations.map((q) => q.queueArn) },
+        'bucket notification configuration stored',
+      );
+      send(res, 200, XML, '');
+    } catch (error) {
+      if (error instanceof InvalidNotificationConfigurationError) {
+        const status = error.code === 'NotImplemented' ? 501 : 400;
+        send(res, status, XML, s3ErrorBody(error.code, error.message, resource));
+        return;
+      }
+      throw error;
+    }
+  }
+
+  /** DeleteObjects: the keys actually deleted come from the emulator's own answer. */
+  private async batchDelete(
+    info: S3RequestInfo,
+    req: IncomingMessage,
+    res: ServerResponse,
+    accessKeyId?: string,
+  ): Promise<void> {
+    let body: Buffer;
+    try {
+      body = await readBody(req, MAX_CONTROL_BODY_BYTES);
+    } catch (error) {
+      send(res, 400, XML, s3ErrorBody('MaxMessageLengthExceeded', String(error), encodeKeyPath(info.bucket)));
+      return;
+    }
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (typeof value === 'string' && name !== 'content-length' && name !== 'transfer-encoding') {
+        headers[name] = value;
+      }
+    }
+    const result = await this.upstream.inject({
+      method: 'POST',
+      url: req.url ?? '/',
+      headers,
+      payload: body,
+    });
+    relay(res, result);
+    this.recordWrite('POST', info, result.statusCode, accessKeyId);
+    if (result.statusCode !== 200 || !this.notifier.wants(info.bucket)) return;
+    const parsed = deleteResultParser.parse(result.rawPayload.toString('utf8')) as {
+      DeleteResult?: { Deleted?: { Key?: string }[] };
+    };
+    for (const deleted of parsed.DeleteResult?.Deleted ?? []) {
+      if (deleted.Key === undefined) continue;
+      void this.notifier.notify({
+        bucket: info.bucket,
+        key: String(deleted.Key),
+        eventName: 'ObjectRemoved:Delete',
+        principal: accessKeyId,
+      });
+    }
+  }
+}
