@@ -1,0 +1,16 @@
+export { type Environment, environmentSchema } from './environment.ts';
+export {
+  EnvironmentFileError,
+  type LoadedEnvironment,
+  loadEnvironmentFile,
+  normaliseItem,
+  parseEnvironment,
+} from './environment-file.ts';
+export {
+  type ProvisionAction,
+  type ProvisionOptions,
+  type ProvisionReport,
+  type ProvisionStep,
+  provisionEnvironment,
+  RealAwsNotConfirmedError,
+} from './provision.ts';
