@@ -1,0 +1,54 @@
+import type { DateStamps } from '../plan/dates.ts';
+import { expandAllDatePlaceholders, expandSourcePrefix } from '../plan/placeholders.ts';
+import type { EgressRule } from './rule.ts';
+
+/**
+ * A rule made concrete for one message: its date placeholders expanded with that message's single
+ * "now". `sourcePrefix` is what the original called the specification's `sourcePrefix` — the
+ * listed prefix, the `source_prefix` metric label and the input for the manifest's data product.
+ */
+export interface ResolvedRule {
+  readonly rule: EgressRule;
+  /** `source_prefix` with `$TODAYS_DATE` expanded and one trailing `*` removed. */
+  readonly sourcePrefix: string;
+  /** `destination_prefix` with all three date placeholders expanded (a trailing `*` stays). */
+  readonly destinationPrefix: string;
+  readonly stamps: DateStamps;
+}
+
+/**
+ * Spec §2.2 steps 2–3: every `$TODAYS_DATE` → `yyyy-MM-dd`, then ONE trailing `*` removed; a `*`
+ * anywhere else stays literal.
+ */
+export function resolveSourcePrefix(pattern: string, stamps: DateStamps): string {
+  const expanded = expandSourcePrefix(pattern, stamps);
+  return expanded.endsWith('*') ? expanded.slice(0, -1) : expanded;
+}
+
+/** Spec §2.2 step 4: a plain, case-sensitive prefix test — no glob, no regex. */
+export function sourcePrefixMatches(resolvedSourcePrefix: string, flagKey: string): boolean {
+  return flagKey.startsWith(resolvedSourcePrefix);
+}
+
+export function resolveRule(rule: EgressRule, stamps: DateStamps): ResolvedRule {
+  return {
+    rule,
+    sourcePrefix: resolveSourcePrefix(rule.key.sourcePrefix, stamps),
+    destinationPrefix: expandAllDatePlaceholders(rule.destinationPrefix, stamps),
+    stamps,
+  };
+}
+
+/**
+ * The rules a flag key fires, in scan order. Overlapping rules all fire, and `""` or `*` match
+ * every key, exactly as in the original.
+ */
+export function matchRules(
+  rules: readonly EgressRule[],
+  flagKey: string,
+  stamps: DateStamps,
+): ResolvedRule[] {
+  return rules
+    .map((rule) => resolveRule(rule, stamps))
+    .filter((resolved) => sourcePrefixMatches(resolved.sourcePrefix, flagKey));
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { UnsafeDestinationError } from '../../src/egress/errors.ts';
+import { resolveSftLocation } from '../../src/egress/plan/sft-paths.ts';
+
+const ROOT = '/srv/sft-root';
+
+describe('SFT directory resolution (plain join under sftRoot, ARCHITECTURE §5)', () => {
+  it.each([
+    ['/testData/x', 'f.csv', '/srv/sft-root/testData/x', '/srv/sft-root/testData/x/f.csv'],
+    ['/data-egress/sas/', 'f.csv', '/srv/sft-root/data-egress/sas', '/srv/sft-root/data-egress/sas/f.csv'],
+    ['data-egress/RIS', 'f.csv', '/srv/sft-root/data-egress/RIS', '/srv/sft-root/data-egress/RIS/f.csv'],
+    ['', 'f.csv', '/srv/sft-root', '/srv/sft-root/f.csv'],
+    ['/', 'f.csv', '/srv/sft-root', '/srv/sft-root/f.csv'],
+    ['//double//slash/', 'f.csv', '/srv/sft-root/double/slash', '/srv/sft-root/double/slash/f.csv'],
+    ['/a/./b', '..f', '/srv/sft-root/a/b', '/srv/sft-root/a/b/..f'],
+  ])('%j + %j → %j', (directory, fileName, expectedDirectory, expectedFile) => {
+    expect(resolveSftLocation(ROOT, directory, fileName)).toEqual({
+      directory: expectedDirectory,
+      file: expectedFile,
+    });
+  });
+
+  it.each([
+    ['../etc', 'f.csv', /'\.\.' segment/],
+    ['/data-egress/../../etc', 'f.csv', /'\.\.' segment/],
+    ['/a/../b', 'f.csv', /'\.\.' segment/], // refused even though it would stay inside: never rewritten
+    ['..', 'f.csv', /'\.\.' segment/],
+    ['/x\0y', 'f.csv', /NUL/],
+    ['/ok', '..', /not a usable file name/],
+    ['/ok', '.', /not a usable file name/],
+    ['/ok', '', /not a usable file name/],
+    ['/ok', 'a/b', /contains '\/' or NUL/],
+    ['/ok', 'a\0b', /contains '\/' or NUL/],
+  ])('refuses directory %j with file %j', (directory, fileName, message) => {
+    const attempt = () => resolveSftLocation(ROOT, directory, fileName);
+    expect(attempt).toThrow(UnsafeDestinationError);
+    expect(attempt).toThrow(message);
+  });
+});
