@@ -1,4 +1,7 @@
 import { Command, CommanderError } from 'commander';
+import { registerEdgeCommand } from './commands/edge.ts';
+import { registerProvisionCommand } from './commands/provision.ts';
+import { registerSandboxCommand } from './commands/sandbox.ts';
 import { describeError, UserError } from './errors.ts';
 
 const program = new Command('egress')
@@ -7,7 +10,9 @@ const program = new Command('egress')
   .showHelpAfterError()
   .exitOverride();
 
-// Commands register themselves here as they land; each lives in ./commands/<name>.ts.
+registerSandboxCommand(program);
+registerEdgeCommand(program);
+registerProvisionCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import { EnvironmentFileError } from '../../aws/provisioning/index.ts';
+import { PortInUseError, type Sandbox, startSandbox } from '../../sandbox/sandbox.ts';
+import { SandboxSettingError } from '../../sandbox/settings.ts';
+import { UserError } from '../errors.ts';
+import { onShutdownSignal } from '../signals.ts';
+
+interface SandboxFlags {
+  demo: boolean;
+  exitAfterDemo: boolean;
+  stateDir?: string;
+  env?: string;
+}
+
+function summary(sandbox: Sandbox): string[] {
+  const s = sandbox.state;
+  const lines = [
+    `  AWS endpoint   ${s.aws.endpoint}  (region ${s.region}, credentials test/test, path-style S3)`,
+    `  queue          ${s.queue.url}`,
+    `  dead letters   ${s.deadLetterQueue.url}`,
+    `  rules table    ${s.table}`,
+  ];
+  if (s.dks) lines.push(`  DKS stub       ${s.dks.url}`);
+  if (s.nifi) lines.push(`  stub NiFi      ${s.nifi.url} → s3://${s.nifi.bucket}`);
+  if (s.metrics) lines.push(`  metrics        ${s.metrics.url}`);
+  if (s.dashboard) lines.push(`  dashboard      ${s.dashboard.url}`);
+  lines.push(`  SFT root       ${s.sftRoot}`, `  logs           ${s.logs}`);
+  return lines;
+}
+
+export function registerSandboxCommand(program: Command): void {
+  program
+    .command('sandbox')
+    .description('start the whole pipeline on the embedded AWS edge (no Docker) and run a short demo')
+    .option('--no-demo', 'start the sandbox without the demo')
+    .option('--exit-after-demo', 'exit 0 once the demo has finished (for CI)', false)
+    .option(
+      '--state-dir <dir>',
+      'where sandbox.json, certificates, logs and the SFT root live (default: .sandbox/ in the project)',
+    )
+    .option('--env <file>', 'environment file to provision (default: config/sandbox/environment.yml)')
+    .action(async (flags: SandboxFlags) => {
+      const started = Date.now();
+      let sandbox: Sandbox;
+      try {
+        sandbox = await startSandbox({
+          stateDir: flags.stateDir,
+          environmentFile: flags.env,
+          onProgress: (message) => console.log(`· ${message}`),
+        });
+      } catch (error) {
+        if (
+          error instanceof PortInUseError ||
+          error instanceof SandboxSettingError ||
+          error instanceof EnvironmentFileError
+        ) {
+          throw new UserError(error.message, { cause: error });
+        }
+        throw error;
+      }
+      console.log(`sandbox ready in ${Date.now() - started} ms — ${sandbox.stateFile}`);
+      for (const line of summary(sandbox)) console.log(line);
+      const stopped = new Promise<void>((resolve) => {
+        onShutdownSignal(async (signal) => {
+          console.log(`\n${signal}: stopping the sandbox…`);
+          await sandbox.stop();
+          console.log('sandbox stopped');
+          resolve();
+        });
+      });
+      if (flags.demo && flags.exitAfterDemo) {
+        await sandbox.stop();
+        return;
+      }
+      console.log('Press Ctrl-C to stop.');
+      await stopped;
+    });
+}

@@ -1,0 +1,166 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import pino from 'pino';
+import { loadEnvironmentFile, type ProvisionStep, provisionEnvironment } from '../aws/provisioning/index.ts';
+import { EMULATOR_CREDENTIALS } from '../aws/target.ts';
+import { type Edge, EdgePortInUseError, startEdge } from '../edge/index.ts';
+import { createLogger, type Logger } from '../logging/logger.ts';
+import { ensureCertificates } from '../tls/certificates.ts';
+import {
+  type Component,
+  PORTS,
+  PROJECT_ROOT,
+  resolveSandboxSettings,
+  type SandboxSettings,
+} from './settings.ts';
+import { removeStateFile, type SandboxState, writeStateFile } from './state-file.ts';
+
+/** Options for {@link startSandbox}. */
+export interface SandboxOptions {
+  /** Where sandbox.json, certificates, logs and the SFT root live. @defaultValue `<project>/.sandbox` */
+  stateDir?: string;
+  /** Environment file to provision. @defaultValue `config/sandbox/environment.yml` */
+  environmentFile?: string;
+  /** Progress callback for humans (the CLI prints these). */
+  onProgress?: (message: string) => void;
+  /** Settings override (tests); otherwise read from the environment. */
+  settings?: SandboxSettings;
+}
+
+/** A running sandbox. */
+export interface Sandbox {
+  readonly settings: SandboxSettings;
+  readonly state: SandboxState;
+  readonly stateFile: string;
+  readonly edge: Edge;
+  readonly logger: Logger;
+  /** Stops every component in reverse start order; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** A component could not listen because its port is taken; names the variable that moves it. */
+export class PortInUseError extends Error {
+  override readonly name = 'PortInUseError';
+  constructor(
+    readonly component: Component,
+    readonly port: number,
+  ) {
+    super(
+      `the ${component} cannot listen on port ${port}: it is already in use (another sandbox?). ` +
+        `Stop the other process, or set ${PORTS[component].variable} to another port (0 picks a free one)`,
+    );
+  }
+}
+
+function describeStep(step: ProvisionStep): string {
+  return `${step.kind} ${step.name}: ${step.action}${step.detail ? ` (${step.detail})` : ''}`;
+}
+
+/**
+ * Starts the whole sandbox on the embedded target: edge, provisioning of the default environment,
+ * then writes sandbox.json once everything listens and every resource exists.
+ */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const settings = options.settings ?? resolveSandboxSettings({ stateDir: options.stateDir });
+  const progress = options.onProgress ?? (() => {});
+  const { stateDir } = settings;
+  await mkdir(stateDir, { recursive: true });
+  await removeStateFile(stateDir);
+  const logsDir = path.join(stateDir, 'logs');
+  const sftRoot = path.join(stateDir, 'sft-root');
+  await Promise.all([mkdir(logsDir, { recursive: true }), mkdir(sftRoot, { recursive: true })]);
+  const logFile = path.join(logsDir, 'sandbox.log');
+  const logDestination = pino.destination({ dest: logFile, sync: false, mkdir: true });
+  const logger = createLogger({ component: 'sandbox', destination: logDestination });
+
+  const stops: { name: string; stop: () => Promise<void> }[] = [];
+  const stopAll = async () => {
+    for (const { name, stop } of stops.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        logger.error({ err: error, component: name }, 'component failed to stop');
+      }
+    }
+    stops.length = 0;
+    await new Promise<void>((resolve) => {
+      logDestination.once('close', () => resolve());
+      logDestination.end();
+    });
+  };
+
+  try {
+    const certificates = await ensureCertificates(path.join(stateDir, 'certs'), { extraDnsNames: [] });
+
+    let edge: Edge;
+    try {
+      edge = await startEdge({
+        port: settings.ports.edge,
+        host: settings.host,
+        region: settings.region,
+        logger: logger.child({ component: 'edge' }),
+      });
+    } catch (error) {
+      if (error instanceof EdgePortInUseError) throw new PortInUseError('edge', error.port);
+      throw error;
+    }
+    stops.push({ name: 'edge', stop: () => edge.stop() });
+    progress(`edge listening on ${edge.endpoint} (S3, SQS, DynamoDB, SSM, STS)`);
+
+    const environment = await loadEnvironmentFile(
+      options.environmentFile ?? path.join(PROJECT_ROOT, 'config/sandbox/environment.yml'),
+    );
+    // The stub NiFi's bucket follows EGRESS_ENVIRONMENT; make sure it exists whatever the file says.
+    if (!environment.environment.buckets.some((b) => b.name === settings.nifiBucket)) {
+      environment.environment.buckets.push({ name: settings.nifiBucket });
+    }
+    const report = await provisionEnvironment(edge.target, environment, {
+      onStep: (step) => logger.info({ step }, 'provisioned'),
+    });
+    const created = report.steps.filter((s) => s.action !== 'found').length;
+    progress(`provisioned ${report.steps.length} resources (${created} created or updated)`);
+    for (const step of report.steps) logger.debug(describeStep(step));
+
+    const queueName = environment.environment.queues[0]?.name;
+    const deadLetterName = environment.environment.queues[0]?.deadLetter?.name;
+    const table = environment.environment.tables[0]?.name;
+    if (!queueName || !deadLetterName || !table) {
+      throw new Error(`${environment.file}: the sandbox needs a queue with a deadLetter queue and a table`);
+    }
+
+    const state: SandboxState = {
+      region: settings.region,
+      aws: { endpoint: edge.endpoint, ...EMULATOR_CREDENTIALS },
+      table,
+      queue: report.queues[queueName]!,
+      deadLetterQueue: report.queues[deadLetterName]!,
+      tls: { ca: certificates.ca, cert: certificates.clientCert, key: certificates.clientKey },
+      sftRoot,
+      buckets: environment.environment.buckets.map((b) => b.name),
+      logs: logFile,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+    };
+    const stateFile = await writeStateFile(stateDir, state);
+    logger.info({ stateFile }, 'sandbox ready');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      settings,
+      state,
+      stateFile,
+      edge,
+      logger,
+      stop() {
+        stopping ??= (async () => {
+          await removeStateFile(stateDir);
+          await stopAll();
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,41 @@
+import { rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/** The contract of `<state-dir>/sandbox.json` (ARCHITECTURE §3.2); more fields may be added. */
+export interface SandboxState {
+  region: string;
+  aws: { endpoint: string; accessKeyId: string; secretAccessKey: string };
+  table: string;
+  queue: { url: string; arn: string };
+  deadLetterQueue: { url: string; arn: string };
+  dks?: { url: string };
+  nifi?: { url: string; bucket: string };
+  tls: { ca: string; cert: string; key: string };
+  sftRoot: string;
+  metrics?: { url: string };
+  dashboard?: { url: string };
+  buckets: string[];
+  logs: string;
+  pid: number;
+  startedAt: string;
+}
+
+export const STATE_FILE_NAME = 'sandbox.json';
+
+export function stateFilePath(stateDir: string): string {
+  return path.join(stateDir, STATE_FILE_NAME);
+}
+
+/** Removes a sandbox.json left by an earlier run, so nobody reads a stale one. */
+export async function removeStateFile(stateDir: string): Promise<void> {
+  await rm(stateFilePath(stateDir), { force: true });
+}
+
+/** Writes sandbox.json atomically: readers see the old file, none, or the whole new one. */
+export async function writeStateFile(stateDir: string, state: SandboxState): Promise<string> {
+  const target = stateFilePath(stateDir);
+  const temporary = `${target}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`);
+  await rename(temporary, target);
+  return target;
+}
