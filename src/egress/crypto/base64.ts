@@ -1,0 +1,16 @@
+/**
+ * Strict Base64 (RFC 4648 §4, standard alphabet, mandatory padding, no whitespace).
+ *
+ * Node's `Buffer.from(text, 'base64')` silently skips characters it does not know and accepts
+ * missing padding, so a corrupted IV would decode to *some* bytes and decrypt to garbage. Key
+ * material must be refused instead (ARCHITECTURE §5), hence this check before decoding.
+ */
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Decodes `text` when it is canonical strict Base64 of at least one byte, else `undefined`. */
+export function decodeStrictBase64(text: string): Buffer | undefined {
+  if (text.length === 0 || !STRICT_BASE64.test(text)) return undefined;
+  const bytes = Buffer.from(text, 'base64');
+  // Non-zero bits in the last character's unused part ("QR==" vs "QQ==") are not canonical.
+  return bytes.toString('base64') === text ? bytes : undefined;
+}
