@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import pino from 'pino';
 import { loadEnvironmentFile, type ProvisionStep, provisionEnvironment } from '../aws/provisioning/index.ts';
-import { EMULATOR_CREDENTIALS } from '../aws/target.ts';
+import { type AwsTarget, EMULATOR_CREDENTIALS } from '../aws/target.ts';
 import { type Edge, EdgePortInUseError, startEdge } from '../edge/index.ts';
 import { createLogger, type Logger } from '../logging/logger.ts';
 import { ensureCertificates } from '../tls/certificates.ts';
@@ -25,6 +25,11 @@ export interface SandboxOptions {
   onProgress?: (message: string) => void;
   /** Settings override (tests); otherwise read from the environment. */
   settings?: SandboxSettings;
+  /**
+   * Use an AWS endpoint that is already running (LocalStack, a compose stack) instead of starting
+   * the embedded edge. Provisioning and every other component then target that endpoint.
+   */
+  awsEndpoint?: string;
 }
 
 /** A running sandbox. */
@@ -32,7 +37,8 @@ export interface Sandbox {
   readonly settings: SandboxSettings;
   readonly state: SandboxState;
   readonly stateFile: string;
-  readonly edge: Edge;
+  /** The embedded edge, unless the sandbox runs against another endpoint. */
+  readonly edge: Edge | undefined;
   readonly logger: Logger;
   /** Stops every component in reverse start order; safe to call twice. */
   stop(): Promise<void>;
@@ -92,20 +98,28 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   try {
     const certificates = await ensureCertificates(path.join(stateDir, 'certs'), { extraDnsNames: [] });
 
-    let edge: Edge;
-    try {
-      edge = await startEdge({
-        port: settings.ports.edge,
-        host: settings.host,
-        region: settings.region,
-        logger: logger.child({ component: 'edge' }),
-      });
-    } catch (error) {
-      if (error instanceof EdgePortInUseError) throw new PortInUseError('edge', error.port);
-      throw error;
+    let edge: Edge | undefined;
+    let target: AwsTarget;
+    if (options.awsEndpoint) {
+      target = { region: settings.region, endpoint: options.awsEndpoint, credentials: { ...EMULATOR_CREDENTIALS } };
+      progress(`using the AWS endpoint ${options.awsEndpoint}`);
+    } else {
+      try {
+        edge = await startEdge({
+          port: settings.ports.edge,
+          host: settings.host,
+          region: settings.region,
+          logger: logger.child({ component: 'edge' }),
+        });
+      } catch (error) {
+        if (error instanceof EdgePortInUseError) throw new PortInUseError('edge', error.port);
+        throw error;
+      }
+      const started = edge;
+      stops.push({ name: 'edge', stop: () => started.stop() });
+      target = edge.target;
+      progress(`edge listening on ${edge.endpoint} (S3, SQS, DynamoDB, SSM, STS)`);
     }
-    stops.push({ name: 'edge', stop: () => edge.stop() });
-    progress(`edge listening on ${edge.endpoint} (S3, SQS, DynamoDB, SSM, STS)`);
 
     const environment = await loadEnvironmentFile(
       options.environmentFile ?? path.join(PROJECT_ROOT, 'config/sandbox/environment.yml'),
@@ -114,7 +128,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (!environment.environment.buckets.some((b) => b.name === settings.nifiBucket)) {
       environment.environment.buckets.push({ name: settings.nifiBucket });
     }
-    const report = await provisionEnvironment(edge.target, environment, {
+    const report = await provisionEnvironment(target, environment, {
       onStep: (step) => logger.info({ step }, 'provisioned'),
     });
     const created = report.steps.filter((s) => s.action !== 'found').length;
@@ -130,7 +144,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
     const state: SandboxState = {
       region: settings.region,
-      aws: { endpoint: edge.endpoint, ...EMULATOR_CREDENTIALS },
+      aws: { endpoint: target.endpoint!, ...EMULATOR_CREDENTIALS },
       table,
       queue: report.queues[queueName]!,
       deadLetterQueue: report.queues[deadLetterName]!,

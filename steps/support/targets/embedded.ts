@@ -1,0 +1,40 @@
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startSandbox } from '../../../src/sandbox/sandbox.ts';
+import { resolveSandboxSettings } from '../../../src/sandbox/settings.ts';
+import type { TestTarget } from '../target.ts';
+import { logSize, readLogFrom } from './logs.ts';
+
+/** Environment used by the scenarios: short visibility so retry paths finish in seconds. */
+export const BDD_ENVIRONMENT = path.resolve('features/support/environment.yml');
+
+/**
+ * The whole sandbox in this process on free ports, with its own state directory, or pointed at
+ * another endpoint (LocalStack) when `awsEndpoint` is given.
+ */
+export async function startSandboxTarget(
+  name: TestTarget['name'],
+  awsEndpoint?: string,
+): Promise<TestTarget> {
+  const stateDir = await mkdtemp(path.join(os.tmpdir(), `egress-bdd-${name}-`));
+  const settings = resolveSandboxSettings(
+    { stateDir },
+    {
+      ...process.env,
+      EGRESS_EDGE_PORT: '0',
+      EGRESS_DKS_PORT: '0',
+      EGRESS_NIFI_PORT: '0',
+      EGRESS_METRICS_PORT: '0',
+      EGRESS_DASHBOARD_PORT: '0',
+    },
+  );
+  const sandbox = await startSandbox({ settings, environmentFile: BDD_ENVIRONMENT, awsEndpoint });
+  return {
+    name,
+    state: sandbox.state,
+    logMark: () => logSize(sandbox.state.logs),
+    logsSince: (mark) => readLogFrom(sandbox.state.logs, mark),
+    stop: () => sandbox.stop(),
+  };
+}

@@ -1,0 +1,30 @@
+import { open, stat } from 'node:fs/promises';
+
+const MAX_LOG_BYTES = 256 * 1024;
+
+export async function logSize(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** The part of a log file written after `offset` (the last 256 KiB at most). */
+export async function readLogFrom(file: string, offset: number): Promise<string> {
+  try {
+    const size = await logSize(file);
+    const start = Math.max(offset, size - MAX_LOG_BYTES);
+    if (size <= start) return '';
+    const handle = await open(file, 'r');
+    try {
+      const buffer = Buffer.alloc(size - start);
+      await handle.read(buffer, 0, buffer.length, start);
+      return buffer.toString('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return '';
+  }
+}
