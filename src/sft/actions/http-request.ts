@@ -1,0 +1,45 @@
+import type { HttpClientConfig, HttpRequestAction } from '../config/types.ts';
+import { type HttpPools, type PostFileResult, postFile } from '../http/sender.ts';
+import { ActionError } from '../retry.ts';
+
+export interface HttpRequestContext {
+  pools: HttpPools;
+  httpClient: HttpClientConfig;
+  /** Extra headers for every request (the API key). */
+  headers: Record<string, string>;
+  signal?: AbortSignal | undefined;
+}
+
+/** Printable ASCII: what an HTTP header carries without an encoding convention the receiver must know. */
+const HEADER_SAFE = /^[\x20-\x7e]+$/;
+
+/**
+ * Sends the file to the action's URL with `filename: <name>`. A name that cannot travel in a
+ * header as-is is a permanent failure with a clear reason rather than a silently mangled name.
+ */
+export async function httpRequestAction(
+  action: HttpRequestAction,
+  filePath: string,
+  name: string,
+  size: number,
+  context: HttpRequestContext,
+): Promise<PostFileResult> {
+  if (!HEADER_SAFE.test(name)) {
+    throw new ActionError(
+      `the name "${name}" is not printable ASCII and cannot be sent as the filename header`,
+      {
+        retryable: false,
+      },
+    );
+  }
+  return postFile({
+    url: action.url,
+    filePath,
+    filename: name,
+    size,
+    pools: context.pools,
+    timeouts: context.httpClient,
+    headers: context.headers,
+    signal: context.signal,
+  });
+}
