@@ -43,10 +43,6 @@ function queryString(req: Request, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-function refuse(res: Response, status: number, reason: string): void {
-  res.status(status).json({ reason });
-}
-
 /**
  * The Data Key Service API (ARCHITECTURE §3.3) as an express app: `GET /datakey`,
  * `POST /datakey/actions/decrypt`, health checks, and optional fault knobs.
@@ -56,37 +52,40 @@ export function createDksApp(context: DksAppContext): express.Express {
   const app = express();
   app.disable('x-powered-by');
 
-  // Record and log every request once it is answered: ids and hashes only, never a plaintext key.
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    const started = Date.now();
-    res.on('finish', () => {
-      const locals = res.locals as Locals;
-      const record: DksRequestRecord = {
-        method: req.method,
-        path: req.path,
-        status: res.statusCode,
-        keyId: locals.keyId ?? queryString(req, 'keyId'),
-        correlationId: queryString(req, 'correlationId'),
-        wrappedKeyHash: locals.wrappedKeyHash,
-      };
-      context.requests.push(record);
-      if (context.requests.length > MAX_RECORDS) context.requests.shift();
-      const { correlationId, ...rest } = record;
-      logger.info(
-        { ...rest, dksCorrelationId: correlationId, durationMs: Date.now() - started },
-        'dks request',
-      );
-    });
+  // Answers go through one function that records and logs before sending, so a test that got
+  // its response always finds the record (a 'finish' listener can run after the client has read).
+  const reply = (req: Request, res: Response, status: number, body: unknown): void => {
+    const locals = res.locals as Locals;
+    const record: DksRequestRecord = {
+      method: req.method,
+      path: req.path,
+      status,
+      keyId: locals.keyId ?? queryString(req, 'keyId'),
+      correlationId: queryString(req, 'correlationId'),
+      wrappedKeyHash: locals.wrappedKeyHash,
+    };
+    context.requests.push(record);
+    if (context.requests.length > MAX_RECORDS) context.requests.shift();
+    const { correlationId, ...fields } = record;
+    const durationMs = Date.now() - ((locals as { started?: number }).started ?? Date.now());
+    logger.info({ ...fields, dksCorrelationId: correlationId, durationMs }, 'dks request');
+    res.status(status).json(body);
+  };
+  const refuse = (req: Request, res: Response, status: number, reason: string): void =>
+    reply(req, res, status, { reason });
+
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    (res.locals as { started?: number }).started = Date.now();
     next();
   });
 
-  app.get(['/healthcheck', '/health'], (_req, res) => {
-    res.json({ status: 'OK' });
+  app.get(['/healthcheck', '/health'], (req, res) => {
+    reply(req, res, 200, { status: 'OK' });
   });
 
   if (context.faultEndpoint) {
-    app.get('/faults', (_req, res) => {
-      res.json(faults.snapshot());
+    app.get('/faults', (req, res) => {
+      reply(req, res, 200, faults.snapshot());
     });
     app.post('/faults', express.json({ limit: '1kb' }), (req, res) => {
       const body = (req.body ?? {}) as {
@@ -102,37 +101,42 @@ export function createDksApp(context: DksAppContext): express.Express {
         }
         if (body.latencyMs !== undefined) faults.setLatency(Number(body.latencyMs));
       } catch (error) {
-        refuse(res, 400, error instanceof Error ? error.message : String(error));
+        refuse(req, res, 400, error instanceof Error ? error.message : String(error));
         return;
       }
-      res.json(faults.snapshot());
+      reply(req, res, 200, faults.snapshot());
     });
   }
 
   const api = express.Router();
-  api.use(async (_req: Request, res: Response, next: NextFunction) => {
+  api.use(async (req: Request, res: Response, next: NextFunction) => {
     if (faults.latencyMs > 0) {
+      // A caller that gave up (client timeout, abort) must not consume a fault injected later.
+      const gone = new AbortController();
+      res.once('close', () => gone.abort());
       try {
-        await delay(faults.latencyMs, undefined, { signal: context.lifetime });
+        await delay(faults.latencyMs, undefined, {
+          signal: AbortSignal.any([context.lifetime, gone.signal]),
+        });
       } catch {
-        return; // stopping: the connection is being destroyed anyway
+        return; // stopping, or the client hung up: nobody is listening for an answer
       }
     }
     const status = faults.takeFailure();
     if (status !== undefined) {
-      refuse(res, status, 'injected fault');
+      refuse(req, res, status, 'injected fault');
       return;
     }
     next();
   });
 
-  api.get('/datakey', (_req, res) => {
+  api.get('/datakey', (req, res) => {
     const dataKey = randomBytes(32);
     const ciphertextDataKey = keys.wrap(dataKey);
     const locals = res.locals as Locals;
     locals.keyId = keys.currentKeyId;
     locals.wrappedKeyHash = shortKeyHash(ciphertextDataKey);
-    res.status(201).json({
+    reply(req, res, 201, {
       dataKeyEncryptionKeyId: keys.currentKeyId,
       plaintextDataKey: dataKey.toString('base64'),
       ciphertextDataKey,
@@ -149,37 +153,43 @@ export function createDksApp(context: DksAppContext): express.Express {
       const locals = res.locals as Locals;
       if (ciphertext) locals.wrappedKeyHash = shortKeyHash(ciphertext);
       if (!keyId) {
-        refuse(res, 400, 'keyId query parameter is required');
+        refuse(req, res, 400, 'keyId query parameter is required');
         return;
       }
       if (!ciphertext) {
-        refuse(res, 400, 'request body must hold the wrapped data key');
+        refuse(req, res, 400, 'request body must hold the wrapped data key');
         return;
       }
       const result = keys.unwrap(keyId, ciphertext);
       if ('refusal' in result) {
-        refuse(res, 400, result.refusal);
+        refuse(req, res, 400, result.refusal);
         return;
       }
-      res
-        .status(200)
-        .json({ dataKeyEncryptionKeyId: keyId, plaintextDataKey: result.dataKey.toString('base64') });
+      reply(req, res, 200, {
+        dataKeyEncryptionKeyId: keyId,
+        plaintextDataKey: result.dataKey.toString('base64'),
+      });
     },
   );
 
   app.use(api);
 
   app.use((req: Request, res: Response) => {
-    refuse(res, 404, `no route for ${req.method} ${req.path}`);
+    refuse(req, res, 404, `no route for ${req.method} ${req.path}`);
   });
 
   // Body-parser errors carry a status (413 too large, 400 bad encoding); anything else is a 500.
-  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const status = (error as { status?: number }).status;
     const known = typeof status === 'number' && status >= 400 && status < 600;
     if (!known) logger.error({ err: error }, 'dks stub failure');
     if (res.headersSent) return;
-    refuse(res, known ? status : 500, known && error instanceof Error ? error.message : 'internal error');
+    refuse(
+      req,
+      res,
+      known ? status : 500,
+      known && error instanceof Error ? error.message : 'internal error',
+    );
   });
 
   return app;

@@ -87,6 +87,11 @@ export async function startDksStub(options: DksStubOptions = {}): Promise<DksStu
       )
     : http.createServer(app);
 
+  // A refused handshake never reaches express; say why, so "client has no certificate" is visible.
+  server.on('tlsClientError', (error: NodeJS.ErrnoException) => {
+    logger.warn({ code: error.code, reason: error.message }, 'dks stub refused a TLS client');
+  });
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
