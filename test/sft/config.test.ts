@@ -174,7 +174,7 @@ describe("the original's configuration files", () => {
   });
 
   it('names the file and line of a field error in the included routes file', async () => {
-    const routes = await file(
+    await file(
       'routes-bad.yml',
       [
         'sender:',

@@ -70,6 +70,7 @@ describe('rename rules (Java String.replaceAll)', () => {
     ['(.+)', 'TEST_$1', 'db.core.claimant-20210901.control', 'TEST_db.core.claimant-20210901.control'],
     ['^(.*)\\.enc$', '$1', 'a.txt.gz.enc', 'a.txt.gz'],
     ['(\\w+)-(\\d+)', '$2-$1', 'abc-123.txt', '123-abc.txt'],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Java's named-group reference, not a template
     ['(?<stem>.+)[.](?<ext>[a-z]+)', '${ext}.${stem}', 'name.csv', 'csv.name'],
     ['x', 'y', 'axbxc', 'aybyc'], // every occurrence, like replaceAll
     ['(a)', '$12', 'a', 'a2'], // $12 with one group is $1 then "2", as in Java
@@ -82,6 +83,7 @@ describe('rename rules (Java String.replaceAll)', () => {
 
   it.each([
     ['(.+)', 'TEST_$2', /group \$2 but the pattern has 1/],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Java's named-group reference, not a template
     ['(.+)', '${nope}', /group named "nope"/],
     ['(.+)', 'cost $', /must be followed by a group number/],
     ['(.+)', 'trailing\\', /lone backslash/],
