@@ -1,0 +1,171 @@
+import { performance } from 'node:perf_hooks';
+import type { Logger } from '../logging/logger.ts';
+import { parseS3EventMessage } from './consumer/s3-event.ts';
+import { decisionFor, describeFailure } from './errors.ts';
+import type { EgressEventBus, RuleSummary } from './observability/events.ts';
+import { dateStamps } from './plan/dates.ts';
+import { egressRule, type RuleEgressDependencies } from './rule-egress.ts';
+import { matchRules, type ResolvedRule, resolveSourcePrefix, sourcePrefixMatches } from './rules/matching.ts';
+import type { RuleRepository } from './rules/repository.ts';
+import { describeRuleKey } from './rules/rule.ts';
+
+/** An SQS message as the processor needs it. */
+export interface QueueMessage {
+  readonly messageId: string;
+  readonly body: string | undefined;
+  /** `ApproximateReceiveCount` (1 on first delivery). */
+  readonly receiveCount: number;
+}
+
+/** What to do with a message once processed. */
+export interface MessageVerdict {
+  /** `delete`: acknowledge; `retain`: leave for redelivery; `dead-letter`: never processable. */
+  readonly action: 'delete' | 'retain' | 'dead-letter';
+  /** Short machine-readable reason: `completed`, `failed`, `no-match`, `test-event`, … */
+  readonly reason: string;
+  /** Human detail (failure messages). */
+  readonly detail?: string | undefined;
+  readonly flagKeys: readonly string[];
+  readonly rules: readonly RuleSummary[];
+  readonly durationMs: number;
+}
+
+/** Options for {@link MessageProcessor}. */
+export interface MessageProcessorOptions {
+  rules: RuleRepository;
+  egress: RuleEgressDependencies;
+  events: EgressEventBus;
+  logger: Logger;
+  /** IANA zone of the date placeholders. */
+  timeZone: string;
+  /** The clock; read ONCE per message. */
+  clock?: () => Date;
+}
+
+/**
+ * Turns one SQS message into transfers (spec §1.4, with the fixes of §10):
+ * parse the S3 event → one table scan → match every flag key → run every matched rule (each rule
+ * once even if several flags match it) → decide. The message is deleted only when every object of
+ * every matching rule (and its control file and manifest) succeeded; a flag that matches no rule is
+ * deleted with a warning naming the key.
+ */
+export class MessageProcessor {
+  private readonly clock: () => Date;
+
+  constructor(private readonly options: MessageProcessorOptions) {
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  async process(message: QueueMessage, signal: AbortSignal): Promise<MessageVerdict> {
+    const started = performance.now();
+    const correlationId = message.messageId;
+    const logger = this.options.logger.child({ correlationId, messageId: message.messageId });
+    const verdict = (
+      action: MessageVerdict['action'],
+      reason: string,
+      extra: Partial<Pick<MessageVerdict, 'detail' | 'flagKeys' | 'rules'>> = {},
+    ): MessageVerdict => ({
+      action,
+      reason,
+      detail: extra.detail,
+      flagKeys: extra.flagKeys ?? [],
+      rules: extra.rules ?? [],
+      durationMs: performance.now() - started,
+    });
+
+    let parsed: ReturnType<typeof parseS3EventMessage>;
+    try {
+      parsed = parseS3EventMessage(message.body);
+    } catch (error) {
+      const detail = describeFailure(error);
+      // The body is not logged: it may be large or hostile. Its id and the reason are enough to find it in the DLQ.
+      logger.error({ reason: detail }, 'malformed message');
+      return verdict(decisionFor(error) === 'dead-letter' ? 'dead-letter' : 'retain', 'malformed', {
+        detail,
+      });
+    }
+    if (parsed.kind === 'test-event') {
+      logger.info('s3:TestEvent acknowledged');
+      return verdict('delete', 'test-event');
+    }
+    for (const record of parsed.ignored) {
+      logger.info(
+        { record: record.index, key: record.key, eventName: record.eventName, reason: record.reason },
+        'S3 event record ignored',
+      );
+    }
+    const flagKeys = parsed.flags.map((flag) => flag.key);
+    if (flagKeys.length === 0) return verdict('delete', 'no-flags');
+
+    let ruleSet: Awaited<ReturnType<RuleRepository['load']>>;
+    try {
+      ruleSet = await this.options.rules.load(signal);
+    } catch (error) {
+      const detail = describeFailure(error);
+      logger.error({ reason: detail }, 'could not read routing rules; message left for retry');
+      return verdict('retain', 'rules-unavailable', { detail, flagKeys });
+    }
+
+    // One "now" for the whole message: every placeholder and stamp agrees (spec §10.12).
+    const stamps = dateStamps(this.clock(), this.options.timeZone);
+    const matched = new Map<string, ResolvedRule>();
+    for (const flagKey of flagKeys) {
+      const rules = matchRules(ruleSet.rules, flagKey, stamps);
+      for (const invalid of ruleSet.invalid) {
+        if (
+          typeof invalid.key.sourcePrefix === 'string' &&
+          sourcePrefixMatches(resolveSourcePrefix(invalid.key.sourcePrefix, stamps), flagKey)
+        ) {
+          logger.warn(
+            {
+              key: flagKey,
+              sourcePrefix: invalid.key.sourcePrefix,
+              pipelineName: invalid.key.pipelineName,
+              reason: invalid.reason,
+            },
+            'flag matches an invalid routing item, which takes no action',
+          );
+        }
+      }
+      if (rules.length === 0) {
+        logger.warn({ key: flagKey, date: stamps.isoDate }, 'no routing rule matches flag');
+        this.options.events.emit('flag_unmatched', { correlationId, key: flagKey });
+      }
+      // A rule matched by several flags of one message runs once (the original ran it per key).
+      for (const resolved of rules) matched.set(describeRuleKey(resolved.rule.key), resolved);
+    }
+    if (matched.size === 0) return verdict('delete', 'no-match', { flagKeys });
+
+    logger.info({ flags: flagKeys, rules: [...matched.keys()] }, 'egressing matched rules');
+    const outcomes = await Promise.all(
+      [...matched.values()].map((resolved) =>
+        egressRule(this.options.egress, resolved, {
+          correlationId,
+          messageId: message.messageId,
+          signal,
+          logger,
+        }),
+      ),
+    );
+    const rules = outcomes.map((outcome) => outcome.summary);
+    const failed = rules.filter((summary) => !summary.succeeded);
+    if (signal.aborted) {
+      return verdict('retain', 'stopping', {
+        detail: 'service stopped before the message finished',
+        flagKeys,
+        rules,
+      });
+    }
+    if (failed.length > 0) {
+      const detail = failed
+        .map((summary) => `${describeRuleKey(summary.rule)}: ${summary.failure}`)
+        .join('; ');
+      logger.warn(
+        { failedRules: failed.length, detail },
+        'message left for retry: not every object succeeded',
+      );
+      return verdict('retain', 'failed', { detail, flagKeys, rules });
+    }
+    return verdict('delete', 'completed', { flagKeys, rules });
+  }
+}

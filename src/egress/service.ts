@@ -1,0 +1,194 @@
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { Registry } from 'prom-client';
+import { createDocumentClient, createS3Client, createSqsClient } from '../aws/clients.ts';
+import { type Logger, silentLogger } from '../logging/logger.ts';
+import { createLimiter } from './concurrency.ts';
+import {
+  type EgressServiceConfig,
+  type ResolvedEgressServiceConfig,
+  resolveEgressServiceConfig,
+} from './config/service-config.ts';
+import { QueueConsumer } from './consumer/queue-consumer.ts';
+import { MessageProcessor } from './message-processor.ts';
+import { EgressEventBus, type EgressEventListener, type EgressEventName } from './observability/events.ts';
+import { EgressMetrics } from './observability/metrics.ts';
+import { type MetricsServer, startMetricsServer } from './observability/metrics-server.ts';
+import { type PushgatewayPusher, startPushgatewayPusher } from './observability/pushgateway.ts';
+import { RuleRepository } from './rules/repository.ts';
+import { type EgressCrypto, plainContentOnly } from './transfer/content-seam.ts';
+import { DeliverySinks } from './transfer/delivery.ts';
+import { DestinationClients } from './transfer/destination-clients.ts';
+
+/** Options of {@link startEgressService} besides the configuration. */
+export interface EgressServiceOptions {
+  /** Structured logs; default: silent (library convention). */
+  logger?: Logger;
+  /**
+   * Encryption support (HTME decrypt / pass-through / re-wrap, CSE, encrypted manifests).
+   * Default: objects are passed through unchanged with no destination metadata, and encrypted
+   * manifest modes fail their rule. See `transfer/content-seam.ts`.
+   */
+  crypto?: EgressCrypto;
+  /** The clock read once per message for dates. Default: the system clock. */
+  clock?: () => Date;
+  /** Credentials for a rule's `role_arn`. Default: STS AssumeRole, session `data-egress`. */
+  assumeRole?: (roleArn: string) => AwsCredentialIdentityProvider;
+}
+
+/** A running egress service. */
+export interface EgressService {
+  /** The configuration in force, defaults applied. */
+  readonly config: ResolvedEgressServiceConfig;
+  /** `http://<host>:<port>/metrics` (Prometheus text); `/health` is beside it. */
+  readonly metricsUrl: string;
+  /** The service's own Prometheus registry. */
+  readonly registry: Registry;
+  /** Subscribes to an event (see `EgressEvents`); returns the unsubscribe function. */
+  on<K extends EgressEventName>(event: K, listener: EgressEventListener<K>): () => void;
+  /**
+   * Stops receiving, lets in-flight messages finish within `shutdownTimeoutMs` (then aborts them,
+   * leaving them for redelivery), makes a last Pushgateway push and closes every socket. Idempotent.
+   */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the egress service: consumes S3 flag events from SQS, routes them through the DynamoDB
+ * rules and delivers the data to S3 or the SFT directory (reference: egress-spec.md §1–3, 5–7).
+ *
+ * @throws EgressConfigError when the configuration is invalid (before anything starts)
+ */
+export async function startEgressService(
+  config: EgressServiceConfig,
+  options: EgressServiceOptions = {},
+): Promise<EgressService> {
+  const resolved = resolveEgressServiceConfig(config);
+  const logger = options.logger ?? silentLogger();
+  const metrics = new EgressMetrics();
+  const events = new EgressEventBus((event, error) =>
+    logger.warn({ err: error, event }, 'egress event listener threw'),
+  );
+
+  const sqs = createSqsClient(resolved.aws);
+  const sourceS3 = createS3Client(resolved.aws);
+  const documentClient = createDocumentClient(resolved.aws);
+  const clients = new DestinationClients({
+    target: resolved.aws,
+    logger,
+    ...(options.assumeRole ? { assumeRole: options.assumeRole } : {}),
+  });
+  const destroyClients = () => {
+    sqs.destroy();
+    sourceS3.destroy();
+    documentClient.destroy();
+    clients.destroy();
+  };
+
+  const rules = new RuleRepository({
+    documentClient,
+    table: resolved.table,
+    cacheTtlMs: resolved.ruleCacheTtlMs,
+    logger,
+    onInvalid: (invalid) => {
+      metrics.invalidRulesFound(invalid.length);
+      for (const item of invalid) events.emit('rule_invalid', { key: item.key, reason: item.reason });
+    },
+  });
+  const processor = new MessageProcessor({
+    rules,
+    events,
+    logger,
+    timeZone: resolved.timeZone,
+    ...(options.clock ? { clock: options.clock } : {}),
+    egress: {
+      transfer: {
+        sourceS3,
+        clients,
+        crypto: options.crypto ?? plainContentOnly,
+        sinks: new DeliverySinks({
+          clients,
+          sftRoot: resolved.sftRoot,
+          upload: {
+            partSizeBytes: resolved.uploadPartSizeMiB * 1024 * 1024,
+            queueSize: resolved.uploadQueueSize,
+          },
+        }),
+      },
+      objectLimiter: createLimiter(resolved.objectConcurrency),
+      metrics,
+      events,
+    },
+  });
+  const consumer = new QueueConsumer({
+    sqs,
+    queueUrl: resolved.queueUrl,
+    deadLetterQueueUrl: resolved.deadLetterQueueUrl,
+    messagesInFlight: resolved.messagesInFlight,
+    batchSize: resolved.batchSize,
+    visibilityTimeoutSeconds: resolved.visibilityTimeoutSeconds,
+    heartbeatIntervalSeconds: resolved.heartbeatIntervalSeconds,
+    waitTimeSeconds: resolved.waitTimeSeconds,
+    processor,
+    events,
+    metrics,
+    logger,
+  });
+
+  let metricsServer: MetricsServer;
+  try {
+    metricsServer = await startMetricsServer({
+      registry: metrics.registry,
+      port: resolved.metricsPort,
+      host: resolved.metricsHost,
+      logger,
+      health: () => ({
+        ok: consumer.isRunning,
+        detail: { messagesInFlight: consumer.messagesInFlight, queueUrl: resolved.queueUrl },
+      }),
+    });
+  } catch (error) {
+    destroyClients();
+    throw error;
+  }
+  const pusher: PushgatewayPusher | undefined = resolved.pushgatewayUrl
+    ? startPushgatewayPusher({
+        url: resolved.pushgatewayUrl,
+        instance: resolved.pushgatewayInstance,
+        intervalMs: resolved.pushgatewayIntervalMs,
+        registry: metrics.registry,
+        logger,
+      })
+    : undefined;
+
+  consumer.start();
+  logger.info(
+    {
+      queueUrl: resolved.queueUrl,
+      table: resolved.table,
+      sftRoot: resolved.sftRoot,
+      metricsUrl: metricsServer.metricsUrl,
+      messagesInFlight: resolved.messagesInFlight,
+      objectConcurrency: resolved.objectConcurrency,
+      timeZone: resolved.timeZone,
+    },
+    'egress service started',
+  );
+
+  let stopping: Promise<void> | undefined;
+  return {
+    config: resolved,
+    metricsUrl: metricsServer.metricsUrl,
+    registry: metrics.registry,
+    on: (event, listener) => events.on(event, listener),
+    stop() {
+      stopping ??= (async () => {
+        const { drained } = await consumer.stop(resolved.shutdownTimeoutMs);
+        await pusher?.stop();
+        await metricsServer.close();
+        destroyClients();
+        logger.info({ drained }, 'egress service stopped');
+      })();
+      return stopping;
+    },
+  };
+}

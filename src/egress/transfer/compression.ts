@@ -1,0 +1,13 @@
+import type { Transform } from 'node:stream';
+import { createDeflate, createGzip } from 'node:zlib';
+import type { CompressionFormat } from '../rules/rule.ts';
+
+/**
+ * A streaming compressor for a rule's format (spec §5):
+ * - `gz`: a standard single-member gzip stream;
+ * - `z`: a zlib-wrapped (RFC 1950) deflate stream — complete and untruncated, unlike the original,
+ *   which zero-padded it to the input length and truncated it when it grew (spec §10.14).
+ */
+export function createCompressor(format: CompressionFormat): Transform {
+  return format === 'gz' ? createGzip() : createDeflate();
+}

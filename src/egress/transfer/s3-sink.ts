@@ -1,0 +1,66 @@
+import { PassThrough, type Readable, type Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { ByteCounter } from './byte-counter.ts';
+
+/** Multipart settings of S3 writes. */
+export interface S3UploadSettings {
+  /** Part size in bytes (5 MiB–8 MiB here: the embedded S3 refuses bodies over 11 MiB). */
+  partSizeBytes: number;
+  /** Parts uploaded concurrently per object; memory per object ≈ queueSize × partSize. */
+  queueSize: number;
+}
+
+/** One S3 write. */
+export interface S3Write {
+  client: S3Client;
+  bucket: string;
+  key: string;
+  /** The content stream followed by transforms (compression); piped in order. */
+  stages: [Readable, ...Transform[]];
+  metadata: Readonly<Record<string, string>>;
+  settings: S3UploadSettings;
+  signal: AbortSignal;
+}
+
+/**
+ * Streams content into S3 with lib-storage's `Upload`: a single PUT for small bodies, multipart
+ * otherwise, so object size is bounded by neither memory nor the 5 GB single-PUT limit
+ * (spec §10.2). ACL `bucket-owner-full-control` on every write (spec §3.6).
+ *
+ * @returns the number of bytes written.
+ */
+export async function writeToS3(write: S3Write): Promise<number> {
+  const counter = new ByteCounter();
+  const body = new PassThrough();
+  const upload = new Upload({
+    client: write.client,
+    params: {
+      Bucket: write.bucket,
+      Key: write.key,
+      Body: body,
+      ACL: 'bucket-owner-full-control',
+      Metadata: { ...write.metadata },
+    },
+    partSize: write.settings.partSizeBytes,
+    queueSize: write.settings.queueSize,
+    leavePartsOnError: false,
+  });
+  const abort = () => void upload.abort().catch(() => {});
+  write.signal.addEventListener('abort', abort, { once: true });
+  const piping = pipeline([...write.stages, counter, body], { signal: write.signal });
+  try {
+    await Promise.all([piping, upload.done()]);
+    return counter.bytes;
+  } catch (error) {
+    // Whichever side failed first, stop the other: abort the multipart upload and tear down the
+    // pipeline, which destroys the source GET stream and frees its socket.
+    abort();
+    body.destroy();
+    await piping.catch(() => {});
+    throw error;
+  } finally {
+    write.signal.removeEventListener('abort', abort);
+  }
+}
