@@ -34,6 +34,7 @@ const BODY_LIMIT = '16kb';
 const MAX_RECORDS = 1000;
 
 interface Locals {
+  started?: number;
   keyId?: string;
   wrappedKeyHash?: string;
 }
@@ -67,7 +68,7 @@ export function createDksApp(context: DksAppContext): express.Express {
     context.requests.push(record);
     if (context.requests.length > MAX_RECORDS) context.requests.shift();
     const { correlationId, ...fields } = record;
-    const durationMs = Date.now() - ((locals as { started?: number }).started ?? Date.now());
+    const durationMs = Date.now() - (locals.started ?? Date.now());
     logger.info({ ...fields, dksCorrelationId: correlationId, durationMs }, 'dks request');
     res.status(status).json(body);
   };
@@ -75,7 +76,7 @@ export function createDksApp(context: DksAppContext): express.Express {
     reply(req, res, status, { reason });
 
   app.use((_req: Request, res: Response, next: NextFunction) => {
-    (res.locals as { started?: number }).started = Date.now();
+    (res.locals as Locals).started = Date.now();
     next();
   });
 

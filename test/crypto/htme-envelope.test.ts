@@ -7,6 +7,7 @@ import {
   dataProductMetadata,
   encryptHtme,
   htmeMetadata,
+  passThroughMetadata,
   readHtmeEnvelope,
 } from '../../src/egress/crypto/htme.ts';
 import { runThrough } from './helpers.ts';
@@ -114,6 +115,17 @@ describe('HTME metadata', () => {
       data_product_type: 'full',
     });
     expect(dataProductMetadata({})).toEqual({ data_product: '', data_product_type: '' });
+  });
+
+  it('passes the source key fields through verbatim, with data-product fields', () => {
+    const source = { ...base, data_product: 'db.x', unrelated: 'dropped' };
+    expect(passThroughMetadata(readHtmeEnvelope(source)!, source)).toEqual({
+      iv: base.iv,
+      ciphertext: base.ciphertext,
+      datakeyencryptionkeyid: base.datakeyencryptionkeyid,
+      data_product: 'db.x',
+      data_product_type: '',
+    });
   });
 
   it('encrypts an object that decrypts through its own metadata', async () => {

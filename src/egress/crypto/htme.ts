@@ -75,6 +75,14 @@ export function dataProductMetadata(source: ObjectMetadata): Record<string, stri
   return Object.fromEntries(DATA_PRODUCT_METADATA.map((name) => [name, metadataValue(source, name) ?? '']));
 }
 
+/**
+ * Metadata of an HTME object passed through still encrypted (`decrypt` false, spec §4.6): the
+ * three key fields as read, plus the data-product fields copied or `""`.
+ */
+export function passThroughMetadata(envelope: HtmeEnvelope, source: ObjectMetadata): Record<string, string> {
+  return { ...htmeMetadata(envelope), ...dataProductMetadata(source) };
+}
+
 function ctrAlgorithm(key: Buffer, iv: Buffer): string {
   if (iv.length !== HTME_IV_BYTES) {
     throw new InvalidEnvelopeError(HTME_METADATA.iv, `must be ${HTME_IV_BYTES} bytes, got ${iv.length}`);
