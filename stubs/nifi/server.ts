@@ -251,12 +251,12 @@ class Stub extends EventEmitter<StubNifiEvents> implements StubNifi {
     if (this.latencyMs > 0) await delay(this.latencyMs);
     if (this.failures.remaining > 0) {
       this.failures.remaining--;
-      return this.refuse(
-        req,
-        res,
-        { status: this.failures.status, reason: 'injected fault (faults.failNext)' },
-        entry,
-      );
+      const header = req.headers.filename;
+      const fault = { status: this.failures.status, reason: 'injected fault (faults.failNext)' };
+      return this.refuse(req, res, fault, {
+        ...entry,
+        filename: typeof header === 'string' ? header : undefined,
+      });
     }
     const name = checkFilename(req.headers.filename);
     if ('status' in name) return this.refuse(req, res, name, entry);
