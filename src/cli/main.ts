@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerEdgeCommand } from './commands/edge.ts';
 import { registerProvisionCommand } from './commands/provision.ts';
 import { registerSandboxCommand } from './commands/sandbox.ts';
+import { registerStubDksCommand } from './commands/stub-dks.ts';
 import { describeError, UserError } from './errors.ts';
 
 const program = new Command('egress')
@@ -13,6 +14,7 @@ const program = new Command('egress')
 registerSandboxCommand(program);
 registerEdgeCommand(program);
 registerProvisionCommand(program);
+registerStubDksCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,11 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import pino from 'pino';
+import { startDksStub } from '../../stubs/dks/index.ts';
 import { loadEnvironmentFile, type ProvisionStep, provisionEnvironment } from '../aws/provisioning/index.ts';
 import { type AwsTarget, EMULATOR_CREDENTIALS } from '../aws/target.ts';
 import { type Edge, EdgePortInUseError, startEdge } from '../edge/index.ts';
 import { createLogger, type Logger } from '../logging/logger.ts';
-import { ensureCertificates } from '../tls/certificates.ts';
+import { ensureCertificates, loadCertificates } from '../tls/certificates.ts';
 import {
   type Component,
   PORTS,
@@ -58,6 +59,16 @@ export class PortInUseError extends Error {
   }
 }
 
+/** Starts a listening component, turning "address in use" into a message naming the variable. */
+async function listenOn<T>(component: Component, port: number, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(component, port);
+    throw error;
+  }
+}
+
 function describeStep(step: ProvisionStep): string {
   return `${step.kind} ${step.name}: ${step.action}${step.detail ? ` (${step.detail})` : ''}`;
 }
@@ -101,7 +112,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     let edge: Edge | undefined;
     let target: AwsTarget;
     if (options.awsEndpoint) {
-      target = { region: settings.region, endpoint: options.awsEndpoint, credentials: { ...EMULATOR_CREDENTIALS } };
+      target = {
+        region: settings.region,
+        endpoint: options.awsEndpoint,
+        credentials: { ...EMULATOR_CREDENTIALS },
+      };
       progress(`using the AWS endpoint ${options.awsEndpoint}`);
     } else {
       try {
@@ -135,6 +150,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     progress(`provisioned ${report.steps.length} resources (${created} created or updated)`);
     for (const step of report.steps) logger.debug(describeStep(step));
 
+    const tls = await loadCertificates(certificates);
+    const dks = await listenOn('dks', settings.ports.dks, () =>
+      startDksStub({
+        port: settings.ports.dks,
+        host: settings.host,
+        tls,
+        logger: logger.child({ component: 'dks' }),
+      }),
+    );
+    stops.push({ name: 'dks', stop: () => dks.stop() });
+    progress(`Data Key Service stub listening on ${dks.url} (mTLS)`);
+
     const queueName = environment.environment.queues[0]?.name;
     const deadLetterName = environment.environment.queues[0]?.deadLetter?.name;
     const table = environment.environment.tables[0]?.name;
@@ -148,6 +175,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       table,
       queue: report.queues[queueName]!,
       deadLetterQueue: report.queues[deadLetterName]!,
+      dks: { url: dks.url },
       tls: { ca: certificates.ca, cert: certificates.clientCert, key: certificates.clientKey },
       sftRoot,
       buckets: environment.environment.buckets.map((b) => b.name),
