@@ -328,7 +328,14 @@ class Agent extends EventEmitter<SftAgentEvents> implements SftAgent {
     }
 
     let deleted = false;
-    if (route.deleteOnSend) {
+    const now = await stat(file).catch(() => undefined);
+    if (now && signature(now) !== signature(stats)) {
+      // Rewritten while it was being delivered: what was sent may be neither version. Keep the
+      // file and look at it again, so the new content is delivered rather than deleted unsent.
+      this.logger.warn({ ...base }, 'file changed during delivery; it is kept and will be delivered again');
+      const entry = this.inFlight.get(file);
+      if (entry) entry.dirty = true;
+    } else if (route.deleteOnSend) {
       try {
         await unlink(file);
         deleted = true;

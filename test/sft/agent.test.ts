@@ -69,8 +69,11 @@ describe('the sandbox configuration (the original route set pointed at the stub 
       'content-type': 'application/octet-stream',
       'x-api-key': 'present',
     });
-    await waitFor(() => !existsSync(file), { description: 'deleteOnSend to remove the source' });
-    expect(events.delivered.find((event) => event.name === name)).toMatchObject({
+    const delivered = await waitFor(() => events.delivered.find((event) => event.name === name), {
+      description: 'the delivered event',
+    });
+    expect(existsSync(file)).toBe(false);
+    expect(delivered).toMatchObject({
       route: 'internal/DandARed/inbound/Dataworks/UCFS/tactical',
       sentName: name,
       bytes: body.length,
@@ -292,6 +295,42 @@ describe('SFT agent behaviour', () => {
     }
   });
 
+  it('keeps and re-sends a file rewritten while it was being delivered, instead of deleting it unsent', async () => {
+    const bodies: string[] = [];
+    let release: (() => void) | undefined;
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        bodies.push(Buffer.concat(chunks).toString());
+        // Hold the first answer until the test has rewritten the file.
+        if (bodies.length === 1) release = () => res.end('ok');
+        else res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/rewrite`;
+      const { root, events } = await agentFor(
+        testConfig([sendRoute('rewrite', '/data-egress/rewrite/', url)]),
+      );
+      const dir = path.join(root, 'data-egress/rewrite');
+      const file = await dropFile(dir, 'rewritten.txt', 'first version');
+      await waitFor(() => release, { description: 'the first delivery to be in flight' });
+      await dropFile(dir, 'rewritten.txt', 'second version, longer');
+      release!();
+      await waitFor(() => bodies.length === 2, { description: 'the second delivery' });
+      expect(bodies).toEqual(['first version', 'second version, longer']);
+      await waitFor(() => events.delivered.length === 2, { description: 'two delivered events' });
+      // The first delivery kept the file (it had changed); the second deleted it.
+      expect(events.delivered.map((event) => event.deleted)).toEqual([false, true]);
+      expect(existsSync(file)).toBe(false);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('keeps a delivered file with deleteOnSend false and does not send it again', async () => {
     const { root, events } = await agentFor(
       testConfig([sendRoute('keep', '/data-egress/keep/', `${stub.url}/t/keep`, { deleteOnSend: false })]),
@@ -303,7 +342,9 @@ describe('SFT agent behaviour', () => {
     await waitForObject('t/keep/later.txt');
     expect(existsSync(path.join(dir, 'kept.txt'))).toBe(true);
     expect(receivedFor('kept.txt')).toHaveLength(1);
-    expect(events.delivered.find((event) => event.name === 'kept.txt')?.deleted).toBe(false);
+    expect((await waitFor(() => events.delivered.find((event) => event.name === 'kept.txt'))).deleted).toBe(
+      false,
+    );
   });
 
   it('stops promptly while a file waits for redelivery, leaving it in its source directory', async () => {
