@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import type { Stats } from 'node:fs';
 import { readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -97,6 +97,9 @@ class Agent extends EventEmitter<SftAgentEvents> implements SftAgent {
     this.sftRoot = path.resolve(options.sftRoot);
     this.logger = options.logger ?? silentLogger();
     this.drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
+    // Every waiting file listens on these (and removes its listener when done): hundreds of files
+    // in a directory are normal, not a leak.
+    setMaxListeners(0, this.soft.signal, this.hard.signal);
     // Every directory is resolved (and refused if it escapes sftRoot) before anything starts.
     for (const [source, routes] of groupBySource(this.config.routes)) {
       const sourceDir = resolveUnderRoot(this.sftRoot, source);

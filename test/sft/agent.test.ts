@@ -125,9 +125,11 @@ describe('SFT agent behaviour', () => {
     const source = path.join(root, 'data-egress/preexisting');
     await dropFile(source, 'early-1.txt', 'one');
     await dropFile(source, 'early-2.txt', 'two');
+    await dropFile(source, 'early-empty.txt', '');
     await agentFor(testConfig([sendRoute('pre', '/data-egress/preexisting/', `${stub.url}/t/pre`)]), root);
     expect((await waitForObject('t/pre/early-1.txt')).body.toString()).toBe('one');
     expect((await waitForObject('t/pre/early-2.txt')).body.toString()).toBe('two');
+    expect((await waitForObject('t/pre/early-empty.txt')).body.length).toBe(0);
   });
 
   it('leaves names that match no route, hidden files and temporary files where they are', async () => {

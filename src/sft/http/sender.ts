@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { HttpClientConfig } from '../config/types.ts';
 import { ActionError, isRetryableStatus } from '../retry.ts';
@@ -88,7 +89,12 @@ function attempt(request: PostFileRequest): Promise<PostFileResult> {
     let settled = false;
     let responded = false;
     const timers: NodeJS.Timeout[] = [];
-    const body = createReadStream(request.filePath);
+    // Exactly the bytes announced in content-length, even if the file grew since the read-lock
+    // (the agent then sees the change and sends the file again).
+    const body =
+      request.size > 0
+        ? createReadStream(request.filePath, { start: 0, end: request.size - 1 })
+        : Readable.from([]);
     const req = (secure ? https : http).request(url, {
       method: 'POST',
       agent: secure ? request.pools.https : request.pools.http,
