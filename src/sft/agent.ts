@@ -252,6 +252,18 @@ class Agent extends EventEmitter<SftAgentEvents> implements SftAgent {
     let sentName = name;
     let attempts = 0;
     let current = 0;
+    // It may have waited for a pool slot: gone means someone else took it; changed means a writer
+    // is at it again, so it goes back through the read-lock.
+    const before = await stat(file).catch(() => undefined);
+    if (!before) {
+      this.logger.info({ ...base }, 'file disappeared before delivery; nothing to do');
+      return;
+    }
+    if (signature(before) !== signature(stats)) {
+      const entry = this.inFlight.get(file);
+      if (entry) entry.dirty = true;
+      return;
+    }
     this.logger.debug({ ...base, bytes: stats.size }, 'delivering');
     try {
       for (const [index, action] of route.actions.entries()) {
@@ -331,8 +343,8 @@ class Agent extends EventEmitter<SftAgentEvents> implements SftAgent {
     }
 
     let deleted = false;
-    const now = await stat(file).catch(() => undefined);
-    if (now && signature(now) !== signature(stats)) {
+    const after = await stat(file).catch(() => undefined);
+    if (after && signature(after) !== signature(stats)) {
       // Rewritten while it was being delivered: what was sent may be neither version. Keep the
       // file and look at it again, so the new content is delivered rather than deleted unsent.
       this.logger.warn({ ...base }, 'file changed during delivery; it is kept and will be delivered again');
