@@ -361,6 +361,12 @@ class Stub extends EventEmitter<StubNifiEvents> implements StubNifi {
  */
 export async function startStubNifi(options: StubNifiOptions): Promise<StubNifi> {
   const stub = new Stub(options);
-  await stub.listen();
+  try {
+    await stub.listen();
+  } catch (error) {
+    // A port in use must not leave the S3 client we built behind.
+    await stub.stop().catch(() => undefined);
+    throw error;
+  }
   return stub;
 }

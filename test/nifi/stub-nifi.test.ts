@@ -254,6 +254,9 @@ describe('fault knobs', () => {
     await expect(
       startStubNifi({ port: 0, bucket: BUCKET, s3: env.s3, tls: env.certs, maxBodyBytes: 0 }),
     ).rejects.toThrow(/maxBodyBytes/);
+    await expect(
+      startStubNifi({ port: stub.port, bucket: BUCKET, s3: env.s3, tls: env.certs }),
+    ).rejects.toThrow(/EADDRINUSE/);
   });
 });
 
