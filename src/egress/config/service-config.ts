@@ -21,12 +21,16 @@ const awsTargetSchema = z.object({
     .optional(),
 });
 
+/** A whole number in range; numeric strings (env vars, flags) are converted, anything else is reported as given. */
 const integer = (min: number, max: number) =>
-  z.coerce
-    .number({ error: (issue) => `must be a number, got ${JSON.stringify(issue.input)}` })
-    .int({ error: 'must be a whole number' })
-    .min(min, { error: `must be at least ${min}` })
-    .max(max, { error: `must be at most ${max}` });
+  z.preprocess(
+    (value) => (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value),
+    z
+      .number({ error: (issue) => `must be a number, got ${JSON.stringify(issue.input)}` })
+      .int({ error: 'must be a whole number' })
+      .min(min, { error: `must be at least ${min}` })
+      .max(max, { error: `must be at most ${max}` }),
+  );
 
 /** A URL; a missing required one says so rather than "expected string". */
 const url = () =>

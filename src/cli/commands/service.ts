@@ -1,0 +1,81 @@
+import { type Command, Option } from 'commander';
+import {
+  EgressConfigError,
+  loadEgressServiceConfig,
+  type ResolvedEgressServiceConfig,
+  SETTINGS,
+} from '../../egress/config/service-config.ts';
+import { startEgressService } from '../../egress/service.ts';
+import { createLogger } from '../../logging/logger.ts';
+import { UserError } from '../errors.ts';
+
+/**
+ * `egress service`: runs the egress service standalone, configured by `EGRESS_*` variables (and the
+ * original's names) or the flags below, until SIGINT/SIGTERM, which drain in-flight messages.
+ */
+export function registerServiceCommand(program: Command): void {
+  const command = program
+    .command('service')
+    .description(
+      'run the egress service: SQS flag events → DynamoDB rules → S3 / SFT deliveries (configuration: docs/egress-service.md)',
+    );
+  const attributeOf = new Map<string, string>();
+  for (const setting of SETTINGS) {
+    const option = new Option(
+      `${setting.flag} <value>`,
+      `${setting.description} [env ${setting.env.join(', ')}]`,
+    );
+    attributeOf.set(setting.field, option.attributeName());
+    command.addOption(option);
+  }
+  command.action(async (options: Record<string, string | undefined>) => {
+    const flags = Object.fromEntries(
+      SETTINGS.map((setting) => [setting.field, options[attributeOf.get(setting.field)!]]),
+    );
+    let config: ResolvedEgressServiceConfig;
+    try {
+      config = loadEgressServiceConfig({ env: process.env, flags });
+    } catch (error) {
+      if (error instanceof EgressConfigError) throw new UserError(error.message);
+      throw error;
+    }
+    await runUntilSignalled(config);
+  });
+}
+
+async function runUntilSignalled(config: ResolvedEgressServiceConfig): Promise<void> {
+  const logger = createLogger({ component: 'egress' });
+  const service = await startEgressService(config, { logger }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new UserError(
+        `metrics port ${config.metricsPort} on ${config.metricsHost} is already in use (set EGRESS_METRICS_PORT or --metrics-port; 0 picks a free port)`,
+      );
+    }
+    throw error;
+  });
+  console.log(
+    `egress service running: queue ${config.queueUrl}, table ${config.table}, metrics ${service.metricsUrl}`,
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        console.error(`egress: ${signal} again — exiting without waiting for in-flight messages`);
+        process.exit(1);
+      }
+      stopping = true;
+      console.log(
+        `egress: ${signal} received, draining in-flight messages (up to ${config.shutdownTimeoutMs} ms)…`,
+      );
+      service.stop().then(() => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        console.log('egress service stopped');
+        resolve();
+      }, reject);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

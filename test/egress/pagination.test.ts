@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLimiter } from '../../src/egress/concurrency.ts';
+import { waitFor } from '../../src/util/wait.ts';
+import { Harness } from './support/harness.ts';
+
+let harness: Harness;
+beforeAll(async () => {
+  harness = await Harness.start();
+});
+afterAll(async () => {
+  await harness.close();
+});
+
+describe('listing every page of a rule prefix', () => {
+  it('delivers all 1,500 objects under one prefix (the original stopped at 1,000)', async () => {
+    const world = await harness.world();
+    const [source, destination] = await Promise.all([
+      harness.bucket('source'),
+      harness.bucket('destination'),
+    ]);
+    await harness.putRule(world, {
+      source_prefix: 'many/',
+      pipeline_name: 'MANY',
+      transfer_type: 'S3',
+      source_bucket: source,
+      destination_bucket: destination,
+      destination_prefix: 'out/',
+      control_file_prefix: 'many.control',
+    });
+    const keys = Array.from(
+      { length: 1_500 },
+      (_, index) => `many/part-${String(index).padStart(4, '0')}.csv`,
+    );
+    const limit = createLimiter(32);
+    await Promise.all(keys.map((key) => limit(() => harness.putObject(source, key, key))));
+    // A folder marker and a second flag under the prefix are not data.
+    await harness.putObject(source, 'many/folder/', Buffer.alloc(0));
+    await harness.putObject(source, 'many/pipeline_success.flag', Buffer.alloc(0));
+    const { events } = await harness.startService(world, { objectConcurrency: 32 });
+    await harness.sendFlag(world, 'many/pipeline_success.flag');
+
+    const processed = await waitFor(() => events.of('message_processed')[0], { timeoutMs: 25_000 });
+    expect(processed).toMatchObject({ action: 'deleted', reason: 'completed' });
+    expect(processed.rules[0]).toMatchObject({ objectsSent: 1_500, objectsFailed: 0 });
+    const delivered = await harness.keys(destination, 'out/');
+    expect(delivered).toHaveLength(1_501);
+    expect(delivered).toContain('out/part-1499.csv');
+    expect(delivered).toContain('out/many.control');
+    const control = (await harness.getText(destination, 'out/many.control')).split('\n');
+    expect(control).toHaveLength(1_501); // 1,500 names and the final newline
+    expect(control[0]).toBe('part-0000.csv'); // listing order, whatever the completion order
+    expect(control[1_499]).toBe('part-1499.csv');
+  }, 40_000);
+});
