@@ -2,7 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { registerEdgeCommand } from './commands/edge.ts';
 import { registerProvisionCommand } from './commands/provision.ts';
 import { registerSandboxCommand } from './commands/sandbox.ts';
+import { registerSftAgentCommand } from './commands/sft-agent.ts';
 import { registerStubDksCommand } from './commands/stub-dks.ts';
+import { registerStubNifiCommand } from './commands/stub-nifi.ts';
 import { describeError, UserError } from './errors.ts';
 
 const program = new Command('egress')
@@ -15,6 +17,8 @@ registerSandboxCommand(program);
 registerEdgeCommand(program);
 registerProvisionCommand(program);
 registerStubDksCommand(program);
+registerStubNifiCommand(program);
+registerSftAgentCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -2,10 +2,12 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import pino from 'pino';
 import { startDksStub } from '../../stubs/dks/index.ts';
+import { startStubNifi } from '../../stubs/nifi/index.ts';
 import { loadEnvironmentFile, type ProvisionStep, provisionEnvironment } from '../aws/provisioning/index.ts';
 import { type AwsTarget, EMULATOR_CREDENTIALS } from '../aws/target.ts';
 import { type Edge, EdgePortInUseError, startEdge } from '../edge/index.ts';
 import { createLogger, type Logger } from '../logging/logger.ts';
+import { sandboxSftAgentConfig, startSftAgent } from '../sft/index.ts';
 import { ensureCertificates, loadCertificates } from '../tls/certificates.ts';
 import {
   type Component,
@@ -15,6 +17,7 @@ import {
   type SandboxSettings,
 } from './settings.ts';
 import { removeStateFile, type SandboxState, writeStateFile } from './state-file.ts';
+import { SandboxTrace } from './trace.ts';
 
 /** Options for {@link startSandbox}. */
 export interface SandboxOptions {
@@ -41,6 +44,8 @@ export interface Sandbox {
   /** The embedded edge, unless the sandbox runs against another endpoint. */
   readonly edge: Edge | undefined;
   readonly logger: Logger;
+  /** The readable story of what the sandbox does (uploads, events, rules, deliveries). */
+  readonly trace: SandboxTrace;
   /** Stops every component in reverse start order; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -90,6 +95,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const logDestination = pino.destination({ dest: logFile, sync: false, mkdir: true });
   const logger = createLogger({ component: 'sandbox', destination: logDestination });
 
+  const trace = new SandboxTrace();
   const stops: { name: string; stop: () => Promise<void> }[] = [];
   const stopAll = async () => {
     for (const { name, stop } of stops.reverse()) {
@@ -162,6 +168,59 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     stops.push({ name: 'dks', stop: () => dks.stop() });
     progress(`Data Key Service stub listening on ${dks.url} (mTLS)`);
 
+    const nifi = await listenOn('nifi', settings.ports.nifi, () =>
+      startStubNifi({
+        port: settings.ports.nifi,
+        host: settings.host,
+        bucket: settings.nifiBucket,
+        s3: target,
+        tls,
+        logger: logger.child({ component: 'stub-nifi' }),
+      }),
+    );
+    stops.push({ name: 'stub-nifi', stop: () => nifi.stop() });
+    nifi.on('received', (file) =>
+      trace.add(
+        file.status < 300
+          ? {
+              stage: 'nifi',
+              text: `stub NiFi stored ${file.filename} (${file.bytes} bytes) at s3://${settings.nifiBucket}/${file.key}`,
+              details: { ...file },
+            }
+          : {
+              stage: 'nifi',
+              text: `stub NiFi refused ${file.filename ?? '(no filename)'} on ${file.path}: ${file.status} ${file.reason ?? ''}`,
+              details: { ...file },
+              failure: true,
+            },
+      ),
+    );
+    progress(`stub NiFi listening on ${nifi.url} → s3://${settings.nifiBucket}`);
+
+    const agent = await startSftAgent({
+      config: sandboxSftAgentConfig({ nifiUrl: nifi.url }),
+      sftRoot,
+      tls: { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey },
+      logger: logger.child({ component: 'sft-agent' }),
+    });
+    stops.push({ name: 'sft-agent', stop: () => agent.stop() });
+    agent.on('delivered', (event) =>
+      trace.add({
+        stage: 'sft',
+        text: `SFT agent sent ${event.sentName} by route ${event.route}`,
+        details: { ...event },
+      }),
+    );
+    agent.on('failed', (event) =>
+      trace.add({
+        stage: 'sft',
+        text: `SFT agent gave up on ${event.name} (${event.reason}); it is in ${event.errorFile ?? 'its source folder'}`,
+        details: { ...event },
+        failure: true,
+      }),
+    );
+    progress(`SFT agent watching ${agent.watchedDirectories.length} directories under ${sftRoot}`);
+
     const queueName = environment.environment.queues[0]?.name;
     const deadLetterName = environment.environment.queues[0]?.deadLetter?.name;
     const table = environment.environment.tables[0]?.name;
@@ -176,6 +235,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       queue: report.queues[queueName]!,
       deadLetterQueue: report.queues[deadLetterName]!,
       dks: { url: dks.url },
+      nifi: { url: nifi.url, bucket: settings.nifiBucket },
       tls: { ca: certificates.ca, cert: certificates.clientCert, key: certificates.clientKey },
       sftRoot,
       buckets: environment.environment.buckets.map((b) => b.name),
@@ -193,6 +253,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       stateFile,
       edge,
       logger,
+      trace,
       stop() {
         stopping ??= (async () => {
           await removeStateFile(stateDir);
