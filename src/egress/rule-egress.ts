@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import type { Limiter } from './concurrency.ts';
-import { describeFailure } from './errors.ts';
+import { describeFailure, ObjectTransferError } from './errors.ts';
 import type { EgressEventBus, RuleSummary } from './observability/events.ts';
 import { EgressMetrics } from './observability/metrics.ts';
 import {
@@ -68,7 +68,18 @@ export async function egressRule(
   const labels = EgressMetrics.labelsFor(resolved);
   const pending: Promise<ObjectTransferResult>[] = [];
 
-  const transferOne = async (object: { key: string; size: number }) => {
+  const transferOne = async (object: { key: string; size: number }): Promise<ObjectTransferResult> => {
+    if (scope.signal.aborted) {
+      // Queued behind the concurrency limit when the service stopped: never attempted, so neither
+      // counted nor reported as a failed transfer; the message is retried.
+      const error = new ObjectTransferError('not attempted: the service is stopping', {
+        messageId: scope.messageId,
+        bucket: rule.sourceBucket,
+        key: object.key,
+        rule: describeRuleKey(rule.key),
+      });
+      return { ok: false, sourceKey: object.key, destination: undefined, error, durationMs: 0 };
+    }
     const result = await transferObject(dependencies.transfer, resolved, object, ruleScope);
     if (result.ok) {
       dependencies.metrics.objectSent(labels, {
@@ -112,6 +123,7 @@ export async function egressRule(
   };
 
   let listingFailure: string | undefined;
+  let previousPageStart = 0;
   try {
     for await (const page of listSourceObjects(
       dependencies.transfer.sourceS3,
@@ -119,9 +131,14 @@ export async function egressRule(
       resolved.sourcePrefix,
       scope.signal,
     )) {
+      const scheduled = pending.length;
       for (const object of page) {
         if (isEgressableKey(object.key)) pending.push(dependencies.objectLimiter(() => transferOne(object)));
       }
+      // Back-pressure: list at most one page ahead of the transfers, so a prefix with a million
+      // keys never queues a million tasks.
+      await Promise.all(pending.slice(previousPageStart, scheduled));
+      previousPageStart = scheduled;
     }
   } catch (error) {
     listingFailure = `listing s3://${rule.sourceBucket}/${resolved.sourcePrefix} failed: ${describeFailure(error)}`;

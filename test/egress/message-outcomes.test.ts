@@ -97,6 +97,48 @@ describe.concurrent('message outcomes', () => {
     expect(await harness.keys(untouched)).toEqual([]);
   });
 
+  it('scans the table once per message and runs a rule once, however many of its flags the message carries', async () => {
+    const world = await harness.world();
+    const [source, destination] = await Promise.all([
+      harness.bucket('source'),
+      harness.bucket('destination'),
+    ]);
+    await harness.putRule(world, {
+      source_prefix: 'twice/',
+      pipeline_name: 'TWICE',
+      transfer_type: 'S3',
+      source_bucket: source,
+      destination_bucket: destination,
+    });
+    // An invalid item is reported once per scan, which makes the number of scans observable.
+    await harness.putRule(world, {
+      source_prefix: 'elsewhere/',
+      pipeline_name: 'BAD',
+      transfer_type: 'FTP',
+      source_bucket: source,
+    });
+    await harness.putObject(source, 'twice/data.csv', 'data');
+    const { events } = await harness.startService(world);
+    const flag = { eventName: 'ObjectCreated:Put', s3: { object: { key: 'twice/pipeline_success.flag' } } };
+    const other = {
+      eventName: 'ObjectCreated:Put',
+      s3: { object: { key: 'twice/a/pipeline_success.flag' } },
+    };
+    await harness.sendRaw(world, JSON.stringify({ Records: [flag, other] }));
+
+    const processed = await waitFor(() => events.of('message_processed')[0]);
+    expect(processed).toMatchObject({ action: 'deleted', reason: 'completed' });
+    expect(processed.flagKeys).toEqual(['twice/pipeline_success.flag', 'twice/a/pipeline_success.flag']);
+    expect(processed.rules).toHaveLength(1);
+    expect(events.of('object_transferred')).toHaveLength(1);
+    expect(events.of('rule_invalid')).toEqual([
+      {
+        key: { sourcePrefix: 'elsewhere/', pipelineName: 'BAD' },
+        reason: expect.stringContaining('transfer_type'),
+      },
+    ]);
+  });
+
   it('sends a poison message to the DLQ with its reason and deletes it from the queue', async () => {
     const world = await harness.world();
     const { events } = await harness.startService(world);
