@@ -159,6 +159,29 @@ describe.concurrent('message outcomes', () => {
     });
   });
 
+  it('without a configured DLQ, leaves a poison message for the queue redrive policy', async () => {
+    const world = await harness.world({ maxReceiveCount: 1 });
+    const { events } = await harness.startService(world, {
+      deadLetterQueueUrl: undefined,
+      visibilityTimeoutSeconds: 2,
+      heartbeatIntervalSeconds: 1,
+    });
+    const messageId = await harness.sendRaw(world, '{"not":"an S3 event"}');
+
+    const deadLettered = await waitFor(() => events.of('message_dead_lettered')[0]);
+    expect(deadLettered).toMatchObject({
+      messageId,
+      sentToDeadLetterQueue: false,
+      reason: 'message body has no Records',
+    });
+    expect(events.of('message_processed')[0]).toMatchObject({ action: 'retained', reason: 'malformed' });
+    const inDlq = await waitFor(() => harness.receiveOne(world.deadLetterQueueUrl), {
+      timeoutMs: 10_000,
+      description: 'the redrive policy to move the message',
+    });
+    expect(inDlq.MessageId).toBe(messageId);
+  });
+
   it('deletes a message only when every object succeeded: missing bucket → retained; bucket created → delivered on redelivery', async () => {
     const world = await harness.world();
     const source = await harness.bucket('source');
