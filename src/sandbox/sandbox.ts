@@ -1,13 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import pino from 'pino';
-import { startDksStub } from '../../stubs/dks/index.ts';
-import { startStubNifi } from '../../stubs/nifi/index.ts';
+import { type DksStub, startDksStub } from '../../stubs/dks/index.ts';
+import { type StubNifi, startStubNifi } from '../../stubs/nifi/index.ts';
 import { loadEnvironmentFile, type ProvisionStep, provisionEnvironment } from '../aws/provisioning/index.ts';
 import { type AwsTarget, EMULATOR_CREDENTIALS } from '../aws/target.ts';
 import { type Edge, EdgePortInUseError, startEdge } from '../edge/index.ts';
 import { createLogger, type Logger } from '../logging/logger.ts';
-import { sandboxSftAgentConfig, startSftAgent } from '../sft/index.ts';
+import { type SftAgent, sandboxSftAgentConfig, startSftAgent } from '../sft/index.ts';
 import { ensureCertificates, loadCertificates } from '../tls/certificates.ts';
 import {
   type Component,
@@ -46,6 +46,8 @@ export interface Sandbox {
   readonly logger: Logger;
   /** The readable story of what the sandbox does (uploads, events, rules, deliveries). */
   readonly trace: SandboxTrace;
+  /** The running components, for tests, fault injection and the dashboard. */
+  readonly components: { dks: DksStub; nifi: StubNifi; sftAgent: SftAgent };
   /** Stops every component in reverse start order; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -254,6 +256,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       edge,
       logger,
       trace,
+      components: { dks, nifi, sftAgent: agent },
       stop() {
         stopping ??= (async () => {
           await removeStateFile(stateDir);

@@ -33,6 +33,7 @@ export async function startSandboxTarget(
   return {
     name,
     state: sandbox.state,
+    sandbox,
     logMark: () => logSize(sandbox.state.logs),
     logsSince: (mark) => readLogFrom(sandbox.state.logs, mark),
     stop: () => sandbox.stop(),
