@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerEdgeCommand } from './commands/edge.ts';
 import { registerProvisionCommand } from './commands/provision.ts';
 import { registerSandboxCommand } from './commands/sandbox.ts';
+import { registerServiceCommand } from './commands/service.ts';
 import { registerSftAgentCommand } from './commands/sft-agent.ts';
 import { registerStubDksCommand } from './commands/stub-dks.ts';
 import { registerStubNifiCommand } from './commands/stub-nifi.ts';
@@ -15,6 +16,7 @@ const program = new Command('egress')
 
 registerSandboxCommand(program);
 registerEdgeCommand(program);
+registerServiceCommand(program);
 registerProvisionCommand(program);
 registerStubDksCommand(program);
 registerStubNifiCommand(program);

@@ -6,6 +6,7 @@ import { type StubNifi, startStubNifi } from '../../stubs/nifi/index.ts';
 import { loadEnvironmentFile, type ProvisionStep, provisionEnvironment } from '../aws/provisioning/index.ts';
 import { type AwsTarget, EMULATOR_CREDENTIALS } from '../aws/target.ts';
 import { type Edge, EdgePortInUseError, startEdge } from '../edge/index.ts';
+import { type EgressService, startEgressService } from '../egress/index.ts';
 import { createLogger, type Logger } from '../logging/logger.ts';
 import { type SftAgent, sandboxSftAgentConfig, startSftAgent } from '../sft/index.ts';
 import { ensureCertificates, loadCertificates } from '../tls/certificates.ts';
@@ -18,6 +19,7 @@ import {
 } from './settings.ts';
 import { removeStateFile, type SandboxState, writeStateFile } from './state-file.ts';
 import { SandboxTrace } from './trace.ts';
+import { traceEdge, traceEgress } from './trace-sources.ts';
 
 /** Options for {@link startSandbox}. */
 export interface SandboxOptions {
@@ -47,7 +49,7 @@ export interface Sandbox {
   /** The readable story of what the sandbox does (uploads, events, rules, deliveries). */
   readonly trace: SandboxTrace;
   /** The running components, for tests, fault injection and the dashboard. */
-  readonly components: { dks: DksStub; nifi: StubNifi; sftAgent: SftAgent };
+  readonly components: { dks: DksStub; nifi: StubNifi; sftAgent: SftAgent; egress: EgressService };
   /** Stops every component in reverse start order; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -141,6 +143,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const started = edge;
       stops.push({ name: 'edge', stop: () => started.stop() });
       target = edge.target;
+      traceEdge(edge, trace);
       progress(`edge listening on ${edge.endpoint} (S3, SQS, DynamoDB, SSM, STS)`);
     }
 
@@ -223,12 +226,42 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     );
     progress(`SFT agent watching ${agent.watchedDirectories.length} directories under ${sftRoot}`);
 
-    const queueName = environment.environment.queues[0]?.name;
-    const deadLetterName = environment.environment.queues[0]?.deadLetter?.name;
+    const queueSpec = environment.environment.queues[0];
+    const queueName = queueSpec?.name;
+    const deadLetterName = queueSpec?.deadLetter?.name;
     const table = environment.environment.tables[0]?.name;
     if (!queueName || !deadLetterName || !table) {
       throw new Error(`${environment.file}: the sandbox needs a queue with a deadLetter queue and a table`);
     }
+    // The service renews visibility while it works, so the queue's short timeout only decides how
+    // soon a failed message comes back: quick retries, and a hopeless message in the DLQ in seconds.
+    const visibility = Math.max(2, queueSpec.visibilityTimeoutSeconds ?? 5);
+    const egress = await listenOn('metrics', settings.ports.metrics, () =>
+      startEgressService(
+        {
+          aws: target,
+          queueUrl: report.queues[queueName]!.url,
+          deadLetterQueueUrl: report.queues[deadLetterName]!.url,
+          table,
+          sftRoot,
+          visibilityTimeoutSeconds: visibility,
+          heartbeatIntervalSeconds: Math.max(1, Math.floor(visibility / 2)),
+          shutdownTimeoutMs: 10_000,
+          metricsPort: settings.ports.metrics,
+          metricsHost: settings.host,
+          dks: {
+            url: dks.url,
+            caPath: certificates.ca,
+            certPath: certificates.clientCert,
+            keyPath: certificates.clientKey,
+          },
+        },
+        { logger: logger.child({ component: 'egress' }) },
+      ),
+    );
+    stops.push({ name: 'egress', stop: () => egress.stop() });
+    traceEgress(egress, trace);
+    progress(`egress service consuming ${queueName}; metrics on ${egress.metricsUrl}`);
 
     const state: SandboxState = {
       region: settings.region,
@@ -238,6 +271,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       deadLetterQueue: report.queues[deadLetterName]!,
       dks: { url: dks.url },
       nifi: { url: nifi.url, bucket: settings.nifiBucket },
+      metrics: { url: egress.metricsUrl },
       tls: { ca: certificates.ca, cert: certificates.clientCert, key: certificates.clientKey },
       sftRoot,
       buckets: environment.environment.buckets.map((b) => b.name),
@@ -256,7 +290,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       edge,
       logger,
       trace,
-      components: { dks, nifi, sftAgent: agent },
+      components: { dks, nifi, sftAgent: agent, egress },
       stop() {
         stopping ??= (async () => {
           await removeStateFile(stateDir);

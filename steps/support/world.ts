@@ -115,7 +115,7 @@ export class EgressWorld extends World {
   }
 
   async putFlag(bucket: string, key: string): Promise<void> {
-    await this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: '' }));
+    await this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: '', ContentLength: 0 }));
   }
 
   async putRule(item: Record<string, unknown>): Promise<void> {

@@ -1,0 +1,94 @@
+import path from 'node:path';
+import type { Edge } from '../edge/index.ts';
+import type { Destination, EgressService } from '../egress/index.ts';
+import type { SandboxTrace } from './trace.ts';
+
+function where(destination: Destination | undefined): string {
+  if (!destination) return '(no destination)';
+  return destination.transferType === 'S3'
+    ? `s3://${destination.bucket}/${destination.key}`
+    : path.posix.join(destination.directory, destination.fileName);
+}
+
+function ruleName(rule: { sourcePrefix: string; pipelineName: string }): string {
+  return `${rule.pipelineName} (${rule.sourcePrefix})`;
+}
+
+/** S3 event notifications as the edge delivers them. */
+export function traceEdge(edge: Edge, trace: SandboxTrace): void {
+  edge.onNotification((record) =>
+    trace.add({
+      stage: 'event',
+      text: record.delivered
+        ? `S3 event ${record.eventName} for s3://${record.bucket}/${record.key} → ${record.queueArn.split(':').pop()}`
+        : `S3 event for s3://${record.bucket}/${record.key} could not be delivered: ${record.error}`,
+      details: { ...record },
+      failure: !record.delivered,
+    }),
+  );
+}
+
+/** The egress service's own events, told as sentences. */
+export function traceEgress(service: EgressService, trace: SandboxTrace): void {
+  service.on('message_processed', (event) => {
+    if (event.reason === 'test-event') return;
+    const rules = event.rules.map(
+      (r) =>
+        `${ruleName(r.rule)}: ${r.objectsSent} sent${r.objectsFailed ? `, ${r.objectsFailed} failed` : ''}`,
+    );
+    trace.add({
+      stage: 'message',
+      text:
+        `message for ${event.flagKeys.join(', ') || '(no flag)'} ${event.action} (${event.reason}) in ${Math.round(event.durationMs)} ms` +
+        (rules.length ? ` — ${rules.join('; ')}` : ''),
+      details: { ...event },
+      failure: event.action === 'retained',
+    });
+  });
+  service.on('flag_unmatched', (event) =>
+    trace.add({
+      stage: 'rule',
+      text: `no routing rule matches ${event.key}`,
+      details: { ...event },
+      failure: true,
+    }),
+  );
+  service.on('rule_invalid', (event) =>
+    trace.add({
+      stage: 'rule',
+      text: `invalid routing rule ${String(event.key.pipelineName)} (${String(event.key.sourcePrefix)}) ignored: ${event.reason}`,
+      details: { ...event },
+      failure: true,
+    }),
+  );
+  service.on('object_transferred', (event) =>
+    trace.add({
+      stage: 'transfer',
+      text: `${ruleName(event.rule)}: s3://${event.sourceBucket}/${event.sourceKey} → ${where(event.destination)} (${event.sentBytes} bytes, ${Math.round(event.durationMs)} ms)`,
+      details: { ...event },
+    }),
+  );
+  service.on('object_failed', (event) =>
+    trace.add({
+      stage: 'transfer',
+      text: `${ruleName(event.rule)}: s3://${event.sourceBucket}/${event.sourceKey} failed: ${event.reason}`,
+      details: { ...event },
+      failure: true,
+    }),
+  );
+  service.on('file_written', (event) =>
+    trace.add({
+      stage: 'transfer',
+      text: `${ruleName(event.rule)}: ${event.kind} file ${where(event.destination)} (${event.entries} entries)`,
+      details: { ...event },
+    }),
+  );
+  service.on('message_dead_lettered', (event) =>
+    trace.add({
+      stage: 'dead-letter',
+      text: `message ${event.messageId} ${event.sentToDeadLetterQueue ? 'sent to the dead-letter queue' : 'left for the redrive policy'}: ${event.reason}`,
+      details: { ...event },
+      failure: true,
+    }),
+  );
+}
