@@ -24,3 +24,20 @@ export function onShutdownSignal(handler: (signal: NodeJS.Signals) => Promise<vo
   process.on('SIGINT', listener);
   process.on('SIGTERM', listener);
 }
+
+/**
+ * Resolves once the first SIGINT/SIGTERM has been handled by `stop` (a second signal exits at
+ * once). Long-running commands end with `await untilShutdownSignal(() => component.stop())`.
+ */
+export function untilShutdownSignal(stop: (signal: NodeJS.Signals) => Promise<void>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    onShutdownSignal(async (signal) => {
+      try {
+        await stop(signal);
+        resolve();
+      } catch (error) {
+        reject(error);
+      }
+    });
+  });
+}

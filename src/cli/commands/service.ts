@@ -8,6 +8,7 @@ import {
 import { startEgressService } from '../../egress/service.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { UserError } from '../errors.ts';
+import { untilShutdownSignal } from '../signals.ts';
 
 /**
  * `egress service`: runs the egress service standalone, configured by `EGRESS_*` variables (and the
@@ -57,25 +58,11 @@ async function runUntilSignalled(config: ResolvedEgressServiceConfig): Promise<v
     `egress service running: queue ${config.queueUrl}, table ${config.table}, metrics ${service.metricsUrl}`,
   );
 
-  await new Promise<void>((resolve, reject) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        console.error(`egress: ${signal} again — exiting without waiting for in-flight messages`);
-        process.exit(1);
-      }
-      stopping = true;
-      console.log(
-        `egress: ${signal} received, draining in-flight messages (up to ${config.shutdownTimeoutMs} ms)…`,
-      );
-      service.stop().then(() => {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        console.log('egress service stopped');
-        resolve();
-      }, reject);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+  await untilShutdownSignal(async (signal) => {
+    console.log(
+      `egress: ${signal} received, draining in-flight messages (up to ${config.shutdownTimeoutMs} ms)…`,
+    );
+    await service.stop();
+    console.log('egress service stopped');
   });
 }

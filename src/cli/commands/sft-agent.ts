@@ -8,6 +8,7 @@ import { SftConfigError } from '../../sft/config/parse.ts';
 import type { SftAgentConfig } from '../../sft/config/types.ts';
 import { sandboxSftAgentConfig } from '../../sft/sandbox-config.ts';
 import { UserError } from '../errors.ts';
+import { untilShutdownSignal } from '../signals.ts';
 
 interface SftAgentFlags {
   config?: string;
@@ -118,16 +119,9 @@ export function registerSftAgentCommand(program: Command): void {
       console.log(
         `sft agent running: ${config.routes.length} routes, ${agent.watchedDirectories.length} directories under ${sftRoot} (Ctrl-C stops)`,
       );
-      await new Promise<void>((resolve) => {
-        const shutdown = () => {
-          process.off('SIGINT', shutdown);
-          process.off('SIGTERM', shutdown);
-          resolve();
-        };
-        process.on('SIGINT', shutdown);
-        process.on('SIGTERM', shutdown);
+      await untilShutdownSignal(async () => {
+        await agent.stop();
+        logger.flush();
       });
-      await agent.stop();
-      logger.flush();
     });
 }

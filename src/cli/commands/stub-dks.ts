@@ -5,6 +5,7 @@ import { DEFAULT_DKS_KEY_ID, startDksStub } from '../../../stubs/dks/index.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { ensureCertificates, loadCertificates } from '../../tls/certificates.ts';
 import { UserError } from '../errors.ts';
+import { untilShutdownSignal } from '../signals.ts';
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -56,15 +57,6 @@ export function registerStubDksCommand(program: Command): Command {
       });
       const certs = tls ? ` (client certificates signed by ${path.resolve(options.certsDir, 'ca.pem')})` : '';
       console.log(`dks stub listening on ${stub.url}${certs}`);
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
-      await stub.stop();
+      await untilShutdownSignal(() => stub.stop());
     });
 }

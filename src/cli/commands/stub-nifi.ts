@@ -7,6 +7,7 @@ import { awsTargetFromEnv, EMULATOR_CREDENTIALS } from '../../aws/target.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { ensureCertificates, loadCertificates } from '../../tls/certificates.ts';
 import { UserError } from '../errors.ts';
+import { untilShutdownSignal } from '../signals.ts';
 
 interface StubNifiFlags {
   port: string;
@@ -90,17 +91,10 @@ export function registerStubNifiCommand(program: Command): void {
         throw new UserError(`cannot start the stub NiFi: ${(error as Error).message}`);
       }
       console.log(`stub NiFi listening on ${stub.url} → s3://${flags.bucket}/ (Ctrl-C stops)`);
-      await new Promise<void>((resolve) => {
-        const shutdown = () => {
-          process.off('SIGINT', shutdown);
-          process.off('SIGTERM', shutdown);
-          resolve();
-        };
-        process.on('SIGINT', shutdown);
-        process.on('SIGTERM', shutdown);
+      await untilShutdownSignal(async () => {
+        await stub.stop();
+        s3.destroy();
+        logger.flush();
       });
-      await stub.stop();
-      s3.destroy();
-      logger.flush();
     });
 }
