@@ -9,6 +9,7 @@ import {
   resolveEgressServiceConfig,
 } from './config/service-config.ts';
 import { QueueConsumer } from './consumer/queue-consumer.ts';
+import { createDksEgressCrypto, type OwnedEgressCrypto } from './crypto/dks-settings.ts';
 import { MessageProcessor } from './message-processor.ts';
 import { EgressEventBus, type EgressEventListener, type EgressEventName } from './observability/events.ts';
 import { EgressMetrics } from './observability/metrics.ts';
@@ -25,8 +26,10 @@ export interface EgressServiceOptions {
   logger?: Logger;
   /**
    * Encryption support (HTME decrypt / pass-through / re-wrap, CSE, encrypted manifests).
-   * Default: objects are passed through unchanged with no destination metadata, and encrypted
-   * manifest modes fail their rule. See `transfer/content-seam.ts`.
+   * Default: built from `config.dks` when `dks.url` is set (DKS client with the PEM files read once
+   * at start, closed on stop); without a DKS URL, objects are passed through unchanged with no
+   * destination metadata and encrypted manifest modes fail their rule. A crypto given here is used
+   * as is and not closed by the service. See `transfer/content-seam.ts` and docs/encryption.md.
    */
   crypto?: EgressCrypto;
   /** The clock read once per message for dates. Default: the system clock. */
@@ -64,6 +67,11 @@ export async function startEgressService(
 ): Promise<EgressService> {
   const resolved = resolveEgressServiceConfig(config);
   const logger = options.logger ?? silentLogger();
+  // Built before anything else starts: an unreadable PEM file is a configuration error.
+  const ownCrypto: OwnedEgressCrypto | undefined =
+    options.crypto === undefined && resolved.dks.url !== undefined
+      ? await createDksEgressCrypto(resolved.dks, { logger })
+      : undefined;
   const metrics = new EgressMetrics();
   const events = new EgressEventBus((event, error) =>
     logger.warn({ err: error, event }, 'egress event listener threw'),
@@ -82,6 +90,7 @@ export async function startEgressService(
     sourceS3.destroy();
     documentClient.destroy();
     clients.destroy();
+    void ownCrypto?.close();
   };
 
   const rules = new RuleRepository({
@@ -104,7 +113,7 @@ export async function startEgressService(
       transfer: {
         sourceS3,
         clients,
-        crypto: options.crypto ?? plainContentOnly,
+        crypto: options.crypto ?? ownCrypto?.crypto ?? plainContentOnly,
         sinks: new DeliverySinks({
           clients,
           sftRoot: resolved.sftRoot,
@@ -170,6 +179,7 @@ export async function startEgressService(
       messagesInFlight: resolved.messagesInFlight,
       objectConcurrency: resolved.objectConcurrency,
       timeZone: resolved.timeZone,
+      crypto: options.crypto ? 'given' : ownCrypto ? `dks ${resolved.dks.url}` : 'none (objects as they are)',
     },
     'egress service started',
   );

@@ -87,7 +87,7 @@ const configSchema = z
       .refine(isValidTimeZone, { error: (issue) => `unknown time zone ${JSON.stringify(issue.input)}` }),
     /** Reuse a routing-table scan for this long (ms); 0 scans once per message. */
     ruleCacheTtlMs: integer(0, 3_600_000).default(0),
-    /** Data Key Service, carried for the crypto integration. */
+    /** Data Key Service: with a URL the service decrypts, re-wraps and seals manifests (docs/encryption.md). */
     dks: z
       .object({
         url: url().optional(),
@@ -98,6 +98,24 @@ const configSchema = z
       .default({}),
   })
   .superRefine((config, context) => {
+    // The DKS client certificate and its key only work as a pair, and TLS files need a DKS to talk to.
+    const { dks } = config;
+    if ((dks.certPath === undefined) !== (dks.keyPath === undefined)) {
+      const missing = dks.certPath === undefined ? 'certPath' : 'keyPath';
+      const given = missing === 'certPath' ? 'keyPath' : 'certPath';
+      context.addIssue({
+        code: 'custom',
+        path: ['dks', missing],
+        message: `is required with dks.${given} (the client certificate and its key go together)`,
+      });
+    }
+    if (dks.url === undefined) {
+      for (const field of ['caPath', 'certPath', 'keyPath'] as const) {
+        if (dks[field] !== undefined) {
+          context.addIssue({ code: 'custom', path: ['dks', field], message: 'is set but dks.url is not' });
+        }
+      }
+    }
     if (config.heartbeatIntervalSeconds >= config.visibilityTimeoutSeconds) {
       context.addIssue({
         code: 'custom',
