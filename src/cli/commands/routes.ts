@@ -1,0 +1,130 @@
+import type { Command } from 'commander';
+import { defaultTimeZone } from '../../egress/plan/dates.ts';
+import {
+  explainKey,
+  formatExplanation,
+  formatRuleTable,
+  formatValidation,
+  InvalidDateError,
+  type LoadedRules,
+  listRules,
+  loadRules,
+  processingDay,
+  RuleSourceError,
+  type RuleSourceOptions,
+  sftContextFor,
+  validateItems,
+} from '../../routes/index.ts';
+import { UserError } from '../errors.ts';
+import { registerImportTfCommand } from './routes-import.ts';
+
+interface SourceFlags extends RuleSourceOptions {
+  json: boolean;
+}
+
+/** The options every `egress routes` subcommand that reads rules shares. */
+function withRuleSource(command: Command): Command {
+  return command
+    .option(
+      '--rules <file>',
+      'read the rules from a file: JSON items, `aws dynamodb scan` JSON, or an environment file',
+    )
+    .option('--sandbox <dir>', 'read the rules from the table of the sandbox whose sandbox.json is in <dir>')
+    .option(
+      '--endpoint <url>',
+      'read the rules from the table at this AWS endpoint (default: AWS_ENDPOINT_URL)',
+    )
+    .option('--region <region>', 'region (default: AWS_REGION or eu-west-2)')
+    .option('--table <name>', 'routing table (default: the sandbox’s, else data-egress)')
+    .option('--json', 'print JSON for machines instead of text', false);
+}
+
+async function load(flags: RuleSourceOptions): Promise<LoadedRules> {
+  try {
+    return await loadRules(flags);
+  } catch (error) {
+    if (error instanceof RuleSourceError) throw new UserError(error.message, { cause: error });
+    throw error;
+  }
+}
+
+function print(json: boolean, value: unknown, text: () => string): void {
+  console.log(json ? JSON.stringify(value, null, 2) : text());
+}
+
+export function registerRoutesCommand(program: Command): void {
+  const routes = program
+    .command('routes')
+    .description(
+      'see, check and explain the routing rules (DynamoDB table data-egress), and import them from Terraform',
+    );
+
+  withRuleSource(
+    routes.command('list').description('a table of the rules: who gets what, from where, how'),
+  ).action(async (flags: SourceFlags) => {
+    const loaded = await load(flags);
+    const rows = listRules(loaded.records);
+    print(flags.json, rows, () => `rules from ${loaded.origin}\n\n${formatRuleTable(rows)}`);
+  });
+
+  withRuleSource(
+    routes
+      .command('validate')
+      .description('check every item with the egress service’s own schema; exit 2 when any is invalid'),
+  ).action(async (flags: SourceFlags) => {
+    const loaded = await load(flags);
+    const report = validateItems(loaded.records, processingDay(undefined, defaultTimeZone()));
+    print(flags.json, report, () => `rules from ${loaded.origin}\n${formatValidation(report)}`);
+    if (report.invalid.length > 0) {
+      throw new UserError(
+        `${report.invalid.length} of ${report.total} routing items are invalid: ${report.invalid.map((i) => i.rule).join(', ')}`,
+      );
+    }
+  });
+
+  withRuleSource(
+    routes
+      .command('explain')
+      .argument('<s3-key>', 'a flag key (…pipeline_success.flag) or a data object’s key')
+      .description(
+        'which rules a key fires or is sent by, why, and where everything would go — a pure dry run',
+      ),
+  )
+    .option('--bucket <bucket>', 'the bucket the key is in')
+    .option('--date <YYYY-MM-DD>', 'the processing day (default: today)')
+    .option('--time-zone <zone>', 'zone of "today" (default: EGRESS_TIME_ZONE, TZ or UTC)')
+    .option('--object <name>', 'file name of the example object shown for a flag')
+    .action(
+      async (
+        key: string,
+        flags: SourceFlags & { bucket?: string; date?: string; timeZone?: string; object?: string },
+      ) => {
+        let stamps: ReturnType<typeof processingDay>;
+        try {
+          stamps = processingDay(
+            flags.date,
+            flags.timeZone ?? process.env.EGRESS_TIME_ZONE ?? defaultTimeZone(),
+          );
+        } catch (error) {
+          if (error instanceof InvalidDateError || error instanceof RangeError) {
+            throw new UserError((error as Error).message);
+          }
+          throw error;
+        }
+        const loaded = await load(flags);
+        const explanation = explainKey(loaded.records, key, {
+          bucket: flags.bucket,
+          stamps,
+          sft: sftContextFor(loaded.sandbox),
+          exampleName: flags.object,
+        });
+        print(
+          flags.json,
+          explanation,
+          () => `rules from ${loaded.origin}\n${formatExplanation(explanation)}`,
+        );
+      },
+    );
+
+  registerImportTfCommand(routes);
+}

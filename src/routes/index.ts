@@ -1,0 +1,52 @@
+export { InvalidDateError, processingDay } from './dates.ts';
+export {
+  type ExplainOptions,
+  type Explanation,
+  explainKey,
+  explainPrefix,
+  type InvalidMatch,
+  type NearMiss,
+  type ObjectPlan,
+  type PlannedDestination,
+  type PlannedFile,
+  type PrefixExplanation,
+  type RuleLabel,
+  type RuleMatch,
+  type SftContext,
+} from './explain.ts';
+export { formatExplanation, formatRuleTable, formatValidation, textTable } from './format.ts';
+export {
+  type CheckedItem,
+  checkItems,
+  describeItem,
+  type RoutingItemRecord,
+  recordsFromItems,
+} from './items.ts';
+export { listRules, type RuleRow } from './list.ts';
+export {
+  type LoadedRules,
+  loadRules,
+  RuleSourceError,
+  type RuleSourceOptions,
+  readItemsFile,
+  readSandboxState,
+  sandboxTarget,
+  scanRoutingTable,
+  sftContextFor,
+} from './rule-source.ts';
+export {
+  type SftDelivery,
+  type SftRouteSummary,
+  type SftStep,
+  stubHdfsTargets,
+  stubNifiObjectKey,
+  traceSftDelivery,
+} from './sft-delivery.ts';
+export {
+  type FieldProblem,
+  type ItemFinding,
+  KNOWN_COLUMNS,
+  splitReason,
+  type ValidationReport,
+  validateItems,
+} from './validate.ts';
