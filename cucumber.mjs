@@ -1,8 +1,14 @@
 // Cucumber profiles. Run through `npm test` (or `npm run test:bdd`); tsx loads the TypeScript steps.
-// Target selection is one variable, EGRESS_TARGET = embedded (default) | localstack | external.
+// Target selection is one variable, EGRESS_TARGET = embedded (default) | localstack | external; the
+// hooks (steps/support/hooks.ts) skip what a target cannot run and print why.
+// Features are found at cucumber's default, features/**/*.feature; paths given on the command line
+// replace it (`npm run test:bdd -- features/s3-delivery.feature`).
+//
+// Tags given with --tags are ANDed with the ones below, so `--tags @sft` narrows the default run.
+// @wip-bug marks a scenario that shows a known, reported bug: it is kept out of every run until the
+// bug is fixed (run it alone with `--profile wip`).
 const common = {
   import: ['steps/**/*.ts'],
-  paths: ['features/**/*.feature'],
   format: [
     'progress',
     ['html', 'reports/cucumber-report.html'],
@@ -14,10 +20,16 @@ const common = {
   forceExit: true,
 };
 
-export default common;
+export default { ...common, tags: 'not @wip-bug' };
 
-/** Only the scenarios tagged @localstack (they need a container runtime). */
-export const localstack = { ...common, tags: '@localstack' };
+/** Only the scenarios that need LocalStack (a container runtime); with EGRESS_TARGET=localstack too. */
+export const localstack = { ...common, tags: '@localstack and not @wip-bug' };
 
-/** Everything that does not need the embedded edge's internals, for an already running stack. */
-export const external = { ...common, tags: 'not @embedded-only' };
+/**
+ * Kept for compatibility: EGRESS_TARGET=external already skips @embedded-only scenarios (and says
+ * so); this profile leaves them out of the report altogether.
+ */
+export const external = { ...common, tags: 'not @embedded-only and not @wip-bug' };
+
+/** The scenarios that demonstrate known bugs (expected to fail until the bugs are fixed). */
+export const wip = { ...common, tags: '@wip-bug', strict: false };

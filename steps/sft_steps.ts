@@ -10,10 +10,9 @@ import { parseSftAgentConfig, type SftAgent, startSftAgent } from '../src/sft/in
 import { waitFor } from '../src/util/wait.ts';
 import type { EgressWorld } from './support/world.ts';
 
-/** Expands `<id6>` (six digits from the scenario id) on top of the World's placeholders. */
+/** The World's placeholders (`<id>`, `<id6>`, `<ymd>`, …) in a name from the feature. */
 function name(world: EgressWorld, text: string): string {
-  const digits = Number.parseInt(world.id.slice(0, 6), 16) % 1_000_000;
-  return world.expand(text.replaceAll('<id6>', String(digits).padStart(6, '0')));
+  return world.expand(text);
 }
 
 function sftDirectory(world: EgressWorld, directory: string): string {
@@ -63,8 +62,7 @@ When(
 
 Then('stub-hdfs holds {string} with the same bytes', async function (this: EgressWorld, key: string) {
   const expandedKey = name(this, key);
-  const expected = this.uploads.get(path.posix.basename(expandedKey).replace(/^TEST_/, ''));
-  assert.ok(expected, `no file named like ${expandedKey} was written in this scenario`);
+  const expected = this.published(path.posix.basename(expandedKey).replace(/^TEST_/, ''));
   await this.waitForObject(this.target.state.nifi!.bucket, expandedKey, {
     timeoutMs: 15_000,
     accept: (object) => object.body.equals(expected),

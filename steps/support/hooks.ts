@@ -1,29 +1,35 @@
 import { After, AfterAll, Before, BeforeAll, Status, setDefaultTimeout } from '@cucumber/cucumber';
-import type { TestTarget } from './target.ts';
+import { requestedTarget, type TestTarget } from './target.ts';
 import { startSandboxTarget } from './targets/embedded.ts';
-import { connectExternalTarget } from './targets/external.ts';
-import { containerRuntimeUnavailable, startLocalstackTarget } from './targets/localstack.ts';
+import { connectExternalTarget, externalStateFile } from './targets/external.ts';
+import { containerRuntimeUnavailable, planLocalstack, startLocalstackTarget } from './targets/localstack.ts';
 import type { EgressWorld } from './world.ts';
 
 setDefaultTimeout(60_000);
 
-const requested = (process.env.EGRESS_TARGET ?? 'embedded').toLowerCase();
-if (!['embedded', 'localstack', 'external'].includes(requested)) {
-  throw new Error(`EGRESS_TARGET=${requested} is not one of embedded, localstack, external`);
-}
+/** Decided before any scenario runs: an unknown EGRESS_TARGET fails the run at once. */
+const requested = requestedTarget();
 
 let primary: TestTarget | undefined;
-/** A LocalStack target started on demand for @localstack scenarios of an embedded run. */
+/** A LocalStack target started on demand for @localstack scenarios of an embedded or external run. */
 let secondary: Promise<TestTarget | undefined> | undefined;
-let skipReason: string | undefined;
+const printed = new Set<string>();
+
+/** A skip is never silent, and never repeated for every scenario. */
+function printOnce(message: string): void {
+  if (printed.has(message)) return;
+  printed.add(message);
+  console.log(`\n${message}`);
+}
 
 BeforeAll({ timeout: 300_000 }, async () => {
   if (requested === 'localstack') {
-    const missing = await containerRuntimeUnavailable();
-    if (missing) throw new Error(`EGRESS_TARGET=localstack was requested, but ${missing}`);
+    const plan = planLocalstack(requested, await containerRuntimeUnavailable());
+    if (plan.action === 'fail') throw plan.error;
     primary = await startLocalstackTarget();
   } else if (requested === 'external') {
     primary = await connectExternalTarget();
+    console.log(`\nEGRESS_TARGET=external: scenarios run against the stack in ${externalStateFile()}`);
   } else {
     primary = await startSandboxTarget('embedded');
   }
@@ -35,15 +41,27 @@ AfterAll({ timeout: 120_000 }, async () => {
   await extra?.stop();
 });
 
+/**
+ * Scenarios that need the sandbox in this process (fault knobs on the stub NiFi, an extra SFT
+ * agent): an external stack offers neither, so they are skipped there, with the reason printed once.
+ */
+Before({ tags: '@embedded-only' }, () => {
+  if (requested !== 'external') return undefined;
+  printOnce(
+    '@embedded-only scenarios skipped on EGRESS_TARGET=external: they drive components of a sandbox ' +
+      'running in this process (fault injection, extra agents), which an external stack does not expose.',
+  );
+  return 'skipped';
+});
+
 /** Scenarios that need LocalStack: run there when a container runtime exists, else skip with the reason. */
 Before({ tags: '@localstack', timeout: 300_000 }, async function (this: EgressWorld) {
   if (primary?.name === 'localstack') return undefined;
   secondary ??= (async () => {
-    skipReason = await containerRuntimeUnavailable();
-    if (skipReason) {
-      console.log(
-        `\n@localstack scenarios skipped: ${skipReason}; set EGRESS_TARGET=localstack where Docker runs to require them.`,
-      );
+    const plan = planLocalstack(requested, await containerRuntimeUnavailable());
+    if (plan.action === 'fail') throw plan.error;
+    if (plan.action === 'skip') {
+      printOnce(plan.message);
       return undefined;
     }
     return startLocalstackTarget();
@@ -58,10 +76,13 @@ Before(async function (this: EgressWorld) {
   if (!this.target) await this.init(primary!);
 });
 
-After(async function (this: EgressWorld, { result }) {
+/** A failing scenario's report carries what the sandbox logged and traced while it ran. */
+After({ timeout: 30_000 }, async function (this: EgressWorld, { result }) {
   if (result?.status === Status.FAILED && this.target) {
     const logs = await this.target.logsSince(this.logMark);
     if (logs) this.attach(logs, { mediaType: 'text/plain', fileName: 'sandbox-logs.ndjson' });
+    const story = this.storySinceStart();
+    if (story) this.attach(story, { mediaType: 'text/plain', fileName: 'sandbox-trace.txt' });
   }
   await this.cleanup();
 });

@@ -14,6 +14,7 @@ import {
 } from '../../src/aws/clients.ts';
 import type { AwsTarget } from '../../src/aws/target.ts';
 import { waitFor } from '../../src/util/wait.ts';
+import type { PipelineEvent } from './pipeline-events.ts';
 import type { TestTarget } from './target.ts';
 
 /** A stored object as a scenario sees it. */
@@ -32,14 +33,20 @@ export class EgressWorld extends World {
   id = randomUUID().slice(0, 8);
   startedAt = new Date();
   logMark = 0;
+  /** Position in the target's pipeline events when the scenario started. */
+  eventMark = 0;
   s3!: S3Client;
   sqs!: SQSClient;
   ssm!: SSMClient;
   documents!: DynamoDBDocumentClient;
   /** Rules this scenario put in the table, removed afterwards. */
   readonly rules: { source_prefix: string; pipeline_name: string }[] = [];
-  /** Bodies uploaded by this scenario, by scenario-relative key. */
+  /** The same rules as stored (scoped prefixes), for steps that refer back to them. */
+  readonly ruleRows: Record<string, unknown>[] = [];
+  /** Bodies uploaded by this scenario, by scenario-relative key (as the feature names them). */
   readonly uploads = new Map<string, Buffer>();
+  /** Flag keys this scenario published (full keys, as the service sees them after decoding). */
+  readonly flags: string[] = [];
   /** Free-form values steps hand to later steps. */
   readonly notes = new Map<string, unknown>();
   private readonly cleanups: (() => Promise<unknown>)[] = [];
@@ -63,6 +70,7 @@ export class EgressWorld extends World {
     this.ssm = createSsmClient(aws);
     this.documents = createDocumentClient(aws);
     this.logMark = await target.logMark();
+    this.eventMark = await target.events.mark();
   }
 
   /** The scenario's own area: `bdd-<id>/<relative>`; an absolute key keeps its leading slash. */
@@ -70,26 +78,81 @@ export class EgressWorld extends World {
     return relative.startsWith('/') ? `/bdd-${this.id}${relative}` : `bdd-${this.id}/${relative}`;
   }
 
-  /** Today in the service's time zone (UTC unless TZ says otherwise), in the given shape. */
-  today(format: 'yyyy-MM-dd' | 'yyyyMMdd' = 'yyyy-MM-dd'): string {
+  /** A day in the service's time zone (UTC unless TZ says otherwise), in the given shape. */
+  today(format: 'yyyy-MM-dd' | 'yyyyMMdd' = 'yyyy-MM-dd', offsetDays = 0): string {
     const parts = new Intl.DateTimeFormat('en-CA', {
       timeZone: process.env.TZ || 'UTC',
       year: 'numeric',
       month: '2-digit',
       day: '2-digit',
-    }).formatToParts(new Date());
+    }).formatToParts(new Date(Date.now() + offsetDays * 86_400_000));
     const get = (type: string) => parts.find((p) => p.type === type)!.value;
     return format === 'yyyyMMdd'
       ? `${get('year')}${get('month')}${get('day')}`
       : `${get('year')}-${get('month')}-${get('day')}`;
   }
 
-  /** Replaces `<today>` / `<ymd>` / `<id>` in feature text with this scenario's values. */
+  /** Six digits derived from the scenario id (for names whose pattern wants digits). */
+  get id6(): string {
+    return String(Number.parseInt(this.id.slice(0, 6), 16) % 1_000_000).padStart(6, '0');
+  }
+
+  /**
+   * Replaces `<today>` (yyyy-MM-dd), `<yesterday>`, `<ymd>` (yyyyMMdd), `<id>` and `<id6>` in feature
+   * text with this scenario's values.
+   */
   expand(text: string): string {
     return text
       .replaceAll('<today>', this.today())
+      .replaceAll('<yesterday>', this.today('yyyy-MM-dd', -1))
       .replaceAll('<ymd>', this.today('yyyyMMdd'))
+      .replaceAll('<id6>', this.id6)
       .replaceAll('<id>', this.id);
+  }
+
+  /** An S3 key or prefix as a feature names it, placed in the scenario's own area. */
+  key(relative: string): string {
+    return this.scoped(this.expand(relative));
+  }
+
+  /** The bytes this scenario published under a feature-relative key, or a unique file name. */
+  published(name: string): Buffer {
+    const wanted = this.expand(name);
+    const exact = this.uploads.get(wanted);
+    if (exact) return exact;
+    const byName = [...this.uploads.entries()].filter(([key]) => key.split('/').pop() === wanted);
+    if (byName.length === 1) return byName[0]![1];
+    throw new Error(
+      byName.length === 0
+        ? `nothing named "${wanted}" was published in this scenario (published: ${[...this.uploads.keys()].join(', ') || 'nothing'})`
+        : `"${wanted}" names several published files; use the full key`,
+    );
+  }
+
+  /** The pipeline events since the scenario started. */
+  async pipelineEvents(): Promise<PipelineEvent[]> {
+    return this.target.events.since(this.eventMark);
+  }
+
+  /** Waits until the pipeline events since the scenario started satisfy `probe`. */
+  async waitForPipeline<T>(
+    probe: (events: PipelineEvent[]) => T | undefined | false,
+    description: string,
+    timeoutMs = 20_000,
+  ): Promise<T> {
+    return waitFor(async () => probe(await this.pipelineEvents()), {
+      timeoutMs,
+      intervalMs: 50,
+      description,
+    });
+  }
+
+  /** The sandbox's readable trace since the scenario started (in-process targets only). */
+  storySinceStart(): string {
+    const entries = this.target?.sandbox?.trace.recent().filter((entry) => entry.at >= this.startedAt) ?? [];
+    return entries
+      .map((entry) => `${entry.at.toISOString()} ${entry.failure ? '✗' : ' '} [${entry.stage}] ${entry.text}`)
+      .join('\n');
   }
 
   /** Sample content in the shape the original's integration tests used, unique to this scenario. */

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startSandbox } from '../../../src/sandbox/sandbox.ts';
 import { resolveSandboxSettings } from '../../../src/sandbox/settings.ts';
+import { serviceEvents } from '../pipeline-events.ts';
 import type { TestTarget } from '../target.ts';
 import { logSize, readLogFrom } from './logs.ts';
 
@@ -30,12 +31,17 @@ export async function startSandboxTarget(
     },
   );
   const sandbox = await startSandbox({ settings, environmentFile: BDD_ENVIRONMENT, awsEndpoint });
+  const events = serviceEvents(sandbox.components.egress);
   return {
     name,
     state: sandbox.state,
     sandbox,
+    events,
     logMark: () => logSize(sandbox.state.logs),
     logsSince: (mark) => readLogFrom(sandbox.state.logs, mark),
-    stop: () => sandbox.stop(),
+    stop: async () => {
+      events.close();
+      await sandbox.stop();
+    },
   };
 }

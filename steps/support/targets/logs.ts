@@ -28,3 +28,25 @@ export async function readLogFrom(file: string, offset: number): Promise<string>
     return '';
   }
 }
+
+/**
+ * Reads what was appended to a log file after `offset` (up to `maxBytes`), for readers that follow
+ * a log line by line: returns the bytes and the offset to continue from.
+ */
+export async function readLogChunk(
+  file: string,
+  offset: number,
+  maxBytes = 16 * 1024 * 1024,
+): Promise<{ bytes: Buffer; next: number }> {
+  const size = await logSize(file);
+  if (size <= offset) return { bytes: Buffer.alloc(0), next: Math.min(offset, size) };
+  const length = Math.min(size - offset, maxBytes);
+  const handle = await open(file, 'r');
+  try {
+    const bytes = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(bytes, 0, length, offset);
+    return { bytes: bytes.subarray(0, bytesRead), next: offset + bytesRead };
+  } finally {
+    await handle.close();
+  }
+}

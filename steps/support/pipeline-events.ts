@@ -1,0 +1,222 @@
+import type { EgressService } from '../../src/egress/index.ts';
+import { logSize, readLogChunk } from './targets/logs.ts';
+
+/**
+ * What the egress service did, as the scenarios observe it — the same on every target. In-process
+ * targets read the service's own events; an external stack is read from its log file (the JSON lines
+ * the service writes anyway), so a scenario proves an outcome without sleeping.
+ */
+export type PipelineEvent =
+  | {
+      type: 'message';
+      messageId: string;
+      /** `deleted` (acknowledged) or `retained` (left for redelivery). */
+      action: 'deleted' | 'retained';
+      /** `completed`, `no-match`, `failed`, `dead-lettered`, … */
+      reason: string;
+      /** The (URL-decoded) flag keys of the message. */
+      flagKeys: string[];
+    }
+  | { type: 'unmatched'; messageId: string; key: string }
+  | { type: 'invalid-rule'; sourcePrefix: unknown; pipelineName: unknown; reason: string }
+  | { type: 'object-failed'; messageId: string; key: string; reason: string }
+  | { type: 'dead-lettered'; messageId: string; reason: string };
+
+/** A numbered stream of pipeline events; `mark()` is a position, `since(mark)` what came after it. */
+export interface PipelineEvents {
+  mark(): Promise<number>;
+  since(mark: number): Promise<PipelineEvent[]>;
+  close(): void;
+}
+
+/** Keeps the newest events only: a 1,500-object scenario must not make the history grow without bound. */
+const MAX_EVENTS = 20_000;
+
+class EventHistory {
+  private readonly events: { seq: number; event: PipelineEvent }[] = [];
+  private next = 0;
+
+  push(event: PipelineEvent): void {
+    this.events.push({ seq: this.next++, event });
+    if (this.events.length > MAX_EVENTS) this.events.splice(0, this.events.length - MAX_EVENTS);
+  }
+
+  get position(): number {
+    return this.next;
+  }
+
+  since(mark: number): PipelineEvent[] {
+    return this.events.filter((entry) => entry.seq >= mark).map((entry) => entry.event);
+  }
+}
+
+/** Events of an egress service running in this process (embedded and LocalStack targets). */
+export function serviceEvents(service: EgressService): PipelineEvents {
+  const history = new EventHistory();
+  const unsubscribe = [
+    service.on('message_processed', (e) => {
+      if (e.reason === 'test-event') return;
+      history.push({
+        type: 'message',
+        messageId: e.messageId,
+        action: e.action,
+        reason: e.reason,
+        flagKeys: [...e.flagKeys],
+      });
+    }),
+    service.on('flag_unmatched', (e) =>
+      history.push({ type: 'unmatched', messageId: e.correlationId, key: e.key }),
+    ),
+    service.on('rule_invalid', (e) =>
+      history.push({
+        type: 'invalid-rule',
+        sourcePrefix: e.key.sourcePrefix,
+        pipelineName: e.key.pipelineName,
+        reason: e.reason,
+      }),
+    ),
+    service.on('object_failed', (e) =>
+      history.push({ type: 'object-failed', messageId: e.correlationId, key: e.sourceKey, reason: e.reason }),
+    ),
+    service.on('message_dead_lettered', (e) =>
+      history.push({ type: 'dead-lettered', messageId: e.messageId, reason: e.reason }),
+    ),
+  ];
+  return {
+    mark: async () => history.position,
+    since: async (mark) => history.since(mark),
+    close: () => {
+      for (const off of unsubscribe) off();
+    },
+  };
+}
+
+interface LogLine {
+  msg?: string;
+  component?: string;
+  correlationId?: string;
+  messageId?: string;
+  key?: string;
+  flags?: string[];
+  reason?: string;
+  sourcePrefix?: unknown;
+  pipelineName?: unknown;
+}
+
+/**
+ * Events reconstructed from the service's JSON log lines (an external stack whose log file is
+ * readable here: `logs` in sandbox.json). The message lines name the message id; the flag keys come
+ * from the lines of the same message that name them.
+ */
+export function logEvents(file: string | undefined): PipelineEvents {
+  const history = new EventHistory();
+  const flagsOf = new Map<string, string[]>();
+  let offset: number | undefined;
+  let partial = Buffer.alloc(0);
+
+  const interpret = (line: LogLine): void => {
+    const id = line.correlationId ?? line.messageId ?? '';
+    switch (line.msg) {
+      case 'egressing matched rules':
+        if (line.flags) flagsOf.set(id, line.flags);
+        return;
+      case 'no routing rule matches flag':
+        if (line.key) {
+          flagsOf.set(id, [...(flagsOf.get(id) ?? []), line.key]);
+          history.push({ type: 'unmatched', messageId: id, key: line.key });
+        }
+        return;
+      case 'invalid routing item ignored':
+        history.push({
+          type: 'invalid-rule',
+          sourcePrefix: line.sourcePrefix,
+          pipelineName: line.pipelineName,
+          reason: line.reason ?? '',
+        });
+        return;
+      case 'failed to egress object':
+        history.push({
+          type: 'object-failed',
+          messageId: id,
+          key: line.key ?? '',
+          reason: line.reason ?? '',
+        });
+        return;
+      case 'message sent to the dead-letter queue':
+        history.push({ type: 'dead-lettered', messageId: id, reason: line.reason ?? '' });
+        return;
+      case 'message deleted':
+        if (line.reason === 'test-event') return;
+        history.push({
+          type: 'message',
+          messageId: id,
+          action: 'deleted',
+          reason: line.reason ?? '',
+          flagKeys: flagsOf.get(id) ?? [],
+        });
+        return;
+      case 'message left for retry: not every object succeeded':
+        history.push({
+          type: 'message',
+          messageId: id,
+          action: 'retained',
+          reason: 'failed',
+          flagKeys: flagsOf.get(id) ?? [],
+        });
+        return;
+      default:
+        return;
+    }
+  };
+
+  const refresh = async (): Promise<void> => {
+    if (!file) return;
+    // Events are what happens from the moment a scenario looks: start at the current end of the log.
+    if (offset === undefined) {
+      offset = await logSize(file);
+      return;
+    }
+    for (;;) {
+      const { bytes, next } = await readLogChunk(file, offset);
+      if (next < offset) partial = Buffer.alloc(0); // the log was truncated or replaced
+      offset = next;
+      if (bytes.length === 0) return;
+      let text = Buffer.concat([partial, bytes]);
+      let newline = text.indexOf(10);
+      while (newline >= 0) {
+        const raw = text.subarray(0, newline).toString('utf8');
+        text = text.subarray(newline + 1);
+        newline = text.indexOf(10);
+        if (!raw.startsWith('{')) continue;
+        try {
+          interpret(JSON.parse(raw) as LogLine);
+        } catch {
+          // Not one of the service's JSON lines.
+        }
+      }
+      partial = Buffer.from(text);
+    }
+  };
+
+  const requireLogs = (): void => {
+    if (!file) {
+      throw new Error(
+        'this step observes the egress service, but the external stack’s sandbox.json names no readable `logs` file',
+      );
+    }
+  };
+
+  return {
+    mark: async () => {
+      requireLogs();
+      await refresh();
+      return history.position;
+    },
+    since: async (mark) => {
+      requireLogs();
+      await refresh();
+      return history.since(mark);
+    },
+    close: () => {},
+  };
+}
