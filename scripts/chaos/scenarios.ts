@@ -1,0 +1,516 @@
+import { createHash } from 'node:crypto';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { gunzipSync } from 'node:zlib';
+import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { waitFor } from '../../src/util/wait.ts';
+import { type AccountingReport, account, type ExpectedOutput } from './accounting.ts';
+import { TcpProxy } from './tcp-proxy.ts';
+import { standardWorkload, type WorkloadKind } from './workload.ts';
+import { type ChaosEnvironment, ChaosWorld, type ChaosWorldOptions } from './world.ts';
+
+/** What a scenario run hands back: the accounting, plus what the scenario itself expected. */
+export interface ScenarioOutcome {
+  report: AccountingReport;
+  /** Problems with the scenario's own expectation (e.g. "every output delivered"); empty when met. */
+  problems: string[];
+  /** Facts that show the fault really happened (failures seen, when the worker was killed…). */
+  evidence: string[];
+  durationMs: number;
+}
+
+export interface ScenarioContext {
+  environment: ChaosEnvironment;
+  /** The workload of scenarios that do not need a particular one. */
+  workload: WorkloadKind;
+  /** Output id → SHA-256 of the clean run of that workload (computed once, on first use). */
+  reference(workload: WorkloadKind): Promise<ReadonlyMap<string, string>>;
+}
+
+/** A context whose references come from clean runs in `environment`, each run at most once. */
+export function scenarioContext(
+  environment: ChaosEnvironment,
+  workload: WorkloadKind = 'standard',
+): ScenarioContext & { cleanOutcomes: Map<WorkloadKind, ScenarioOutcome> } {
+  const runs = new Map<WorkloadKind, Promise<Map<string, string>>>();
+  const cleanOutcomes = new Map<WorkloadKind, ScenarioOutcome>();
+  return {
+    environment,
+    workload,
+    cleanOutcomes,
+    reference(kind) {
+      if (!runs.has(kind)) {
+        runs.set(
+          kind,
+          cleanRun(environment, kind).then(({ reference, outcome }) => {
+            cleanOutcomes.set(workload, outcome);
+            return reference;
+          }),
+        );
+      }
+      return runs.get(kind)!;
+    },
+  };
+}
+
+export interface Scenario {
+  name: string;
+  /** The fault, in one line. */
+  fault: string;
+  /** Runs inside `npm test` too (a few seconds each); the others only in `npm run chaos`. */
+  quick: boolean;
+  run(context: ScenarioContext): Promise<ScenarioOutcome>;
+}
+
+const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+
+/** Expectation: every output delivered with the clean run's bytes. */
+function allDelivered(report: AccountingReport): string[] {
+  const other = report.outputs.filter((output) => output.status !== 'delivered');
+  return other.length === 0
+    ? []
+    : [
+        `expected every output delivered; ${other.length} not: ${other.map((o) => `${o.output.id} (${o.status})`).join(', ')}`,
+      ];
+}
+
+/** Expectation: outputs of rules matching `rulePattern` have `status` (with a reason matching `reason`), the rest delivered. */
+function splitOutcome(rulePattern: RegExp, status: 'dead-lettered' | 'sft-error', reason: RegExp) {
+  return (report: AccountingReport): string[] => {
+    const problems: string[] = [];
+    for (const entry of report.outputs) {
+      const wanted = rulePattern.test(entry.output.rule) ? status : 'delivered';
+      if (entry.status !== wanted)
+        problems.push(`${entry.output.id}: expected ${wanted}, got ${entry.status}`);
+      else if (wanted !== 'delivered' && !reason.test(entry.detail)) {
+        problems.push(`${entry.output.id}: reason ${JSON.stringify(entry.detail)} does not match ${reason}`);
+      }
+    }
+    return problems;
+  };
+}
+
+/**
+ * Runs one world from creation to accounting: `act` starts services and injects the fault, then the
+ * world settles and is judged against the clean run.
+ */
+async function runWorld(
+  context: ScenarioContext,
+  name: string,
+  options: Omit<ChaosWorldOptions, 'name'>,
+  act: (world: ChaosWorld, evidence: string[]) => Promise<void>,
+  expectation: (report: AccountingReport) => string[],
+  settle: {
+    timeoutMs?: number;
+    expected?: (world: ChaosWorld) => ExpectedOutput[];
+    reference?: WorkloadKind;
+  } = {},
+): Promise<ScenarioOutcome> {
+  const kind = settle.reference ?? context.workload;
+  const reference = await context.reference(kind);
+  const started = Date.now();
+  const world = await ChaosWorld.create(context.environment, {
+    name,
+    workload: standardWorkload(kind),
+    ...options,
+  });
+  const evidence: string[] = [];
+  try {
+    const expected = settle.expected ? settle.expected(world) : world.expected();
+    await act(world, evidence);
+    const settled = await world.settle({ expected, timeoutMs: settle.timeoutMs ?? 60_000 });
+    if (!settled) evidence.push('the world did not settle before the deadline');
+    const report = account(name, expected, await world.observe(), reference);
+    return { report, problems: expectation(report), evidence, durationMs: Date.now() - started };
+  } finally {
+    await world.close();
+  }
+}
+
+/**
+ * The clean run: the standard workload with no fault. Its outputs are the reference the other
+ * scenarios must reproduce byte for byte, so they are first checked against the sources: plain
+ * copies and SFT files equal the source bytes, gzip outputs inflate to them, the control file lists
+ * every delivered name.
+ */
+export async function cleanRun(
+  environment: ChaosEnvironment,
+  kind: WorkloadKind = 'standard',
+): Promise<{ reference: Map<string, string>; outcome: ScenarioOutcome }> {
+  const started = Date.now();
+  const workload = standardWorkload(kind);
+  const name = `clean-${kind}`;
+  // The large workload is only used without an agent (worker-sigkill); the ids and bytes are the same.
+  const world = await ChaosWorld.create(environment, {
+    name,
+    workload,
+    sft: kind === 'large' ? 'files' : 'agent',
+  });
+  try {
+    const expected = world.expected();
+    await world.startService();
+    await world.publishFlag();
+    const settled = await world.settle({ expected });
+    const observation = await world.observe();
+    const reference = new Map<string, string>();
+    const problems: string[] = settled ? [] : ['the clean run did not settle'];
+    const bodies = new Map(workload.objects.map((object) => [object.key, object.body]));
+    const bytesOf = async (output: ExpectedOutput): Promise<Buffer | undefined> => {
+      const { target } = output;
+      if (target.kind === 'sft-file')
+        return readFile(path.join(world.sftRoot, target.path)).catch(() => undefined);
+      const [bucket, key] =
+        target.kind === 's3' ? [target.bucket, target.key] : [target.nifiBucket, target.nifiKey];
+      const response = await world.s3
+        .send(new GetObjectCommand({ Bucket: bucket, Key: key }))
+        .catch(() => undefined);
+      return response ? Buffer.from(await response.Body!.transformToByteArray()) : undefined;
+    };
+    for (const output of expected) {
+      const bytes = await bytesOf(output);
+      if (!bytes) {
+        problems.push(`clean run: ${output.id} missing`);
+        continue;
+      }
+      reference.set(output.id, sha256(bytes));
+      const source = output.source ? bodies.get(output.source.key) : undefined;
+      if (source) {
+        const content = output.rule.endsWith('|S3GZ') ? gunzipSync(bytes) : bytes;
+        if (!content.equals(source))
+          problems.push(`clean run: ${output.id} does not hold its source's bytes`);
+      } else if (output.kind === 'control') {
+        const names = [...bodies.keys()].sort().map((key) => key.slice(key.lastIndexOf('/') + 1));
+        if (bytes.toString() !== names.map((name) => `${name}\n`).join('')) {
+          problems.push('clean run: the control file does not list every delivered object');
+        }
+      } else if (output.kind === 'manifest') {
+        const lines = gunzipSync(bytes).toString().trim().split('\n');
+        if (lines.length !== bodies.size) problems.push(`clean run: the manifest has ${lines.length} lines`);
+      }
+    }
+    const report = account(name, expected, observation, reference);
+    problems.push(...allDelivered(report));
+    return {
+      reference,
+      outcome: {
+        report,
+        problems,
+        evidence: [`${reference.size} outputs checked against their sources`],
+        durationMs: Date.now() - started,
+      },
+    };
+  } finally {
+    await world.close();
+  }
+}
+
+/** Waits for at least `count` recorded failures whose reason matches `pattern`. */
+function failuresMatching(world: ChaosWorld, pattern: RegExp, count = 1, timeoutMs = 30_000) {
+  return waitFor(
+    () => {
+      const matching = world.failures.filter((failure) => pattern.test(failure.reason));
+      return matching.length >= count ? matching : undefined;
+    },
+    { timeoutMs, description: `${count} failure(s) matching ${pattern} in ${world.id}` },
+  );
+}
+
+/** Resolves at the first write the edge sees into `bucket` (any method; `keyPart` narrows it), described. */
+function firstWriteInto(
+  world: ChaosWorld,
+  bucket: string,
+  keyPart = '',
+  timeoutMs = 60_000,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      unsubscribe();
+      reject(new Error(`no write into ${bucket} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const unsubscribe = world.environment.edge.onS3Write((record) => {
+      if (record.bucket !== bucket || !(record.key ?? '').includes(keyPart)) return;
+      clearTimeout(timer);
+      unsubscribe();
+      resolve(`${record.method} ${record.key ?? ''} → ${record.status}`);
+    });
+  });
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'bucket-missing',
+    fault: 'the destination bucket does not exist at first; it is created after the first failures',
+    quick: true,
+    run: (context) =>
+      runWorld(
+        context,
+        'bucket-missing',
+        { createDestinationBucket: false },
+        async (world, evidence) => {
+          await world.startService();
+          await world.publishFlag();
+          const failures = await failuresMatching(world, /NoSuchBucket|does not exist/i);
+          evidence.push(
+            `${failures.length} object failure(s) before the bucket existed: ${failures[0]!.reason}`,
+          );
+          await waitFor(() => world.processed.some((event) => event.action === 'retained'), {
+            description: 'the message to be left for retry',
+          });
+          await world.s3.send(new CreateBucketCommand({ Bucket: world.targets.destinationBucket }));
+          evidence.push('bucket created; the redelivered message completes');
+        },
+        allDelivered,
+      ),
+  },
+  {
+    name: 'sft-unwritable',
+    fault:
+      'the SFT directory cannot be created (a regular file stands where data-egress/ should be), then it is fixed',
+    quick: true,
+    run: (context) =>
+      runWorld(
+        context,
+        'sft-unwritable',
+        { sft: 'files' },
+        async (world, evidence) => {
+          const blocker = path.join(world.sftRoot, 'data-egress');
+          await writeFile(blocker, 'not a directory');
+          await world.startService();
+          await world.publishFlag();
+          const failures = await failuresMatching(world, /ENOTDIR|EEXIST|not a directory/i);
+          evidence.push(`SFT writes refused while blocked: ${failures[0]!.reason}`);
+          await waitFor(() => world.processed.some((event) => event.action === 'retained'), {
+            description: 'the message to be left for retry',
+          });
+          await rm(blocker);
+          evidence.push('blocker removed; the redelivered message completes');
+        },
+        allDelivered,
+      ),
+  },
+  {
+    name: 'sft-unwritable-for-good',
+    fault: 'the SFT directory stays uncreatable: the message ends in the DLQ, the S3 rules still deliver',
+    quick: true,
+    run: (context) =>
+      runWorld(
+        context,
+        'sft-blocked',
+        { sft: 'files', maxReceiveCount: 2 },
+        async (world, evidence) => {
+          const blocker = path.join(world.sftRoot, 'data-egress');
+          await writeFile(blocker, 'not a directory');
+          await world.startService();
+          await world.publishFlag();
+          await waitFor(async () => (await world.queueDepth(world.deadLetterQueueUrl)).visible > 0, {
+            timeoutMs: 45_000,
+            description: 'the message to reach the DLQ',
+          });
+          evidence.push(
+            `${world.processed.filter((event) => event.action === 'retained').length} attempts retained`,
+          );
+          // The blocker is the fault, not an output: it goes before the accounting looks.
+          await rm(blocker);
+        },
+        splitOutcome(/\|SFT$/, 'dead-lettered', /ENOTDIR|EEXIST|not a directory/i),
+      ),
+  },
+  {
+    name: 'nifi-down',
+    fault: 'the stub NiFi is down for good: SFT files end in the error folder with a sidecar',
+    quick: true,
+    run: (context) =>
+      runWorld(
+        context,
+        'nifi-down',
+        { sftTimings: { redeliveryDelayMs: 200, maximumRedeliveries: 2, maximumRedeliveryDelayMs: 400 } },
+        async (world, evidence) => {
+          await world.stopNifi();
+          await world.startService();
+          await world.publishFlag();
+          evidence.push('NiFi stopped before the flag');
+        },
+        splitOutcome(/\|SFT$/, 'sft-error', /ECONNREFUSED|connect|refused/i),
+      ),
+  },
+  {
+    name: 'nifi-flaky',
+    fault: 'the stub NiFi answers 503 to its next 6 requests, then recovers',
+    quick: true,
+    run: (context) =>
+      runWorld(
+        context,
+        'nifi-flaky',
+        {},
+        async (world, evidence) => {
+          world.nifi!.faults.failNext(6, 503);
+          let retries = 0;
+          world.agent!.on('retrying', () => {
+            retries += 1;
+          });
+          await world.startService();
+          await world.publishFlag();
+          await waitFor(() => retries >= 1, { description: 'the agent to retry' });
+          evidence.push('the agent retried after 503s');
+        },
+        allDelivered,
+      ),
+  },
+  {
+    name: 'nifi-slow',
+    fault:
+      'every NiFi request waits 2 s while the agent gives up after 1 s; the latency is removed after the first retry',
+    quick: true,
+    run: (context) =>
+      runWorld(
+        context,
+        'nifi-slow',
+        { sftTimings: { requestTimeoutMs: 1_000, maximumRedeliveries: 6, maximumRedeliveryDelayMs: 2_000 } },
+        async (world, evidence) => {
+          world.nifi!.faults.setLatency(2_000);
+          const firstRetry = new Promise<string>((resolve) =>
+            world.agent!.once('retrying', (event) => resolve(event.reason)),
+          );
+          await world.startService();
+          await world.publishFlag();
+          evidence.push(`agent retried: ${await firstRetry}`);
+          world.nifi!.faults.setLatency(0);
+        },
+        allDelivered,
+      ),
+  },
+  {
+    name: 'duplicate-flag',
+    fault: 'the same flag is published twice, the second while the first is being processed',
+    quick: true,
+    run: (context) =>
+      runWorld(
+        context,
+        'dup-flag',
+        {},
+        async (world, evidence) => {
+          await world.startService();
+          const write = firstWriteInto(world, world.targets.destinationBucket);
+          await world.publishFlag();
+          await write;
+          await world.publishFlag();
+          await waitFor(() => world.processed.filter((event) => event.flagKeys.length > 0).length >= 2, {
+            timeoutMs: 45_000,
+            description: 'both flag messages to be processed',
+          });
+          evidence.push(
+            `flag messages processed: ${world.processed
+              .filter((event) => event.flagKeys.length > 0)
+              .map((event) => `${event.action}/${event.reason}`)
+              .join(', ')}`,
+          );
+        },
+        allDelivered,
+      ),
+  },
+  {
+    name: 'two-flags',
+    fault:
+      'two flags for the same rule prefix at once (two messages egressing the same objects concurrently)',
+    quick: true,
+    run: (context) => {
+      const second = 'chaos/data/db.extra-pipeline_success.flag';
+      return runWorld(
+        context,
+        'two-flags',
+        {},
+        async (world, evidence) => {
+          await world.startService();
+          await Promise.all([world.publishFlag(), world.publishFlag(second)]);
+          await waitFor(() => world.processed.filter((event) => event.flagKeys.length > 0).length >= 2, {
+            timeoutMs: 45_000,
+            description: 'both flag messages to be processed',
+          });
+          evidence.push(
+            `messages: ${world.processed
+              .filter((event) => event.flagKeys.length > 0)
+              .map((event) => `${event.flagKeys.join('+')} ${event.action}`)
+              .join(', ')}`,
+          );
+        },
+        allDelivered,
+        {
+          expected: (world) =>
+            world.expected().map((output) => ({ ...output, flags: [...output.flags, second] })),
+        },
+      );
+    },
+  },
+  {
+    name: 'edge-restart',
+    fault:
+      'the edge goes away mid-transfer (listener closed, every connection reset) for 3 s and comes back on the same port with its state',
+    quick: false,
+    run: async (context) => {
+      const proxy = await TcpProxy.start(context.environment.edge.endpoint);
+      try {
+        return await runWorld(
+          context,
+          'edge-restart',
+          {
+            awsEndpoint: proxy.endpoint,
+            sftTimings: { maximumRedeliveries: 8, maximumRedeliveryDelayMs: 2_000 },
+          },
+          async (world, evidence) => {
+            await world.startService();
+            const write = firstWriteInto(world, world.targets.destinationBucket);
+            await world.publishFlag();
+            evidence.push(`first destination write: ${await write}`);
+            await proxy.down();
+            evidence.push(`edge down: ${proxy.stats.reset} connection(s) reset`);
+            // The length of the outage is the fault itself, not a wait for a condition.
+            await delay(3_000);
+            await proxy.up();
+            evidence.push('edge back on the same port');
+          },
+          allDelivered,
+          { timeoutMs: 90_000 },
+        );
+      } finally {
+        await proxy.stop();
+      }
+    },
+  },
+  {
+    name: 'worker-sigkill',
+    fault:
+      'the egress worker (node bin/egress.js service) is SIGKILLed mid-transfer; a second worker finishes after the visibility timeout',
+    quick: false,
+    run: (context) =>
+      runWorld(
+        context,
+        'sigkill',
+        { sft: 'files' },
+        async (world, evidence) => {
+          const first = world.spawnService('worker-a');
+          await first.waitForOutput(/egress service running/);
+          // Killed while the 24 MiB object is being uploaded in parts: certainly mid-transfer.
+          const write = firstWriteInto(world, world.targets.destinationBucket, 'huge.bin');
+          await world.publishFlag();
+          const firstWrite = await write;
+          first.child.kill('SIGKILL');
+          const killedAt = Date.now();
+          const exit = await first.exited;
+          const delivered = (await world.listKeys(world.targets.destinationBucket)).length;
+          evidence.push(
+            `worker-a killed (${exit.signal}) at ${firstWrite}, with ${delivered} of 30 S3 outputs written`,
+          );
+          const second = world.spawnService('worker-b');
+          await second.waitForOutput(/egress service running/);
+          const resumed = firstWriteInto(world, world.targets.destinationBucket);
+          await resumed;
+          evidence.push(
+            `worker-b resumed the message ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill`,
+          );
+        },
+        allDelivered,
+        { timeoutMs: 120_000, reference: 'large' },
+      ),
+  },
+];

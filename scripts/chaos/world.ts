@@ -1,0 +1,656 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutBucketNotificationConfigurationCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { Upload } from '@aws-sdk/lib-storage';
+import { createDocumentClient, createS3Client, createSqsClient } from '../../src/aws/clients.ts';
+import type { AwsTarget } from '../../src/aws/target.ts';
+import type { Edge } from '../../src/edge/index.ts';
+import { startEdge } from '../../src/edge/index.ts';
+import type { EgressServiceConfig } from '../../src/egress/config/service-config.ts';
+import { DEAD_LETTER_REASON_ATTRIBUTE } from '../../src/egress/consumer/dead-letter.ts';
+import { parseS3EventMessage } from '../../src/egress/consumer/s3-event.ts';
+import type { EgressEvents } from '../../src/egress/observability/events.ts';
+import {
+  type EgressService,
+  type EgressServiceOptions,
+  startEgressService,
+} from '../../src/egress/service.ts';
+import { type SftAgent, sandboxSftAgentConfig, startSftAgent } from '../../src/sft/index.ts';
+import type { SandboxSftTimings } from '../../src/sft/sandbox-config.ts';
+import {
+  type CertificateMaterial,
+  type CertificatePaths,
+  ensureCertificates,
+  loadCertificates,
+} from '../../src/tls/certificates.ts';
+import { waitFor } from '../../src/util/wait.ts';
+import { type StubNifi, startStubNifi } from '../../stubs/nifi/index.ts';
+import type {
+  DeadLetter,
+  ErrorFolderEntry,
+  ExpectedOutput,
+  FailureRecord,
+  Observation,
+} from './accounting.ts';
+import { LogCapture } from './logs.ts';
+import {
+  expectedOutputs,
+  type RuleTargets,
+  standardWorkload,
+  type Workload,
+  workloadRules,
+} from './workload.ts';
+
+const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bin/egress.js');
+
+/** What every scenario of a run shares: one embedded edge, one certificate set, one temp dir. */
+export interface ChaosEnvironment {
+  readonly edge: Edge;
+  readonly tls: CertificateMaterial;
+  readonly certificatePaths: CertificatePaths;
+  /** Worlds put their SFT roots (and the directories around them) here. */
+  readonly baseDir: string;
+  /** When set, every component's log lines are also written to `<logDir>/<world>.log`. */
+  readonly logDir: string | undefined;
+  close(): Promise<void>;
+}
+
+export async function startChaosEnvironment(options: { logDir?: string } = {}): Promise<ChaosEnvironment> {
+  const baseDir = await mkdtemp(path.join(os.tmpdir(), 'egress-chaos-'));
+  const certificatePaths = await ensureCertificates(path.join(baseDir, 'certs'));
+  const tls = await loadCertificates(certificatePaths);
+  const edge = await startEdge({ port: 0 });
+  if (options.logDir) await mkdir(options.logDir, { recursive: true });
+  return {
+    edge,
+    tls,
+    certificatePaths,
+    baseDir,
+    logDir: options.logDir,
+    async close() {
+      await edge.stop();
+      await rm(baseDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Options for {@link ChaosWorld.create}. */
+export interface ChaosWorldOptions {
+  /** Short, lower case: names the buckets, queues and table (`[a-z0-9-]`). */
+  name: string;
+  workload?: Workload;
+  /** `agent`: an SFT agent and a stub NiFi carry SFT files on; `files`: SFT files stay put. */
+  sft?: 'agent' | 'files';
+  /** Receives before the queue's redrive policy moves a message to the DLQ. @defaultValue 5 */
+  maxReceiveCount?: number;
+  /** @defaultValue true */
+  createDestinationBucket?: boolean;
+  /** The AWS endpoint the service and the stub NiFi use (a {@link TcpProxy}); default the edge. */
+  awsEndpoint?: string;
+  /** SFT agent timings (sandbox defaults otherwise). */
+  sftTimings?: Partial<SandboxSftTimings>;
+  /** Extra attributes for the source queue and its DLQ (e.g. `MaximumMessageSize`). */
+  queueAttributes?: Record<string, string>;
+  /** Routing items instead of the workload's three rules. */
+  rules?: (targets: RuleTargets) => Record<string, unknown>[];
+}
+
+/** A child-process egress service (`node bin/egress.js service`). */
+export interface ChildService {
+  readonly child: ChildProcess;
+  readonly name: string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves when a line matching `pattern` has been printed. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
+}
+
+async function sha256Of(stream: Readable): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(stream, hash);
+  return hash.digest('hex');
+}
+
+/**
+ * One isolated pipeline for one scenario: its own source and destination buckets, queue + DLQ
+ * (redrive), routing table, SFT root (inside a parent directory that holds a sentinel `outside/`
+ * directory, so escapes are visible), and optionally a stub NiFi with the sandbox SFT agent.
+ * The edge is shared. Services run in process ({@link startService}) or as child processes
+ * ({@link spawnService}).
+ */
+export class ChaosWorld {
+  readonly failures: FailureRecord[] = [];
+  readonly processed: EgressEvents['message_processed'][] = [];
+  readonly services: EgressService[] = [];
+  readonly children: ChildService[] = [];
+  nifi: StubNifi | undefined;
+  agent: SftAgent | undefined;
+  private nifiPort = 0;
+  readonly targets: RuleTargets;
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly table: string;
+  readonly rules: Record<string, unknown>[];
+
+  private constructor(
+    readonly environment: ChaosEnvironment,
+    readonly options: ChaosWorldOptions & { workload: Workload; sft: 'agent' | 'files' },
+    readonly id: string,
+    readonly s3: S3Client,
+    readonly sqs: SQSClient,
+    readonly documents: DynamoDBDocumentClient,
+    readonly parentDir: string,
+    readonly sftRoot: string,
+    readonly logs: LogCapture,
+    resources: { queueUrl: string; deadLetterQueueUrl: string; table: string },
+  ) {
+    this.targets = { sourceBucket: `cs-${id}`, destinationBucket: `cd-${id}`, nifiBucket: `cn-${id}` };
+    this.queueUrl = resources.queueUrl;
+    this.deadLetterQueueUrl = resources.deadLetterQueueUrl;
+    this.table = resources.table;
+    this.rules = (options.rules ?? ((targets) => workloadRules(options.workload, targets)))(this.targets);
+  }
+
+  get workload(): Workload {
+    return this.options.workload;
+  }
+
+  /** The AWS target the service and the stub NiFi use. */
+  get serviceTarget(): AwsTarget {
+    return {
+      ...this.environment.edge.target,
+      endpoint: this.options.awsEndpoint ?? this.environment.edge.endpoint,
+    };
+  }
+
+  static async create(environment: ChaosEnvironment, options: ChaosWorldOptions): Promise<ChaosWorld> {
+    const id = `${options.name}-${randomBytes(3).toString('hex')}`;
+    const target = environment.edge.target;
+    const s3 = createS3Client(target);
+    const sqs = createSqsClient(target);
+    const documents = createDocumentClient(target);
+    const workload = options.workload ?? standardWorkload();
+    const sft = options.sft ?? 'agent';
+
+    const queueName = `cq-${id}`;
+    const dlq = await sqs.send(
+      new CreateQueueCommand({ QueueName: `${queueName}-dlq`, Attributes: options.queueAttributes }),
+    );
+    const dlqArn = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
+    );
+    const queue = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: queueName,
+        Attributes: {
+          ...options.queueAttributes,
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: dlqArn.Attributes?.QueueArn,
+            maxReceiveCount: String(options.maxReceiveCount ?? 5),
+          }),
+        },
+      }),
+    );
+    const table = `ct-${id}`;
+    await documents.send(
+      new CreateTableCommand({
+        TableName: table,
+        KeySchema: [
+          { AttributeName: 'source_prefix', KeyType: 'HASH' },
+          { AttributeName: 'pipeline_name', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'source_prefix', AttributeType: 'S' },
+          { AttributeName: 'pipeline_name', AttributeType: 'S' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    const parentDir = await mkdtemp(path.join(environment.baseDir, `${id}-`));
+    const sftRoot = path.join(parentDir, 'sft-root');
+    await mkdir(sftRoot);
+    await mkdir(path.join(parentDir, 'outside'));
+    await writeFile(path.join(parentDir, 'outside', 'victim.txt'), 'victim');
+    const logs = new LogCapture('chaos', {
+      ...(environment.logDir ? { file: path.join(environment.logDir, `${id}.log`) } : {}),
+    });
+
+    const world = new ChaosWorld(
+      environment,
+      { ...options, workload, sft },
+      id,
+      s3,
+      sqs,
+      documents,
+      parentDir,
+      sftRoot,
+      logs,
+      { queueUrl: queue.QueueUrl!, deadLetterQueueUrl: dlq.QueueUrl!, table },
+    );
+    const { sourceBucket, destinationBucket, nifiBucket } = world.targets;
+    await s3.send(new CreateBucketCommand({ Bucket: sourceBucket }));
+    if (options.createDestinationBucket ?? true) {
+      await s3.send(new CreateBucketCommand({ Bucket: destinationBucket }));
+    }
+    const queueArn = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: world.queueUrl, AttributeNames: ['QueueArn'] }),
+    );
+    await s3.send(
+      new PutBucketNotificationConfigurationCommand({
+        Bucket: sourceBucket,
+        NotificationConfiguration: {
+          QueueConfigurations: [
+            {
+              QueueArn: queueArn.Attributes!.QueueArn!,
+              Events: ['s3:ObjectCreated:*'],
+              Filter: { Key: { FilterRules: [{ Name: 'suffix', Value: 'pipeline_success.flag' }] } },
+            },
+          ],
+        },
+      }),
+    );
+    for (const item of world.rules) await documents.send(new PutCommand({ TableName: table, Item: item }));
+    for (const object of workload.objects) await world.put(object.key, object.body);
+    if (sft === 'agent') {
+      await s3.send(new CreateBucketCommand({ Bucket: nifiBucket }));
+      await world.startNifi();
+      world.agent = await startSftAgent({
+        config: sandboxSftAgentConfig({ nifiUrl: world.nifi!.url, timings: options.sftTimings }),
+        sftRoot,
+        tls: { ca: environment.tls.ca, cert: environment.tls.clientCert, key: environment.tls.clientKey },
+        logger: logs.logger.child({ component: 'sft-agent' }),
+      });
+    }
+    return world;
+  }
+
+  /** Uploads an object to the source bucket (multipart above 8 MiB, as producers do). */
+  async put(key: string, body: Buffer | string, bucket = this.targets.sourceBucket): Promise<void> {
+    await new Upload({
+      client: this.s3,
+      params: { Bucket: bucket, Key: key, Body: body },
+      partSize: 8 * 1024 * 1024,
+    }).done();
+  }
+
+  /** Uploads the flag: the edge's bucket notification puts the S3 event on the queue. */
+  async publishFlag(key = this.workload.flag): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({ Bucket: this.targets.sourceBucket, Key: key, Body: '', ContentLength: 0 }),
+    );
+  }
+
+  expected(now = new Date()): ExpectedOutput[] {
+    return expectedOutputs(this.workload, this.rules, this.targets, this.options.sft, now);
+  }
+
+  /** The stub NiFi, on the port it had before when it is restarted. */
+  async startNifi(options: { maxBodyBytes?: number } = {}): Promise<StubNifi> {
+    this.nifi = await startStubNifi({
+      port: this.nifiPort,
+      bucket: this.targets.nifiBucket,
+      s3: this.serviceTarget,
+      tls: this.environment.tls,
+      logger: this.logs.logger.child({ component: 'stub-nifi' }),
+      ...options,
+    });
+    this.nifiPort = this.nifi.port;
+    return this.nifi;
+  }
+
+  async stopNifi(): Promise<void> {
+    await this.nifi?.stop();
+    this.nifi = undefined;
+  }
+
+  /** Base configuration of this world's service: short timings so retries happen in seconds. */
+  serviceConfig(overrides: Partial<EgressServiceConfig> = {}): EgressServiceConfig {
+    return {
+      aws: this.serviceTarget,
+      queueUrl: this.queueUrl,
+      deadLetterQueueUrl: this.deadLetterQueueUrl,
+      table: this.table,
+      sftRoot: this.sftRoot,
+      waitTimeSeconds: 1,
+      visibilityTimeoutSeconds: 3,
+      heartbeatIntervalSeconds: 1,
+      shutdownTimeoutMs: 5_000,
+      metricsPort: 0,
+      ...overrides,
+    };
+  }
+
+  /** Starts an egress service in this process; its failures and outcomes are recorded. */
+  async startService(
+    overrides: Partial<EgressServiceConfig> = {},
+    options: EgressServiceOptions = {},
+  ): Promise<EgressService> {
+    const service = await startEgressService(this.serviceConfig(overrides), {
+      logger: this.logs.logger.child({ component: 'egress' }),
+      ...options,
+    });
+    this.services.push(service);
+    service.on('object_failed', (event) =>
+      this.failures.push({
+        bucket: event.sourceBucket,
+        key: event.sourceKey,
+        rule: `${event.rule.sourcePrefix}|${event.rule.pipelineName}`,
+        reason: event.reason,
+      }),
+    );
+    service.on('message_processed', (event) => {
+      this.processed.push(event);
+      for (const rule of event.rules) {
+        if (rule.failure) {
+          this.failures.push({
+            rule: `${rule.rule.sourcePrefix}|${rule.rule.pipelineName}`,
+            reason: rule.failure,
+          });
+        }
+      }
+    });
+    return service;
+  }
+
+  /** Stops the in-process services (drains them). */
+  async stopServices(): Promise<void> {
+    await Promise.all(this.services.map((service) => service.stop()));
+  }
+
+  /**
+   * Starts `node bin/egress.js service` configured for this world through its environment variables;
+   * its JSON log lines join {@link logs}, and its object failures join {@link failures}.
+   */
+  spawnService(name: string, extraEnv: Record<string, string> = {}): ChildService {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const variable of Object.keys(env)) {
+      if (variable.startsWith('AWS_') || variable.startsWith('EGRESS_')) delete env[variable];
+    }
+    Object.assign(env, {
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      AWS_ENDPOINT_URL: this.serviceTarget.endpoint,
+      AWS_REGION: this.serviceTarget.region,
+      EGRESS_QUEUE_URL: this.queueUrl,
+      EGRESS_DEAD_LETTER_QUEUE_URL: this.deadLetterQueueUrl,
+      EGRESS_TABLE: this.table,
+      EGRESS_SFT_ROOT: this.sftRoot,
+      EGRESS_VISIBILITY_TIMEOUT_SECONDS: '3',
+      EGRESS_HEARTBEAT_INTERVAL_SECONDS: '1',
+      EGRESS_WAIT_TIME_SECONDS: '1',
+      EGRESS_METRICS_PORT: '0',
+      EGRESS_SHUTDOWN_TIMEOUT_MS: '5000',
+      LOG_LEVEL: 'info',
+      ...extraEnv,
+    });
+    const child = spawn(process.execPath, [BIN, 'service'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let pending = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      pending += chunk.toString();
+      const end = pending.lastIndexOf('\n');
+      if (end < 0) return;
+      const complete = pending.slice(0, end + 1);
+      pending = pending.slice(end + 1);
+      for (const line of complete.split('\n')) {
+        if (!line.startsWith('{')) continue;
+        this.logs.take(line.replace(/^\{/, `{"worker":${JSON.stringify(name)},`));
+        try {
+          const parsed = JSON.parse(line) as Record<string, unknown>;
+          if (parsed.msg === 'failed to egress object' && typeof parsed.reason === 'string') {
+            this.failures.push({
+              bucket: this.targets.sourceBucket,
+              key: String(parsed.key),
+              rule: typeof parsed.rule === 'string' ? parsed.rule : undefined,
+              reason: parsed.reason,
+            });
+          }
+        } catch {
+          // a partial or human line
+        }
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal })),
+    );
+    const handle: ChildService = {
+      child,
+      name,
+      exited,
+      waitForOutput: (pattern, timeoutMs = 30_000) =>
+        waitFor(() => pattern.test(output), {
+          timeoutMs,
+          description: `${name} to print ${pattern} (so far: ${output.slice(-400)})`,
+        }).then(() => undefined),
+    };
+    this.children.push(handle);
+    return handle;
+  }
+
+  async queueDepth(queueUrl = this.queueUrl): Promise<{ visible: number; inFlight: number }> {
+    const attributes = await this.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return {
+      visible: Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0),
+      inFlight: Number(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+    };
+  }
+
+  async listKeys(bucket: string): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    try {
+      do {
+        const page = await this.s3.send(
+          new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }),
+        );
+        keys.push(...(page.Contents ?? []).map((object) => object.Key!));
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    } catch (error) {
+      if ((error as Error).name === 'NoSuchBucket') return [];
+      throw error;
+    }
+    return keys;
+  }
+
+  /** Files waiting in the agent's source directories (not hidden temporaries). */
+  private async filesAwaitingAgent(): Promise<number> {
+    if (!this.agent) return 0;
+    let count = 0;
+    for (const directory of this.agent.watchedDirectories) {
+      const entries = await readdir(directory, { withFileTypes: true }).catch(() => []);
+      count += entries.filter((entry) => entry.isFile() && !entry.name.startsWith('.')).length;
+    }
+    return count;
+  }
+
+  /** Cheap check: is every expected output present, in an error folder, or its flag in the DLQ? */
+  async outputsResolved(expected: readonly ExpectedOutput[]): Promise<boolean> {
+    const dlq = await this.queueDepth(this.deadLetterQueueUrl);
+    if (dlq.visible + dlq.inFlight > 0) return true;
+    const buckets = new Map<string, Set<string>>();
+    const keysOf = async (bucket: string) => {
+      if (!buckets.has(bucket)) buckets.set(bucket, new Set(await this.listKeys(bucket)));
+      return buckets.get(bucket)!;
+    };
+    for (const { target } of expected) {
+      if (target.kind === 's3' && !(await keysOf(target.bucket)).has(target.key)) return false;
+      if (target.kind === 'sft-file' && !(await exists(path.join(this.sftRoot, target.path)))) return false;
+      if (
+        target.kind === 'sft-agent' &&
+        !(await keysOf(target.nifiBucket)).has(target.nifiKey) &&
+        !(await exists(path.join(this.sftRoot, target.errorFolder, target.name)))
+      ) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Waits until the run has come to rest: every expected output resolved (or the DLQ non-empty),
+   * the source queue empty (nothing visible or in flight), no file waiting for the agent — three
+   * checks in a row. Returns false (does not throw) at the deadline: the accounting then shows what
+   * is missing.
+   */
+  async settle(options: { timeoutMs?: number; expected?: readonly ExpectedOutput[] } = {}): Promise<boolean> {
+    const expected = options.expected ?? this.expected();
+    let calm = 0;
+    try {
+      await waitFor(
+        async () => {
+          const queue = await this.queueDepth();
+          const quiet =
+            queue.visible + queue.inFlight === 0 &&
+            (await this.filesAwaitingAgent()) === 0 &&
+            (await this.outputsResolved(expected));
+          calm = quiet ? calm + 1 : 0;
+          return calm >= 3;
+        },
+        { timeoutMs: options.timeoutMs ?? 60_000, intervalMs: 300, description: `${this.id} to settle` },
+      );
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Reads every message of the DLQ (hidden for 5 minutes, so each is read once). */
+  async deadLetters(): Promise<DeadLetter[]> {
+    const letters: DeadLetter[] = [];
+    const expectedCount = await this.queueDepth(this.deadLetterQueueUrl);
+    let empty = 0;
+    while (letters.length < expectedCount.visible && empty < 3) {
+      const response = await this.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: this.deadLetterQueueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+          VisibilityTimeout: 300,
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      const messages = response.Messages ?? [];
+      if (messages.length === 0) empty += 1;
+      for (const message of messages) {
+        let flagKeys: string[] = [];
+        try {
+          const parsed = parseS3EventMessage(message.Body);
+          if (parsed.kind === 'records') flagKeys = parsed.flags.map((flag) => flag.key);
+        } catch {
+          // not an S3 event: its reason attribute must explain it
+        }
+        letters.push({
+          messageId: message.MessageId!,
+          flagKeys,
+          reason: message.MessageAttributes?.[DEAD_LETTER_REASON_ATTRIBUTE]?.StringValue,
+        });
+      }
+    }
+    return letters;
+  }
+
+  /** Everything the accounting needs, gathered now. */
+  async observe(): Promise<Observation> {
+    const objects = new Map<string, string>();
+    const buckets = [
+      this.targets.destinationBucket,
+      ...(this.options.sft === 'agent' ? [this.targets.nifiBucket] : []),
+    ];
+    for (const bucket of buckets) {
+      for (const key of await this.listKeys(bucket)) {
+        const response = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        objects.set(`${bucket}/${key}`, await sha256Of(response.Body as Readable));
+      }
+    }
+    const sftFiles = new Map<string, string>();
+    const sftOther: string[] = [];
+    const errorEntries: ErrorFolderEntry[] = [];
+    const walk = async (directory: string, relative: string): Promise<void> => {
+      for (const entry of await readdir(directory, { withFileTypes: true })) {
+        const full = path.join(directory, entry.name);
+        const rel = relative ? `${relative}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) await walk(full, rel);
+        else if (entry.isFile()) {
+          sftFiles.set(rel, await sha256Of(createReadStream(full)));
+          if (entry.name.endsWith('.error.json')) {
+            const record = JSON.parse(await readFile(full, 'utf8')) as { lastError?: string; route?: string };
+            errorEntries.push({
+              path: rel.slice(0, -'.error.json'.length),
+              reason: record.lastError ?? '(sidecar without lastError)',
+              route: record.route,
+            });
+          }
+        } else sftOther.push(rel);
+      }
+    };
+    await walk(this.sftRoot, '');
+    const outside: string[] = [];
+    for (const entry of await readdir(this.parentDir)) {
+      if (entry !== 'sft-root' && entry !== 'outside') outside.push(path.join(this.parentDir, entry));
+    }
+    for (const entry of await readdir(path.join(this.parentDir, 'outside'))) {
+      if (entry !== 'victim.txt') outside.push(path.join(this.parentDir, 'outside', entry));
+    }
+    const victim = path.join(this.parentDir, 'outside', 'victim.txt');
+    if ((await readFile(victim, 'utf8').catch(() => '')) !== 'victim') outside.push(`${victim} (modified)`);
+    return {
+      objects,
+      sftFiles,
+      sftOther,
+      errorEntries,
+      deadLetters: await this.deadLetters(),
+      failures: [...this.failures],
+      outside,
+      queue: await this.queueDepth(),
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const child of this.children) {
+      if (child.child.exitCode === null && child.child.signalCode === null) child.child.kill('SIGKILL');
+      await child.exited;
+    }
+    await this.stopServices();
+    await this.agent?.stop();
+    await this.stopNifi();
+    this.s3.destroy();
+    this.sqs.destroy();
+    this.documents.destroy();
+    await this.logs.close();
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return lstat(file).then(
+    () => true,
+    () => false,
+  );
+}
