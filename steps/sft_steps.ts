@@ -86,12 +86,34 @@ Then('{string} is still in {string}', function (this: EgressWorld, file: string,
   assert.ok(existsSync(path.join(sftDirectory(this, directory), name(this, file))));
 });
 
-Then('the stub NiFi received {string} exactly once', function (this: EgressWorld, file: string) {
+/**
+ * How often the stub NiFi took a file: its request log in this process, or — on an external stack —
+ * the "stored" lines it wrote to the stack's log.
+ */
+async function timesReceived(world: EgressWorld, filename: string): Promise<number> {
+  if (world.target.sandbox) {
+    return world.target.sandbox.components.nifi.received().filter((r) => r.filename === filename).length;
+  }
+  const lines = (await world.target.logsSince(world.logMark)).split('\n');
+  return lines.filter((line) => {
+    if (!line.includes('"stored"')) return false;
+    try {
+      const entry = JSON.parse(line) as { msg?: string; key?: string };
+      return entry.msg === 'stored' && path.posix.basename(entry.key ?? '') === filename;
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
+Then('the stub NiFi received {string} exactly once', async function (this: EgressWorld, file: string) {
   const filename = name(this, file);
-  const received = sandbox(this)
-    .components.nifi.received()
-    .filter((r) => r.filename === filename);
-  assert.equal(received.length, 1, `received ${received.length} times`);
+  // The file is already in stub-hdfs; a log line may trail the store by a moment.
+  const received = await waitFor(async () => (await timesReceived(this, filename)) || undefined, {
+    timeoutMs: 5000,
+    description: `the stub NiFi's record of ${filename}`,
+  });
+  assert.equal(received, 1, `received ${received} times`);
 });
 
 Given(

@@ -91,6 +91,20 @@ export function serviceEvents(service: EgressService): PipelineEvents {
   };
 }
 
+/**
+ * The log messages of the egress service that the log reader understands. They are the service's
+ * own words (src/egress); test/bdd/pipeline-events.test.ts checks that it still uses them.
+ */
+export const LOG_MESSAGES = {
+  matched: 'egressing matched rules',
+  unmatched: 'no routing rule matches flag',
+  invalidRule: 'invalid routing item ignored',
+  objectFailed: 'failed to egress object',
+  deadLettered: 'message sent to the dead-letter queue',
+  deleted: 'message deleted',
+  retained: 'message left for retry: not every object succeeded',
+} as const;
+
 interface LogLine {
   msg?: string;
   component?: string;
@@ -117,16 +131,16 @@ export function logEvents(file: string | undefined): PipelineEvents {
   const interpret = (line: LogLine): void => {
     const id = line.correlationId ?? line.messageId ?? '';
     switch (line.msg) {
-      case 'egressing matched rules':
+      case LOG_MESSAGES.matched:
         if (line.flags) flagsOf.set(id, line.flags);
         return;
-      case 'no routing rule matches flag':
+      case LOG_MESSAGES.unmatched:
         if (line.key) {
           flagsOf.set(id, [...(flagsOf.get(id) ?? []), line.key]);
           history.push({ type: 'unmatched', messageId: id, key: line.key });
         }
         return;
-      case 'invalid routing item ignored':
+      case LOG_MESSAGES.invalidRule:
         history.push({
           type: 'invalid-rule',
           sourcePrefix: line.sourcePrefix,
@@ -134,7 +148,7 @@ export function logEvents(file: string | undefined): PipelineEvents {
           reason: line.reason ?? '',
         });
         return;
-      case 'failed to egress object':
+      case LOG_MESSAGES.objectFailed:
         history.push({
           type: 'object-failed',
           messageId: id,
@@ -142,10 +156,10 @@ export function logEvents(file: string | undefined): PipelineEvents {
           reason: line.reason ?? '',
         });
         return;
-      case 'message sent to the dead-letter queue':
+      case LOG_MESSAGES.deadLettered:
         history.push({ type: 'dead-lettered', messageId: id, reason: line.reason ?? '' });
         return;
-      case 'message deleted':
+      case LOG_MESSAGES.deleted:
         if (line.reason === 'test-event') return;
         history.push({
           type: 'message',
@@ -155,7 +169,7 @@ export function logEvents(file: string | undefined): PipelineEvents {
           flagKeys: flagsOf.get(id) ?? [],
         });
         return;
-      case 'message left for retry: not every object succeeded':
+      case LOG_MESSAGES.retained:
         history.push({
           type: 'message',
           messageId: id,
