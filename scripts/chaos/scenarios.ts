@@ -4,6 +4,7 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
 import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { createDksEgressCrypto } from '../../src/egress/crypto/index.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { type AccountingReport, account, type ExpectedOutput } from './accounting.ts';
 import { TcpProxy } from './tcp-proxy.ts';
@@ -122,7 +123,16 @@ async function runWorld(
     const settled = await world.settle({ expected, timeoutMs: settle.timeoutMs ?? 60_000 });
     if (!settled) evidence.push('the world did not settle before the deadline');
     const report = account(name, expected, await world.observe(), reference);
-    return { report, problems: expectation(report), evidence, durationMs: Date.now() - started };
+    const problems = expectation(report);
+    const leaked = world.keyMaterialInLogs();
+    if (leaked.length > 0)
+      problems.push(`${leaked.length} data key(s) or wrapped key(s) appear verbatim in the logs`);
+    if (world.keyMaterial.length > 0) {
+      evidence.push(
+        `logs scanned for ${world.keyMaterial.length} plaintext/wrapped keys: ${leaked.length} found`,
+      );
+    }
+    return { report, problems, evidence, durationMs: Date.now() - started };
   } finally {
     await world.close();
   }
@@ -180,7 +190,13 @@ export async function cleanRun(
         if (!content.equals(source))
           problems.push(`clean run: ${output.id} does not hold its source's bytes`);
       } else if (output.kind === 'control') {
-        const names = [...bodies.keys()].sort().map((key) => key.slice(key.lastIndexOf('/') + 1));
+        // Every delivered name of the rule, in listing (key) order.
+        const names = expected
+          .filter((other) => other.rule === output.rule && other.source)
+          .sort((a, b) => (a.source!.key < b.source!.key ? -1 : 1))
+          .map(({ target }) =>
+            target.kind === 's3' ? target.key.slice(target.key.lastIndexOf('/') + 1) : '',
+          );
         if (bytes.toString() !== names.map((name) => `${name}\n`).join('')) {
           problems.push('clean run: the control file does not list every delivered object');
         }
@@ -191,6 +207,7 @@ export async function cleanRun(
     }
     const report = account(name, expected, observation, reference);
     problems.push(...allDelivered(report));
+    if (world.keyMaterialInLogs().length > 0) problems.push('clean run: key material appears in the logs');
     return {
       reference,
       outcome: {
@@ -441,6 +458,64 @@ export const SCENARIOS: readonly Scenario[] = [
         },
       );
     },
+  },
+  {
+    name: 'dks-503',
+    fault: 'the DKS answers 503 to its next 6 calls (HTME objects, each under its own data key, decrypted)',
+    quick: true,
+    run: (context) =>
+      runWorld(
+        context,
+        'dks-503',
+        {},
+        async (world, evidence) => {
+          const dks = world.dks!;
+          dks.faults.failNext(6, 503);
+          await world.startService();
+          await world.publishFlag();
+          await waitFor(() => dks.requests.filter((request) => request.status === 503).length >= 6, {
+            description: 'six DKS calls to be answered 503',
+          });
+          evidence.push(
+            '6 DKS calls answered 503; the service retried them with back-off (default client settings)',
+          );
+        },
+        allDelivered,
+        { reference: 'htme' },
+      ),
+  },
+  {
+    name: 'dks-timeout',
+    fault:
+      'every DKS call takes 1.5 s against a 0.4 s client timeout (2 attempts): the objects fail, the message is retried, the DKS recovers',
+    quick: true,
+    run: (context) =>
+      runWorld(
+        context,
+        'dks-timeout',
+        {},
+        async (world, evidence) => {
+          const dks = world.dks!;
+          dks.faults.setLatency(1_500);
+          const settings = world.serviceConfig().dks as Parameters<typeof createDksEgressCrypto>[0];
+          const owned = await createDksEgressCrypto(settings, {
+            logger: world.logs.logger.child({ component: 'egress' }),
+            client: { timeoutMs: 400, retry: { attempts: 2, initialDelayMs: 100 } },
+          });
+          world.cleanups.push(() => owned.close());
+          await world.startService({}, { crypto: owned.crypto });
+          await world.publishFlag();
+          const failures = await failuresMatching(world, /no response within/);
+          evidence.push(`objects failed while the DKS was slow: ${failures[0]!.reason}`);
+          await waitFor(() => world.processed.some((event) => event.action === 'retained'), {
+            description: 'the message to be left for retry',
+          });
+          dks.faults.setLatency(0);
+          evidence.push('latency removed; the redelivered message completes');
+        },
+        allDelivered,
+        { reference: 'htme' },
+      ),
   },
   {
     name: 'edge-restart',

@@ -15,7 +15,13 @@ export interface WorkloadObject {
 export interface Workload {
   readonly prefix: string;
   readonly flag: string;
+  /** The plaintext of each object (what every output must reproduce). */
   readonly objects: readonly WorkloadObject[];
+  /**
+   * Uploaded as HTME objects (AES-CTR under a fresh DKS data key each, with `iv`, `ciphertext`,
+   * `datakeyencryptionkeyid` metadata), and every rule decrypts: the outputs are the plaintext.
+   */
+  readonly encrypted?: boolean;
 }
 
 /** Where the workload's SFT rule lands and what the sandbox's SFT agent route does with it. */
@@ -45,8 +51,11 @@ function csv(seed: string, lines: number): Buffer {
   );
 }
 
-/** `small`: 11 objects, ~90 KiB (inside `npm test`); `standard`: 13 objects up to 9 MiB; `large`: + 24 MiB. */
-export type WorkloadKind = 'small' | 'standard' | 'large';
+/**
+ * `small`: 11 objects, ~90 KiB (inside `npm test`); `standard`: 13 objects up to 9 MiB; `large`:
+ * + 24 MiB; `htme`: the small objects uploaded HTME-encrypted, decrypted by every rule.
+ */
+export type WorkloadKind = 'small' | 'standard' | 'large' | 'htme';
 
 /**
  * The chaos workload: objects under `chaos/data/` from 0 bytes to 9 MiB (two multipart parts),
@@ -67,7 +76,7 @@ export function standardWorkload(kind: WorkloadKind = 'standard'): Workload {
     { key: `${prefix}db.core.claimant-001.txt.enc`, body: deterministicBytes('enc', 4096) },
     { key: `${prefix}binary.bin`, body: deterministicBytes('binary', 64 * 1024) },
   ];
-  if (kind !== 'small') {
+  if (kind === 'standard' || kind === 'large') {
     objects.push(
       { key: `${prefix}medium.bin`, body: deterministicBytes('medium', 1024 * 1024) },
       { key: `${prefix}large.bin`, body: deterministicBytes('large', 9 * 1024 * 1024) },
@@ -75,7 +84,7 @@ export function standardWorkload(kind: WorkloadKind = 'standard'): Workload {
   }
   if (kind === 'large')
     objects.push({ key: `${prefix}huge.bin`, body: deterministicBytes('huge', 24 * 1024 * 1024) });
-  return { prefix, flag: `${prefix}pipeline_success.flag`, objects };
+  return { prefix, flag: `${prefix}pipeline_success.flag`, objects, encrypted: kind === 'htme' };
 }
 
 /** Names of one world's resources that the rules refer to. */
@@ -97,6 +106,7 @@ export function workloadRules(workload: Workload, targets: RuleTargets): Record<
     source_prefix: workload.prefix,
     recipient_name: 'chaos',
     source_bucket: targets.sourceBucket,
+    ...(workload.encrypted ? { decrypt: true } : {}),
   };
   return [
     {

@@ -30,6 +30,7 @@ import { startEdge } from '../../src/edge/index.ts';
 import type { EgressServiceConfig } from '../../src/egress/config/service-config.ts';
 import { DEAD_LETTER_REASON_ATTRIBUTE } from '../../src/egress/consumer/dead-letter.ts';
 import { parseS3EventMessage } from '../../src/egress/consumer/s3-event.ts';
+import { DataKeyServiceClient, encryptHtme, htmeMetadata } from '../../src/egress/crypto/index.ts';
 import type { EgressEvents } from '../../src/egress/observability/events.ts';
 import {
   type EgressService,
@@ -45,6 +46,7 @@ import {
   loadCertificates,
 } from '../../src/tls/certificates.ts';
 import { waitFor } from '../../src/util/wait.ts';
+import { type DksStub, startDksStub } from '../../stubs/dks/index.ts';
 import { type StubNifi, startStubNifi } from '../../stubs/nifi/index.ts';
 import type {
   DeadLetter,
@@ -145,6 +147,12 @@ export class ChaosWorld {
   readonly children: ChildService[] = [];
   nifi: StubNifi | undefined;
   agent: SftAgent | undefined;
+  /** The world's own Data Key Service stub (encrypted workloads only). */
+  dks: DksStub | undefined;
+  /** Plaintext data keys and wrapped keys of the uploaded objects: none may ever appear in a log. */
+  readonly keyMaterial: string[] = [];
+  /** Run by {@link close} after the services stopped (things a scenario started for them). */
+  readonly cleanups: (() => Promise<unknown>)[] = [];
   private nifiPort = 0;
   readonly targets: RuleTargets;
   readonly queueUrl: string;
@@ -270,7 +278,31 @@ export class ChaosWorld {
       }),
     );
     for (const item of world.rules) await documents.send(new PutCommand({ TableName: table, Item: item }));
-    for (const object of workload.objects) await world.put(object.key, object.body);
+    if (workload.encrypted) {
+      world.dks = await startDksStub({
+        port: 0,
+        tls: environment.tls,
+        logger: logs.logger.child({ component: 'dks' }),
+      });
+      const producer = new DataKeyServiceClient({
+        url: world.dks.url,
+        tls: { ca: environment.tls.ca, cert: environment.tls.clientCert, key: environment.tls.clientKey },
+        retry: { attempts: 1 },
+      });
+      try {
+        for (const object of workload.objects) {
+          // A fresh data key per object, as HTME producers do: one DKS unwrap per object on egress.
+          const dataKey = await producer.generateDataKey();
+          world.keyMaterial.push(dataKey.plaintextDataKey.toString('base64'), dataKey.encryptedDataKey);
+          const { body, envelope } = encryptHtme(object.body, dataKey);
+          await world.put(object.key, body, world.targets.sourceBucket, htmeMetadata(envelope));
+        }
+      } finally {
+        await producer.close();
+      }
+    } else {
+      for (const object of workload.objects) await world.put(object.key, object.body);
+    }
     if (sft === 'agent') {
       await s3.send(new CreateBucketCommand({ Bucket: nifiBucket }));
       await world.startNifi();
@@ -285,10 +317,15 @@ export class ChaosWorld {
   }
 
   /** Uploads an object to the source bucket (multipart above 8 MiB, as producers do). */
-  async put(key: string, body: Buffer | string, bucket = this.targets.sourceBucket): Promise<void> {
+  async put(
+    key: string,
+    body: Buffer | string,
+    bucket = this.targets.sourceBucket,
+    metadata?: Record<string, string>,
+  ): Promise<void> {
     await new Upload({
       client: this.s3,
-      params: { Bucket: bucket, Key: key, Body: body },
+      params: { Bucket: bucket, Key: key, Body: body, ...(metadata ? { Metadata: metadata } : {}) },
       partSize: 8 * 1024 * 1024,
     }).done();
   }
@@ -336,8 +373,23 @@ export class ChaosWorld {
       heartbeatIntervalSeconds: 1,
       shutdownTimeoutMs: 5_000,
       metricsPort: 0,
+      ...(this.dks
+        ? {
+            dks: {
+              url: this.dks.url,
+              caPath: this.environment.certificatePaths.ca,
+              certPath: this.environment.certificatePaths.clientCert,
+              keyPath: this.environment.certificatePaths.clientKey,
+            },
+          }
+        : {}),
       ...overrides,
     };
+  }
+
+  /** Key material (plaintext or wrapped data keys) found verbatim in this world's logs. */
+  keyMaterialInLogs(): string[] {
+    return this.keyMaterial.filter((secret) => this.logs.contains(secret));
   }
 
   /** Starts an egress service in this process; its failures and outcomes are recorded. */
@@ -399,6 +451,14 @@ export class ChaosWorld {
       EGRESS_WAIT_TIME_SECONDS: '1',
       EGRESS_METRICS_PORT: '0',
       EGRESS_SHUTDOWN_TIMEOUT_MS: '5000',
+      ...(this.dks
+        ? {
+            EGRESS_DKS_URL: this.dks.url,
+            EGRESS_DKS_CA: this.environment.certificatePaths.ca,
+            EGRESS_DKS_CERT: this.environment.certificatePaths.clientCert,
+            EGRESS_DKS_KEY: this.environment.certificatePaths.clientKey,
+          }
+        : {}),
       LOG_LEVEL: 'info',
       ...extraEnv,
     });
@@ -639,8 +699,10 @@ export class ChaosWorld {
       await child.exited;
     }
     await this.stopServices();
+    for (const cleanup of this.cleanups) await cleanup();
     await this.agent?.stop();
     await this.stopNifi();
+    await this.dks?.stop();
     this.s3.destroy();
     this.sqs.destroy();
     this.documents.destroy();
