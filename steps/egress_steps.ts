@@ -14,6 +14,7 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { type DataTable, Given, Then, When } from '@cucumber/cucumber';
 import { waitFor } from '../src/util/wait.ts';
+import type { PipelineEvent } from './support/pipeline-events.ts';
 import type { EgressWorld } from './support/world.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -113,6 +114,13 @@ function commonFolder(files: string[]): string {
   const folder = [...folders][0]!;
   return folder === '.' ? '' : `${folder}/`;
 }
+
+Given(
+  'the producer has written these files to {string}:',
+  async function (this: EgressWorld, bucket: string, table: DataTable) {
+    await publishFiles(this, bucket, table.hashes() as unknown as FileRow[]);
+  },
+);
 
 When(
   'the pipeline publishes these files to {string} and its pipeline_success.flag:',
@@ -264,16 +272,23 @@ Then(
   },
 );
 
-/** Waits until the pipeline has handled (deleted) the message of every flag this scenario published. */
+/**
+ * Waits until the pipeline has handled (deleted) the message of every flag this scenario published,
+ * and the message it sent by hand, if any.
+ */
 async function flagsHandled(world: EgressWorld): Promise<void> {
-  assert.ok(world.flags.length > 0, 'this scenario published no flag');
+  const sent = world.notes.get('sentMessageId') as string | undefined;
+  assert.ok(world.flags.length > 0 || sent, 'this scenario published no flag and sent no message');
+  const deleted = (events: PipelineEvent[]) =>
+    events.filter(
+      (e): e is Extract<PipelineEvent, { type: 'message' }> => e.type === 'message' && e.action === 'deleted',
+    );
   await world.waitForPipeline(
     (events) =>
-      world.flags.every((flag) =>
-        events.some((e) => e.type === 'message' && e.action === 'deleted' && e.flagKeys.includes(flag)),
-      ),
-    `the messages of ${world.flags.join(', ')} to be handled and deleted`,
-    60_000,
+      world.flags.every((flag) => deleted(events).some((e) => e.flagKeys.includes(flag))) &&
+      (!sent || deleted(events).some((e) => e.messageId === sent)),
+    `the messages of ${[...world.flags, ...(sent ? [`message ${sent}`] : [])].join(', ')} to be handled and deleted`,
+    30_000,
   );
 }
 

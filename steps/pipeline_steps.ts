@@ -241,3 +241,44 @@ Then('the metrics page declares the counters:', async function (this: EgressWorl
     assert.ok(declared.has(name!), `${name} is not on the metrics page`);
   }
 });
+
+// ---------------------------------------------------------------------------------------------
+// Messages written by hand (the original's integration tests never uploaded a flag)
+
+/** S3 writes keys into events URL-encoded, spaces as `+`. */
+function encodeKey(key: string): string {
+  return encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
+}
+
+When(
+  'a message with these records is sent straight to the egress queue:',
+  async function (this: EgressWorld, table: DataTable) {
+    const records = table.hashes().map((row) => {
+      const key = this.key(row.key!);
+      const created = !row.eventName || row.eventName.startsWith('ObjectCreated:');
+      if (created && key.endsWith('pipeline_success.flag')) this.flags.push(key);
+      return {
+        ...(row.eventName ? { eventName: row.eventName } : {}),
+        s3: { object: { key: encodeKey(key) } },
+      };
+    });
+    const { MessageId } = await this.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.target.state.queue.url,
+        MessageBody: JSON.stringify({ Records: records }),
+      }),
+    );
+    this.notes.set('sentMessageId', MessageId);
+  },
+);
+
+Then('that message is deleted as {string}', async function (this: EgressWorld, reason: string) {
+  const messageId = this.notes.get('sentMessageId') as string;
+  const deleted = await this.waitForPipeline(
+    (events) =>
+      events.find((e) => e.type === 'message' && e.messageId === messageId && e.action === 'deleted'),
+    `message ${messageId} to be deleted`,
+  );
+  assert.ok(deleted.type === 'message');
+  assert.equal(deleted.reason, reason, `message ${messageId} was deleted as "${deleted.reason}"`);
+});
