@@ -10,13 +10,14 @@ import {
 } from './config/service-config.ts';
 import { QueueConsumer } from './consumer/queue-consumer.ts';
 import { createDksEgressCrypto, type OwnedEgressCrypto } from './crypto/dks-settings.ts';
+import { cryptoWithoutDks } from './crypto/egress-crypto.ts';
 import { MessageProcessor } from './message-processor.ts';
 import { EgressEventBus, type EgressEventListener, type EgressEventName } from './observability/events.ts';
 import { EgressMetrics } from './observability/metrics.ts';
 import { type MetricsServer, startMetricsServer } from './observability/metrics-server.ts';
 import { type PushgatewayPusher, startPushgatewayPusher } from './observability/pushgateway.ts';
 import { RuleRepository } from './rules/repository.ts';
-import { type EgressCrypto, plainContentOnly } from './transfer/content-seam.ts';
+import type { EgressCrypto } from './transfer/content-seam.ts';
 import { DeliverySinks } from './transfer/delivery.ts';
 import { DestinationClients } from './transfer/destination-clients.ts';
 
@@ -27,9 +28,10 @@ export interface EgressServiceOptions {
   /**
    * Encryption support (HTME decrypt / pass-through / re-wrap, CSE, encrypted manifests).
    * Default: built from `config.dks` when `dks.url` is set (DKS client with the PEM files read once
-   * at start, closed on stop); without a DKS URL, objects are passed through unchanged with no
-   * destination metadata and encrypted manifest modes fail their rule. A crypto given here is used
-   * as is and not closed by the service. See `transfer/content-seam.ts` and docs/encryption.md.
+   * at start, closed on stop); without a DKS URL, plain objects and HTME pass-through work and
+   * whatever needs a key (decrypt, re-wrap, CSE, encrypted manifests) fails its object naming the
+   * missing setting. A crypto given here is used as is and not closed by the service. See
+   * `transfer/content-seam.ts` and docs/encryption.md.
    */
   crypto?: EgressCrypto;
   /** The clock read once per message for dates. Default: the system clock. */
@@ -113,7 +115,7 @@ export async function startEgressService(
       transfer: {
         sourceS3,
         clients,
-        crypto: options.crypto ?? ownCrypto?.crypto ?? plainContentOnly,
+        crypto: options.crypto ?? ownCrypto?.crypto ?? cryptoWithoutDks,
         sinks: new DeliverySinks({
           clients,
           sftRoot: resolved.sftRoot,
@@ -179,7 +181,11 @@ export async function startEgressService(
       messagesInFlight: resolved.messagesInFlight,
       objectConcurrency: resolved.objectConcurrency,
       timeZone: resolved.timeZone,
-      crypto: options.crypto ? 'given' : ownCrypto ? `dks ${resolved.dks.url}` : 'none (objects as they are)',
+      crypto: options.crypto
+        ? 'given'
+        : ownCrypto
+          ? `dks ${resolved.dks.url}`
+          : 'no DKS: plain and pass-through only',
     },
     'egress service started',
   );

@@ -159,6 +159,56 @@ describe.concurrent('HTME objects through the egress service (config.dks → DKS
   );
 });
 
+describe('a service started without a DKS', () => {
+  it('passes plain and pass-through objects, and fails what needs a key with a reason naming the setting', async () => {
+    const base = harness.base;
+    const world = await base.world();
+    const [source, destination] = await Promise.all([base.bucket('source'), base.bucket('destination')]);
+    const rule = { transfer_type: 'S3', source_bucket: source, destination_bucket: destination };
+    await base.putRule(world, {
+      ...rule,
+      source_prefix: 'nodks/',
+      pipeline_name: 'PASS',
+      destination_prefix: 'pass/',
+    });
+    await base.putRule(world, {
+      ...rule,
+      source_prefix: 'nodks/',
+      pipeline_name: 'DECRYPT',
+      destination_prefix: 'decrypt/',
+      decrypt: true,
+    });
+    const object = await harness.htme('secret');
+    await base.putObject(source, 'nodks/secret.csv.enc', object.body, object.metadata);
+    await base.putObject(source, 'nodks/plain.csv', 'plain');
+    const { service, events } = await base.startService(world);
+    await base.sendFlag(world, 'nodks/pipeline_success.flag', source);
+
+    const processed = await waitFor(() => events.of('message_processed')[0], { timeoutMs: 20_000 });
+    await service.stop();
+    expect(processed).toMatchObject({ action: 'retained', reason: 'failed' });
+    expect(
+      events.of('object_failed').map((event) => [event.rule.pipelineName, event.sourceKey, event.reason]),
+    ).toEqual([
+      [
+        'DECRYPT',
+        'nodks/secret.csv.enc',
+        expect.stringContaining('no Data Key Service is configured (EGRESS_DKS_URL / --dks-url)'),
+      ],
+    ]);
+    // Never ciphertext under a decrypted name; the pass-through copy keeps its envelope.
+    expect(await base.keys(destination)).toEqual([
+      'decrypt/plain.csv',
+      'pass/plain.csv',
+      'pass/secret.csv.enc',
+    ]);
+    expect((await base.head(destination, 'pass/secret.csv.enc')).Metadata).toMatchObject({
+      iv: object.metadata.iv,
+      ciphertext: object.metadata.ciphertext,
+    });
+  });
+});
+
 describe('DKS configuration', () => {
   it('refuses an unreadable PEM file at start, naming the field', async () => {
     const world = await harness.base.world();

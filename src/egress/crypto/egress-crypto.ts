@@ -233,3 +233,21 @@ export function createEgressCrypto(options: EgressCryptoOptions): EgressCrypto {
     },
   };
 }
+
+/** Key requests of a service started without a DKS: each fails, naming the missing setting. */
+const NO_DKS: DataKeySource = {
+  async decryptDataKey() {
+    throw new EncryptedObjectError('no Data Key Service is configured (EGRESS_DKS_URL / --dks-url)');
+  },
+  async batchDataKey() {
+    throw new EncryptedObjectError('no Data Key Service is configured (EGRESS_DKS_URL / --dks-url)');
+  },
+};
+
+/**
+ * The crypto of a service started without a DKS URL: plain objects and HTME pass-through (which
+ * needs no key) work as usual; anything that needs a key — decrypting, re-wrapping, CSE, encrypted
+ * manifests — fails that object with a reason naming the missing setting. Never ciphertext
+ * delivered under a decrypted name, never an envelope silently dropped.
+ */
+export const cryptoWithoutDks: EgressCrypto = createEgressCrypto({ dks: NO_DKS });

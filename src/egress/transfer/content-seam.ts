@@ -10,10 +10,10 @@ import type { ResolvedRule } from '../rules/matching.ts';
  *
  *   GetObject body ─▶ {@link EgressCrypto.transformObject} ─▶ optional gzip/deflate ─▶ S3 Upload | SFT file
  *
- * and manifests are `gzip(text) ─▶ {@link EgressCrypto.sealManifest} ─▶ S3 | SFT`. Without a crypto
- * implementation every object is treated as unencrypted (body passed through, no destination
- * metadata — spec §3.6/§4.6 last row) and encrypted manifest modes fail the rule. The crypto
- * integration supplies an {@link EgressCrypto} through `startEgressService(config, { crypto })`.
+ * and manifests are `gzip(text) ─▶ {@link EgressCrypto.sealManifest} ─▶ S3 | SFT`. The service
+ * builds its implementation (`crypto/egress-crypto.ts`) from `config.dks`; without a DKS URL it
+ * uses `cryptoWithoutDks` (plain objects and HTME pass-through only). A caller may supply its own
+ * {@link EgressCrypto} through `startEgressService(config, { crypto })`.
  */
 
 /** A source object as read by ONE GetObject: the body stream and the response's metadata. */
@@ -84,7 +84,11 @@ export interface EgressCrypto {
   sealManifest(manifest: ManifestToSeal): Promise<ObjectContent>;
 }
 
-/** The default: objects as they are, no destination metadata; encrypted manifests refused. */
+/**
+ * Objects as they are, no destination metadata, encrypted manifests refused — it does not look at
+ * encryption metadata at all. A base for test doubles; the service's own default without a DKS is
+ * `cryptoWithoutDks`, which refuses what it cannot handle truthfully.
+ */
 export const plainContentOnly: EgressCrypto = {
   async transformObject(source) {
     return { body: source.body, metadata: {} };
