@@ -65,8 +65,11 @@ export async function peakRssMiB(pid: number = process.pid): Promise<number> {
 
 const RESULTS = path.resolve('bench/RESULTS.md');
 
-/** Writes `bench/out/<name>.json` and appends a Markdown section to bench/RESULTS.md. */
-export async function record(result: BenchmarkResult): Promise<void> {
+/**
+ * Writes `bench/out/<name>.json` and, unless `markdown` is false, appends a Markdown section to
+ * bench/RESULTS.md.
+ */
+export async function record(result: BenchmarkResult, options: { markdown?: boolean } = {}): Promise<void> {
   const at = new Date().toISOString();
   const info = machine();
   await mkdir('bench/out', { recursive: true });
@@ -74,6 +77,7 @@ export async function record(result: BenchmarkResult): Promise<void> {
     `bench/out/${result.benchmark}.json`,
     `${JSON.stringify({ at, machine: info, ...result }, null, 2)}\n`,
   );
+  if (options.markdown === false) return;
   const rows = result.figures.map((f) => {
     const floor = f.floor ? `${f.floor.name}: ${f.floor.value} ${f.unit} (ratio ${f.floor.ratio})` : '';
     const goal = f.goal ? `${f.goal.met ? '✅' : '❌'} ${f.goal.text}` : '';

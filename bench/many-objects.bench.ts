@@ -1,0 +1,110 @@
+/**
+ * 5. 10,000 small objects under one prefix, one flag: objects/s through the egress service (own
+ * process, defaults: 8 objects at once, listing one page ahead) vs a raw-SDK floor that lists every
+ * page and copies with the same concurrency; the edge in its own process.
+ */
+import { type Benchmark, round } from './lib.ts';
+import { listKeys, rawCopy } from './support/floor.ts';
+import { describeCpu, measured } from './support/measure.ts';
+import { startEdgeProcess, startServiceProcess } from './support/processes.ts';
+import {
+  Clients,
+  contentBuffer,
+  mapLimit,
+  OBJECT_CONCURRENCY,
+  s3Rule,
+  scaled,
+  uniqueName,
+} from './support/world.ts';
+
+const SIZE = 1024;
+
+export const manyObjectsBenchmark: Benchmark = {
+  name: 'many-objects',
+  description:
+    '10,000 objects of 1 KiB under one prefix, one flag: objects/s through the egress service (own process, defaults) vs a raw-SDK list-every-page + copy floor with the same concurrency (8); edge in its own process.',
+  async run() {
+    const count = scaled(10_000, 50);
+    const edge = await startEdgeProcess();
+    const clients = new Clients(edge.target);
+    const source = uniqueName('many-src');
+    const destination = uniqueName('many-dst');
+    const table = uniqueName('many-rules');
+    try {
+      await clients.buckets(source, destination);
+      await clients.table(table);
+      const queueUrl = await clients.queue(uniqueName('many-queue'));
+      await clients.rules(table, [
+        s3Rule('warm/', source, destination, 'svc-warm/'),
+        s3Rule('objects/', source, destination, 'svc/'),
+      ]);
+      console.error(`  generating ${count} objects of ${SIZE} bytes…`);
+      const keys = Array.from({ length: count }, (_, i) => `objects/obj-${String(i).padStart(5, '0')}.dat`);
+      await mapLimit(keys, 16, (key, i) => clients.put(source, key, contentBuffer(SIZE, i)));
+      await mapLimit([0, 1, 2, 3, 4, 5, 6, 7], 8, (i) =>
+        clients.put(source, `warm/w-${i}.dat`, contentBuffer(SIZE, i)),
+      );
+      await edge.watch(destination);
+      const service = await startServiceProcess(edge.endpoint, {
+        EGRESS_QUEUE_URL: queueUrl,
+        EGRESS_TABLE: table,
+      });
+      const pids = { service: service.pid, edge: edge.pid };
+      try {
+        await clients.flag(queueUrl, source, 'warm/pipeline_success.flag');
+        await edge.writes.waitForDistinct(destination, 'svc-warm/', 8, 60_000);
+        const floorRun = async (prefix: string, target: string) =>
+          measured(pids, async () => {
+            const objects = await listKeys(clients.s3, source, prefix);
+            await mapLimit(objects, OBJECT_CONCURRENCY, ({ key }) =>
+              rawCopy(
+                clients.s3,
+                { bucket: source, key },
+                { bucket: destination, key: `${target}${key.slice(prefix.length)}` },
+              ),
+            );
+          });
+        await floorRun('warm/', 'floor-warm/');
+
+        console.error('  service…');
+        const serviceRun = await measured(pids, async () => {
+          await clients.flag(queueUrl, source, 'objects/pipeline_success.flag');
+          return edge.writes.waitForDistinct(destination, 'svc/', count, 900_000);
+        });
+        console.error('  floor…');
+        const floor = await floorRun('objects/', 'floor/');
+        const value = round(count / (serviceRun.ms / 1000), 0);
+        const floorValue = round(count / (floor.ms / 1000), 0);
+        return {
+          benchmark: 'many-objects',
+          description: this.description,
+          figures: [
+            {
+              name: `${count} objects, flag → last object written`,
+              value,
+              unit: 'objects/s',
+              floor: {
+                name: 'raw SDK list + copy, 8 at once',
+                value: floorValue,
+                ratio: round(value / floorValue),
+              },
+              goal: {
+                text: 'every page listed (the original stopped at 1,000)',
+                met: edge.writes.distinct(destination, 'svc/') === count,
+              },
+            },
+          ],
+          notes: [
+            `CPU (% of one core) — service run: ${describeCpu(serviceRun.cpu)}; floor run: ${describeCpu(floor.cpu)}.`,
+            'fauxqs sorts the whole prefix (localeCompare) for every ListObjectsV2 page, so listing cost grows with the prefix.',
+          ],
+        };
+      } finally {
+        await service.stop();
+      }
+    } finally {
+      clients.destroy();
+      await edge.stop();
+    }
+  },
+};
