@@ -109,6 +109,10 @@ export interface RuleMatch {
   readonly controlFile?: PlannedFile | undefined;
   readonly manifest?: PlannedFile | undefined;
   readonly roleArn?: string | undefined;
+  /** The rule's `decrypt`: HTME objects arrive decrypted. */
+  readonly decrypt: boolean;
+  /** The compression applied, when the rule compresses. */
+  readonly compression?: 'gz' | 'z' | undefined;
 }
 
 /** A rule that did not match, but nearly did. */
@@ -359,6 +363,8 @@ function explainMatch(
     controlFile: control,
     manifest,
     roleArn: rule.roleArn,
+    decrypt: rule.decrypt,
+    compression: rule.compression,
   };
 }
 

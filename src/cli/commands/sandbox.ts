@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { EnvironmentFileError } from '../../aws/provisioning/index.ts';
+import { formatTraceEntry, runDemo } from '../../demo/index.ts';
 import { PortInUseError, type Sandbox, startSandbox } from '../../sandbox/sandbox.ts';
 import { SandboxSettingError } from '../../sandbox/settings.ts';
 import { UserError } from '../errors.ts';
@@ -26,6 +27,16 @@ function summary(sandbox: Sandbox): string[] {
   if (s.dashboard) lines.push(`  dashboard      ${s.dashboard.url}`);
   lines.push(`  SFT root       ${s.sftRoot}`, `  logs           ${s.logs}`);
   return lines;
+}
+
+/** Runs the demo (printing its story); returns why it failed, or undefined. */
+async function demoFailure(sandbox: Sandbox, signal: AbortSignal): Promise<string | undefined> {
+  try {
+    await runDemo(sandbox, { out: (line) => console.log(line), signal });
+    return undefined;
+  } catch (error) {
+    return signal.aborted ? 'stopped' : (error as Error).message;
+  }
 }
 
 export function registerSandboxCommand(program: Command): void {
@@ -60,17 +71,29 @@ export function registerSandboxCommand(program: Command): void {
       }
       console.log(`sandbox ready in ${Date.now() - started} ms — ${sandbox.stateFile}`);
       for (const line of summary(sandbox)) console.log(line);
+      const demo = new AbortController();
       const stopped = new Promise<void>((resolve) => {
         onShutdownSignal(async (signal) => {
+          demo.abort();
           console.log(`\n${signal}: stopping the sandbox…`);
           await sandbox.stop();
           console.log('sandbox stopped');
           resolve();
         });
       });
-      if (flags.demo && flags.exitAfterDemo) {
-        await sandbox.stop();
-        return;
+      if (flags.demo) {
+        const failure = await demoFailure(sandbox, demo.signal);
+        if (demo.signal.aborted) return stopped;
+        if (flags.exitAfterDemo) {
+          await sandbox.stop();
+          if (failure) throw new Error(`demo failed: ${failure}`);
+          return;
+        }
+        if (failure) console.error(`demo failed: ${failure}`);
+        // The story goes on: whatever anyone uploads now is traced live until Ctrl-C.
+        const since = Date.now();
+        sandbox.trace.on('entry', (entry) => console.log(formatTraceEntry(entry, since)));
+        console.log('\nThe sandbox keeps running; the live trace continues below.');
       }
       console.log('Press Ctrl-C to stop.');
       await stopped;
