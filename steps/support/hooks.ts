@@ -1,4 +1,4 @@
-import { After, AfterAll, Before, BeforeAll, Status, setDefaultTimeout } from '@cucumber/cucumber';
+import { After, AfterAll, AfterStep, Before, BeforeAll, Status, setDefaultTimeout } from '@cucumber/cucumber';
 import { requestedTarget, type TestTarget } from './target.ts';
 import { startSandboxTarget } from './targets/embedded.ts';
 import { connectExternalTarget, externalStateFile } from './targets/external.ts';
@@ -76,13 +76,27 @@ Before(async function (this: EgressWorld) {
   if (!this.target) await this.init(primary!);
 });
 
-/** A failing scenario's report carries what the sandbox logged and traced while it ran. */
+/** The sandbox trace and logs written since the scenario started, attached to the report. */
+async function attachEvidence(world: EgressWorld): Promise<void> {
+  if (!world.target || world.notes.has('evidenceAttached')) return;
+  world.notes.set('evidenceAttached', true);
+  // The readable story first (in-process targets), then the raw JSON log lines.
+  const story = world.storySinceStart();
+  if (story) world.attach(story, { mediaType: 'text/plain', fileName: 'sandbox-trace.txt' });
+  const logs = await world.target.logsSince(world.logMark);
+  if (logs) world.attach(logs, { mediaType: 'text/plain', fileName: 'sandbox-logs.ndjson' });
+}
+
+/**
+ * A failing step carries what the sandbox logged and traced while its scenario ran: attached here,
+ * the evidence shows right under the failure in the HTML report (not folded away with the hooks).
+ */
+AfterStep({ timeout: 30_000 }, async function (this: EgressWorld, { result }) {
+  if (result?.status === Status.FAILED) await attachEvidence(this);
+});
+
 After({ timeout: 30_000 }, async function (this: EgressWorld, { result }) {
-  if (result?.status === Status.FAILED && this.target) {
-    const logs = await this.target.logsSince(this.logMark);
-    if (logs) this.attach(logs, { mediaType: 'text/plain', fileName: 'sandbox-logs.ndjson' });
-    const story = this.storySinceStart();
-    if (story) this.attach(story, { mediaType: 'text/plain', fileName: 'sandbox-trace.txt' });
-  }
+  // A failure in a hook has no step to attach to.
+  if (result?.status === Status.FAILED) await attachEvidence(this);
   await this.cleanup();
 });
