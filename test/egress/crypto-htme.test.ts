@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EgressConfigError } from '../../src/egress/config/service-config.ts';
 import { startEgressService } from '../../src/egress/service.ts';
@@ -38,6 +39,12 @@ describe.concurrent('HTME objects through the egress service (config.dks → DKS
       s3Rule(source, destination, { source_prefix: 'htme/', destination_prefix: 'htme/', decrypt: true }),
     );
     await base.putRule(world, {
+      ...s3Rule(source, destination, { source_prefix: 'htme/', destination_prefix: 'gz/', decrypt: true }),
+      pipeline_name: 'GZ',
+      compress: true,
+      compress_fmt: 'gz',
+    });
+    await base.putRule(world, {
       ...s3Rule(source, destination, { source_prefix: 'htme/', decrypt: true }),
       pipeline_name: 'INTEGRATION_TESTS#sft',
       transfer_type: 'SFT',
@@ -57,7 +64,14 @@ describe.concurrent('HTME objects through the egress service (config.dks → DKS
 
     const processed = await waitFor(() => events.of('message_processed')[0], { timeoutMs: 20_000 });
     expect(processed).toMatchObject({ action: 'deleted', reason: 'completed' });
-    expect(await base.keys(destination)).toEqual(['htme/htme.csv', 'htme/large.bin']);
+    expect(await base.keys(destination)).toEqual([
+      'gz/htme.csv.gz',
+      'gz/large.bin.gz',
+      'htme/htme.csv',
+      'htme/large.bin',
+    ]);
+    // Decrypted, then compressed (spec §3.2 order).
+    expect(gunzipSync(await base.getBytes(destination, 'gz/htme.csv.gz'))).toEqual(small);
     expect(await base.getBytes(destination, 'htme/htme.csv')).toEqual(small);
     expect((await base.getBytes(destination, 'htme/large.bin')).equals(large)).toBe(true);
     expect((await base.head(destination, 'htme/htme.csv')).Metadata).toEqual({});
