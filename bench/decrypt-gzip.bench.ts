@@ -1,8 +1,8 @@
 /**
  * 2. Decrypt + gzip: HTME-encrypted JSON-lines objects through the egress service (own process,
- * rule `decrypt` + `compress`/`gz`) vs a floor pipeline doing GetObject → AES-CTR decipher → gzip →
- * Upload with the same budget. The service ships no EgressCrypto yet, so its process runs the
- * bench's adapter on the crypto seam (support/htme-crypto.ts); everything else is the service's.
+ * `node bin/egress.js service` with EGRESS_DKS_*: its own crypto, DKS stub over mTLS; rule
+ * `decrypt` + `compress`/`gz`) vs a floor pipeline doing GetObject → AES-CTR decipher → gzip →
+ * Upload with the same budget, and the floor again at gzip level 1.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -79,18 +79,14 @@ export const decryptGzipBenchmark: Benchmark = {
       await mapLimit(keys, 4, (key, i) => putEncrypted(key, i));
       await edge.watch(destination);
 
-      const service = await startServiceProcess(
-        edge.endpoint,
-        {
-          EGRESS_QUEUE_URL: queueUrl,
-          EGRESS_TABLE: table,
-          EGRESS_DKS_URL: dksStub.url,
-          EGRESS_DKS_CA: certs.ca,
-          EGRESS_DKS_CERT: certs.clientCert,
-          EGRESS_DKS_KEY: certs.clientKey,
-        },
-        { crypto: 'htme' },
-      );
+      const service = await startServiceProcess(edge.endpoint, {
+        EGRESS_QUEUE_URL: queueUrl,
+        EGRESS_TABLE: table,
+        EGRESS_DKS_URL: dksStub.url,
+        EGRESS_DKS_CA: certs.ca,
+        EGRESS_DKS_CERT: certs.clientCert,
+        EGRESS_DKS_KEY: certs.clientKey,
+      });
       const pids = { service: service.pid, edge: edge.pid };
       try {
         const floor = (prefix: string, level: number) =>
@@ -173,7 +169,7 @@ export const decryptGzipBenchmark: Benchmark = {
           notes: [
             "The service has NO gzip level setting: src/egress/transfer/compression.ts:12 calls createGzip() with zlib's default (level 6). Reported to the lead; the level-1 floor shows the trade-off.",
             `CPU (% of one core) — service run: ${describeCpu(serviceRun.cpu)}; floor L6: ${describeCpu(floor6.cpu)}; floor L1: ${describeCpu(floor1.cpu)}. zlib streams run on the libuv thread pool, so gzip of several objects can use both cores.`,
-            "Decryption: the service process runs the bench's HTME adapter on the crypto seam (bench/support/htme-crypto.ts) because no EgressCrypto ships yet; the DKS stub serves one unwrap, then the client's LRU cache.",
+            "Decryption is the service's own (built from EGRESS_DKS_*); the DKS stub runs in the bench process and serves one unwrap per process, then each client's key cache.",
           ],
         };
       } finally {

@@ -7,10 +7,10 @@
  *   but not bench/RESULTS.md (their figures are not comparable with the goals) unless BENCH_RECORD=1.
  * - BENCH_WAIT_QUIET=1 waits (up to 20 min) for the 1-minute load average to drop below 1.0 first.
  */
-import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { copyBenchmark } from './copy.bench.ts';
+import { decryptBenchmark } from './decrypt.bench.ts';
 import { decryptGzipBenchmark } from './decrypt-gzip.bench.ts';
 import { latencyBenchmark } from './latency.bench.ts';
 import type { Benchmark } from './lib.ts';
@@ -29,6 +29,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const benchmarks: Benchmark[] = [
   sandboxBenchmark,
   copyBenchmark,
+  decryptBenchmark,
   decryptGzipBenchmark,
   latencyBenchmark,
   rssBenchmark,
@@ -38,14 +39,6 @@ const benchmarks: Benchmark[] = [
   originalBenchmark,
   sftBenchmark,
 ];
-
-// The decrypt-only benchmark is another engineer's file; it joins the run once it exists.
-if (existsSync(new URL('./decrypt.bench.ts', import.meta.url))) {
-  const module = (await import(new URL('./decrypt.bench.ts', import.meta.url).href)) as {
-    decryptBenchmark?: Benchmark;
-  };
-  if (module.decryptBenchmark) benchmarks.splice(2, 0, module.decryptBenchmark);
-}
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !benchmarks.some((b) => b.name === name));

@@ -1,6 +1,6 @@
 /**
  * Child processes of the benchmarks: the edge (see edge-process.ts), the egress service
- * (`node bin/egress.js service`, or service-process.ts when the bench crypto adapter is needed),
+ * (`node bin/egress.js service`),
  * and what /proc says about them (CPU time, peak RSS).
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
@@ -168,20 +168,16 @@ export interface ServiceProcess {
 }
 
 /**
- * Starts `node bin/egress.js service` (the real command) configured by environment variables, or
- * `bench/support/service-process.ts` (the same configuration path plus the bench's HTME crypto
- * adapter) when `crypto` is `htme`. Resolves once it prints "egress service running".
+ * Starts `node bin/egress.js service` (the real command) configured by environment variables.
+ * Resolves once it prints "egress service running".
  */
 export async function startServiceProcess(
   endpoint: string,
   env: Record<string, string>,
-  options: { crypto?: 'htme'; keepOutput?: boolean } = {},
+  options: { keepOutput?: boolean; nodeArgs?: string[] } = {},
 ): Promise<ServiceProcess> {
   const started = performance.now();
-  const args =
-    options.crypto === 'htme'
-      ? ['--import', 'tsx', path.join(ROOT, 'bench/support/service-process.ts')]
-      : [path.join(ROOT, 'bin/egress.js'), 'service'];
+  const args = [...(options.nodeArgs ?? []), path.join(ROOT, 'bin/egress.js'), 'service'];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {

@@ -3,7 +3,7 @@
  * queues, routing tables and rules, flag messages, and a bounded-concurrency map.
  */
 import { Readable } from 'node:stream';
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateBucketCommand,
   PutBucketNotificationConfigurationCommand,
@@ -242,6 +242,13 @@ export class Clients {
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );
+    // dynalite turns the table ACTIVE on a timer; writes before that fail with ResourceNotFound.
+    for (let attempt = 0; attempt < 200; attempt++) {
+      const { Table } = await this.dynamo.send(new DescribeTableCommand({ TableName: name }));
+      if (Table?.TableStatus === 'ACTIVE') return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error(`table ${name} did not become ACTIVE`);
   }
 
   /** Writes routing items, 25 per BatchWriteItem, a few batches at once. */
