@@ -5,6 +5,7 @@ import { type DksStub, startDksStub } from '../../stubs/dks/index.ts';
 import { type StubNifi, startStubNifi } from '../../stubs/nifi/index.ts';
 import { loadEnvironmentFile, type ProvisionStep, provisionEnvironment } from '../aws/provisioning/index.ts';
 import { type AwsTarget, EMULATOR_CREDENTIALS } from '../aws/target.ts';
+import { startDashboard } from '../dashboard/index.ts';
 import { type Edge, EdgePortInUseError, startEdge } from '../edge/index.ts';
 import { type EgressService, startEgressService } from '../egress/index.ts';
 import { createLogger, type Logger } from '../logging/logger.ts';
@@ -279,6 +280,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       pid: process.pid,
       startedAt: new Date().toISOString(),
     };
+    const dashboard = await listenOn('dashboard', settings.ports.dashboard, () =>
+      startDashboard({
+        port: settings.ports.dashboard,
+        host: settings.host,
+        state,
+        target,
+        trace,
+        egress,
+        sftAgent: agent,
+        logger: logger.child({ component: 'dashboard' }),
+      }),
+    );
+    stops.push({ name: 'dashboard', stop: () => dashboard.stop() });
+    state.dashboard = { url: dashboard.url };
+    progress(`dashboard on ${dashboard.url}`);
+
     const stateFile = await writeStateFile(stateDir, state);
     logger.info({ stateFile }, 'sandbox ready');
 

@@ -1,0 +1,175 @@
+// The sandbox dashboard's script: polls /api/state, follows /api/events (the live trace) and
+// asks /api/explain for the rule explorer. Plain DOM, no framework, no build step; every value from
+// the server goes in through textContent, never as HTML.
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+
+function time(iso) {
+  return new Date(iso).toLocaleTimeString();
+}
+
+function bytes(n) {
+  if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${n} B`;
+}
+
+function replace(container, nodes, emptyText, emptyTag = 'li') {
+  container.replaceChildren(...(nodes.length ? nodes : [el(emptyTag, emptyText, 'empty')]));
+}
+
+function renderHealth(health) {
+  replace(
+    $('health-list'),
+    health.map((h) => {
+      const item = el('li', `${h.component}: ${h.detail}`, h.ok ? 'ok' : 'bad');
+      item.dataset.component = h.component;
+      if (h.url) item.title = h.url;
+      return item;
+    }),
+    'no components',
+  );
+}
+
+function depth(queue) {
+  if (queue.error) return `unavailable (${queue.error})`;
+  return `${queue.visible} waiting, ${queue.inFlight} in flight`;
+}
+
+function renderMessages(messages) {
+  const rows = messages.map((m) => {
+    const row = el('tr');
+    row.append(el('td', time(m.at)), el('td', m.flagKeys.join(', ') || '(none)'));
+    const rules = m.rules.length
+      ? m.rules
+          .map(
+            (r) =>
+              `${r.pipeline} (${r.transferType}): ${r.sent} sent${r.failed ? `, ${r.failed} failed` : ''}`,
+          )
+          .join('; ')
+      : m.reason === 'no-match'
+        ? 'no rule matches'
+        : '–';
+    row.append(el('td', rules));
+    const outcome = m.outcome === 'deleted' ? `done (${m.reason})` : `${m.outcome} (${m.reason})`;
+    row.append(el('td', outcome, m.outcome === 'deleted' ? 'ok' : 'bad'));
+    return row;
+  });
+  replace($('message-rows'), rows, 'no message yet', 'tr');
+}
+
+function renderRecipients(recipients) {
+  const blocks = recipients.map((r) => {
+    const block = el('div', undefined, 'recipient');
+    block.dataset.recipient = r.recipient;
+    block.append(
+      el('h3', `${r.recipient} — ${r.deliveries} file${r.deliveries === 1 ? '' : 's'}, ${bytes(r.bytes)}`),
+    );
+    const list = el('ul', undefined, 'keys');
+    for (const d of r.recent) {
+      list.append(
+        el('li', `${time(d.at)}  ${d.pipeline} by ${d.transferType} → ${d.destination}  (${bytes(d.bytes)})`),
+      );
+    }
+    block.append(list);
+    return block;
+  });
+  replace($('recipient-list'), blocks, 'nothing delivered yet', 'p');
+}
+
+function renderStubHdfs(listing) {
+  if (!listing) return replace($('stub-hdfs-list'), [], 'no stub NiFi');
+  if (listing.error) return replace($('stub-hdfs-list'), [], `s3://${listing.bucket}: ${listing.error}`);
+  const count = `${listing.objects.length}${listing.truncated ? '+' : ''}`;
+  const noun = listing.objects.length === 1 && !listing.truncated ? 'object' : 'objects';
+  $('stub-hdfs-title').textContent = `stub-hdfs: s3://${listing.bucket} (${count} ${noun})`;
+  replace(
+    $('stub-hdfs-list'),
+    listing.objects.map((o) => el('li', `${o.key}  (${bytes(o.bytes)})`)),
+    'empty',
+  );
+}
+
+function renderSftErrors(folders) {
+  const items = [];
+  for (const folder of folders) {
+    if (!folder.files.length) continue;
+    for (const file of folder.files) {
+      items.push(
+        el(
+          'li',
+          `${folder.folder}/${file.name} (${bytes(file.bytes)})${file.reason ? ` — ${file.reason}` : ''}`,
+          'bad',
+        ),
+      );
+    }
+  }
+  const watched = folders.length;
+  replace($('sft-error-list'), items, `all ${watched} error folders empty`);
+}
+
+async function refresh() {
+  try {
+    const response = await fetch('/api/state');
+    const state = await response.json();
+    renderHealth(state.health);
+    $('queue-depth').textContent = depth(state.queues.queue);
+    $('dlq-depth').textContent = depth(state.queues.deadLetter);
+    renderMessages(state.messages);
+    renderRecipients(state.recipients);
+    renderStubHdfs(state.stubHdfs);
+    renderSftErrors(state.sftErrors);
+    $('rule-count').textContent = `${state.rules.count} routing rules in table ${state.rules.table}`;
+    $('updated').textContent = `updated ${time(state.generatedAt)}`;
+  } catch (error) {
+    $('updated').textContent = `cannot reach the sandbox (${error.message})`;
+  }
+}
+
+let pending;
+function refreshSoon() {
+  clearTimeout(pending);
+  pending = setTimeout(refresh, 250);
+}
+
+function follow() {
+  const events = new EventSource('/api/events');
+  events.addEventListener('trace', (message) => {
+    const entry = JSON.parse(message.data);
+    const item = el('li', undefined, entry.failure ? 'failure' : '');
+    item.append(el('span', time(entry.at), 'muted'), ' ', el('span', entry.stage, 'stage'), ' ', entry.text);
+    const list = $('trace-list');
+    list.prepend(item);
+    while (list.children.length > 300) list.lastChild.remove();
+    refreshSoon();
+  });
+}
+
+async function explain(event) {
+  event.preventDefault();
+  const form = new FormData($('explain-form'));
+  const query = new URLSearchParams();
+  for (const [name, value] of form) if (String(value).trim()) query.set(name, String(value).trim());
+  const output = $('explain-output');
+  output.textContent = 'explaining…';
+  const response = await fetch(`/api/explain?${query}`);
+  const body = await response.json();
+  output.textContent = response.ok ? body.text : `error: ${body.error}`;
+  output.dataset.matches = response.ok ? String(body.explanation.matches.length) : '';
+}
+
+$('explain-form').addEventListener('submit', (event) => {
+  explain(event).catch((error) => {
+    $('explain-output').textContent = `error: ${error.message}`;
+  });
+});
+refresh();
+follow();
+setInterval(refresh, 2000);
