@@ -201,16 +201,23 @@ export class EgressWorld extends World {
   }
 
   async listKeys(bucket: string, prefix: string): Promise<string[]> {
-    const keys: string[] = [];
+    return (await this.listObjects(bucket, prefix)).map((object) => object.key);
+  }
+
+  /** Every object under a prefix (all pages), with its ETag as S3 reports it (quotes removed). */
+  async listObjects(bucket: string, prefix: string): Promise<{ key: string; etag: string }[]> {
+    const objects: { key: string; etag: string }[] = [];
     let token: string | undefined;
     do {
       const page = await this.s3.send(
         new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
       );
-      keys.push(...(page.Contents ?? []).map((o) => o.Key!));
+      objects.push(
+        ...(page.Contents ?? []).map((o) => ({ key: o.Key!, etag: (o.ETag ?? '').replaceAll('"', '') })),
+      );
       token = page.NextContinuationToken;
     } while (token);
-    return keys;
+    return objects;
   }
 
   /** Waits until the object exists (and, if given, `accept` says it is the right one). */
