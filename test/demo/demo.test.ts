@@ -75,7 +75,7 @@ describe('egress sandbox --exit-after-demo (what npm start shows)', () => {
     }
     expect(output).not.toMatch(/Stream of unknown length/);
     expect(existsSync(path.join(stateDir, 'sandbox.json'))).toBe(false);
-  });
+  }, 90_000);
 
   it('a demo that cannot run says why and exits non-zero', async () => {
     // An environment without the buckets the real rules read from: publishing fails.
@@ -98,5 +98,5 @@ describe('egress sandbox --exit-after-demo (what npm start shows)', () => {
       /egress: demo failed: uploading s3:\/\/published-bucket\/dataegress\/cbol-report\/.*: The specified bucket does not exist/,
     );
     expect(cli.output()).not.toMatch(/demo summary/);
-  });
+  }, 60_000);
 });
