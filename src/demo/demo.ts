@@ -16,7 +16,7 @@ import { waitFor } from '../util/wait.ts';
 import { type ExpectedDelivery, expectedDeliveries } from './expectations.ts';
 import { type Published, publishFlag, publishObject } from './publish.ts';
 import { LARGE_SAMPLE_BYTES, samplePipelines } from './samples.ts';
-import { formatTraceEntry } from './trace-format.ts';
+import { tracePrinter } from './trace-format.ts';
 
 /** Indentation of the demo's own notes, so they line up with the trace's stage column. */
 const NOTE = ' '.repeat(13);
@@ -133,15 +133,7 @@ export async function runDemo(sandbox: Sandbox, options: DemoOptions): Promise<D
 
     // 2. The live trace.
     if (options.liveTrace !== false) {
-      // The invalid item is reported at every table scan; once is enough for the story.
-      const told = new Set<string>();
-      const print = (entry: Parameters<typeof formatTraceEntry>[0]) => {
-        if (entry.stage === 'rule' && entry.failure) {
-          if (told.has(entry.text)) return;
-          told.add(entry.text);
-        }
-        out(formatTraceEntry(entry, started));
-      };
+      const print = tracePrinter(out, started);
       sandbox.trace.on('entry', print);
       unsubscribe.push(() => sandbox.trace.off('entry', print));
     }

@@ -18,3 +18,18 @@ export function formatTraceEntry(entry: TraceEntry, since: number): string {
   const seconds = ((entry.at.getTime() - since) / 1000).toFixed(2);
   return `  ${`+${seconds}s`.padStart(8)} ${entry.failure ? '✗' : ' '} ${LABELS[entry.stage].padEnd(11)} ${entry.text}`;
 }
+
+/**
+ * A trace listener that prints each entry as a line. The invalid-item report repeats at every
+ * table scan; the printer tells each such report once.
+ */
+export function tracePrinter(out: (line: string) => void, since: number): (entry: TraceEntry) => void {
+  const told = new Set<string>();
+  return (entry) => {
+    if (entry.stage === 'rule' && entry.failure) {
+      if (told.has(entry.text)) return;
+      told.add(entry.text);
+    }
+    out(formatTraceEntry(entry, since));
+  };
+}

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { EnvironmentFileError } from '../../aws/provisioning/index.ts';
-import { formatTraceEntry, runDemo } from '../../demo/index.ts';
+import { runDemo, tracePrinter } from '../../demo/index.ts';
 import { PortInUseError, type Sandbox, startSandbox } from '../../sandbox/sandbox.ts';
 import { SandboxSettingError } from '../../sandbox/settings.ts';
 import { UserError } from '../errors.ts';
@@ -91,8 +91,10 @@ export function registerSandboxCommand(program: Command): void {
         }
         if (failure) console.error(`demo failed: ${failure}`);
         // The story goes on: whatever anyone uploads now is traced live until Ctrl-C.
-        const since = Date.now();
-        sandbox.trace.on('entry', (entry) => console.log(formatTraceEntry(entry, since)));
+        sandbox.trace.on(
+          'entry',
+          tracePrinter((line) => console.log(line), Date.now()),
+        );
         console.log('\nThe sandbox keeps running; the live trace continues below.');
       }
       console.log('Press Ctrl-C to stop.');
