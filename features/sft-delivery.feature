@@ -57,3 +57,19 @@ Feature: SFT rules deliver files through the SFT directory, the SFT agent and th
       | name                                               |
       | db.core.claimant-045-070-<id6>.<ymd>.txt.gz.enc    |
     And stub-hdfs does not hold "internal/CEHA/inbound/Dataworks/UCFS/data/db.core.claimant-<id>-<ymd>.control"
+
+  @resilience
+  Scenario: An SFT directory that would leave the SFT root is refused, and nothing is written outside it
+    Given the routing rule:
+      | source_prefix      | escape/                |
+      | pipeline_name      | ESCAPE                 |
+      | recipient_name     | intruder               |
+      | transfer_type      | SFT                    |
+      | source_bucket      | source                 |
+      | destination_prefix | /data-egress/../../escape-<id> |
+    When the pipeline publishes these files to "source" and its pipeline_success.flag:
+      | file         |
+      | escape/x.csv |
+    Then the pipeline reports that "escape/x.csv" failed because "contains a '..' segment"
+    And within 30 seconds the dead-letter queue holds the flag's message
+    And nothing named "escape-<id>" exists beside the SFT root

@@ -406,3 +406,11 @@ Then(
     });
   },
 );
+
+Then('nothing named {string} exists beside the SFT root', function (this: EgressWorld, name: string) {
+  const root = this.target.state.sftRoot;
+  for (const place of [path.dirname(root), path.dirname(path.dirname(root)), root]) {
+    const candidate = path.join(place, this.expand(name));
+    assert.equal(existsSync(candidate), false, `${candidate} exists`);
+  }
+});
