@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerEdgeCommand } from './commands/edge.ts';
 import { registerProvisionCommand } from './commands/provision.ts';
+import { registerRoutesCommand } from './commands/routes.ts';
 import { registerSandboxCommand } from './commands/sandbox.ts';
 import { registerServiceCommand } from './commands/service.ts';
 import { registerSftAgentCommand } from './commands/sft-agent.ts';
@@ -18,6 +19,7 @@ registerSandboxCommand(program);
 registerEdgeCommand(program);
 registerServiceCommand(program);
 registerProvisionCommand(program);
+registerRoutesCommand(program);
 registerStubDksCommand(program);
 registerStubNifiCommand(program);
 registerSftAgentCommand(program);
