@@ -5,7 +5,7 @@ Feature: Messages that cannot be delivered are retried, then dead-lettered
   queue's maximum number of receives, SQS moves it to the dead-letter queue. A body that can never
   be processed (not an S3 event at all) goes to the dead-letter queue at once, with the reason
   attached. In the scenarios' environment the visibility timeout is 2 s and a message is received
-  at most twice.
+  at most three times.
 
   S3 keys and prefixes below are placed under a prefix unique to the scenario (bdd-<id>/).
 
