@@ -114,12 +114,18 @@ export function createEgressCrypto(options: EgressCryptoOptions): EgressCrypto {
           throw new EncryptedObjectError(`encrypted object refused: ${handling.reason}`);
         case 'cse': {
           let decipher: Transform;
+          const masterKeys: Buffer[] = []; // copies handed out by the DKS client, zeroed once used
+          const keep = (key: Buffer): Buffer => {
+            masterKeys.push(key);
+            return key;
+          };
           try {
             const envelope = readCseEnvelope(source.metadata);
             decipher = await createCseDecipher(
               envelope,
-              (keyId, encryptedKey) => dks.decryptDataKey(keyId, encryptedKey, context.signal),
-              async () => (await dks.batchDataKey(context.signal)).plaintextDataKey,
+              async (keyId, encryptedKey) =>
+                keep(await dks.decryptDataKey(keyId, encryptedKey, context.signal)),
+              async () => keep((await dks.batchDataKey(context.signal)).plaintextDataKey),
             );
             logger.debug(
               {
@@ -136,6 +142,8 @@ export function createEgressCrypto(options: EgressCryptoOptions): EgressCrypto {
           } catch (error) {
             context.signal.throwIfAborted();
             return fail('client-side-encrypted object cannot be decrypted', error);
+          } finally {
+            for (const key of masterKeys) key.fill(0);
           }
           // GCM emits plaintext before its tag is checked: a bad tag errors this stream at its end,
           // which fails the sink — the multipart upload is aborted, the SFT temp file removed.
