@@ -1259,7 +1259,7 @@ async function writeCorpusReport(): Promise<void> {
     if (!result) return `${row.group} | ${row.name} | did not run`;
     if (result.error) return `${row.group} | ${row.name} | CRASHED ${result.error.split('\n')[0]}`;
     if (row.kind === 'stub') {
-      return `${row.group} | ${row.name} | ${result.answer?.status ?? `refused: ${result.answer?.error}`} | stored ${result.stored.length} | good after: ${result.goodDelivered}`;
+      return `${row.group} | ${row.name} | ${result.answer?.status ?? `refused: ${result.answer?.error?.replace(/\s+/g, ' ')}`} | stored ${result.stored.length} | good after: ${result.goodDelivered}`;
     }
     const explaining = row.log
       ? result.lines.find((line) => line.level >= row.log!.level && row.log!.msg.test(String(line.msg)))
