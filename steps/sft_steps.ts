@@ -127,12 +127,23 @@ Given(
 
 Then(
   'the SFT agent retried {string} at least {int} times',
-  function (this: EgressWorld, file: string, times: number) {
+  async function (this: EgressWorld, file: string, times: number) {
     const filename = name(this, file);
-    const retries = sandbox(this)
-      .trace.recent()
-      .filter((entry) => entry.stage === 'sft' && (entry.details as { name?: string })?.name === filename);
-    assert.ok(retries.length >= 1, 'the delivery was traced');
+    // The stub NiFi stores the file before the agent has read its answer: wait for the agent's report.
+    const delivered = await waitFor(
+      () =>
+        sandbox(this)
+          .trace.recent()
+          .find(
+            (entry) =>
+              entry.stage === 'sft' &&
+              !entry.failure &&
+              (entry.details as { name?: string })?.name === filename,
+          ),
+      { timeoutMs: 10_000, description: `the SFT agent's report that it delivered ${filename}` },
+    );
+    const attempts = (delivered.details as { attempts?: number }).attempts ?? 0;
+    assert.ok(attempts >= times + 1, `the agent reported ${attempts} attempts`);
     const received = sandbox(this)
       .components.nifi.received()
       .filter((r) => r.filename === filename);
