@@ -50,7 +50,6 @@ async function putRules(world: EgressWorld, rows: Record<string, string>[]): Pro
       item.destination_prefix = world.key(item.destination_prefix);
     }
     await world.putRule(item);
-    world.ruleRows.push(item);
   }
 }
 

@@ -184,6 +184,7 @@ export class EgressWorld extends World {
   async putRule(item: Record<string, unknown>): Promise<void> {
     await this.documents.send(new PutCommand({ TableName: this.target.state.table, Item: item }));
     this.rules.push({ source_prefix: String(item.source_prefix), pipeline_name: String(item.pipeline_name) });
+    this.ruleRows.push(item);
   }
 
   async getObject(bucket: string, key: string): Promise<StoredObject | undefined> {
