@@ -280,9 +280,11 @@ describe('docker-compose.yml', () => {
     for (const host of hosts) expect(names, `certificate for ${host}`).toContain(host);
   });
 
-  const dockerCompose = ['/usr/bin/docker-compose', '/usr/local/bin/docker-compose'].find((p) =>
-    existsSync(p),
-  );
+  const dockerCompose = (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .filter(Boolean)
+    .map((dir) => path.join(dir, 'docker-compose'))
+    .find((candidate) => existsSync(candidate));
   if (!dockerCompose) {
     console.log(
       'docker-compose.yml: `docker-compose config` skipped: docker-compose is not installed (apt-get install docker-compose gives v1.29, which validates without an engine)',
