@@ -44,7 +44,10 @@ describe('the Data Key Service failing', () => {
       await base.sendFlag(world, 'flaky/pipeline_success.flag', source);
 
       const processed = await waitFor(() => events.of('message_processed')[0], { timeoutMs: 20_000 });
-      expect(processed).toMatchObject({ action: 'deleted', reason: 'completed' });
+      expect(processed, JSON.stringify(processed?.rules)).toMatchObject({
+        action: 'deleted',
+        reason: 'completed',
+      });
       expect(await base.getBytes(destination, 'flaky/flaky.csv')).toEqual(plaintext);
       expect(harness.decryptStatusesSince(mark)).toEqual([503, 503, 200]);
       expect(events.of('message_received')).toHaveLength(1); // recovered within the message

@@ -63,7 +63,10 @@ describe.concurrent('HTME objects through the egress service (config.dks → DKS
     await base.sendFlag(world, 'htme/pipeline_success.flag', source);
 
     const processed = await waitFor(() => events.of('message_processed')[0], { timeoutMs: 20_000 });
-    expect(processed).toMatchObject({ action: 'deleted', reason: 'completed' });
+    expect(processed, JSON.stringify(processed?.rules)).toMatchObject({
+      action: 'deleted',
+      reason: 'completed',
+    });
     expect(await base.keys(destination)).toEqual([
       'gz/htme.csv.gz',
       'gz/large.bin.gz',

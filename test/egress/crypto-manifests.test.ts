@@ -57,7 +57,10 @@ describe('manifests in each encryption mode (spec §6.2)', () => {
     await base.sendFlag(world, `${PREFIX}pipeline_success.flag`, source);
 
     const processed = await waitFor(() => events.of('message_processed')[0], { timeoutMs: 20_000 });
-    expect(processed).toMatchObject({ action: 'deleted', reason: 'completed' });
+    expect(processed, JSON.stringify(processed?.rules)).toMatchObject({
+      action: 'deleted',
+      reason: 'completed',
+    });
     const expectedLines = (prefix: string, suffix = '') => [
       `${prefix}db.core.claimant-0001.csv${suffix}  14 2021-09-01`,
       `${prefix}db.core.claimant-0002.csv${suffix}  14 2021-09-01`,
