@@ -355,7 +355,8 @@ export function formatAccountingTable(reports: readonly AccountingReport[]): str
     if (details.length === 0 && extra.length === 0) continue;
     out.push('', `${report.scenario}:`);
     for (const account of details) {
-      out.push(`  ${account.status.padEnd(13)} ${account.output.id}  ${account.detail}`);
+      const detail = account.detail.length > 200 ? `${account.detail.slice(0, 197)}...` : account.detail;
+      out.push(`  ${account.status.padEnd(13)} ${account.output.id}  ${detail}`);
     }
     for (const text of extra) out.push(`  ${text}`);
   }

@@ -45,7 +45,7 @@ export function scenarioContext(
         runs.set(
           kind,
           cleanRun(environment, kind).then(({ reference, outcome }) => {
-            cleanOutcomes.set(workload, outcome);
+            cleanOutcomes.set(kind, outcome);
             return reference;
           }),
         );

@@ -369,7 +369,7 @@ export class ChaosWorld {
       table: this.table,
       sftRoot: this.sftRoot,
       waitTimeSeconds: 1,
-      visibilityTimeoutSeconds: 3,
+      visibilityTimeoutSeconds: 2,
       heartbeatIntervalSeconds: 1,
       shutdownTimeoutMs: 5_000,
       metricsPort: 0,

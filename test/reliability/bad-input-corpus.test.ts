@@ -1143,7 +1143,7 @@ beforeAll(async () => {
     sft: 'files',
     workload: { prefix: 'corpus/none/', flag: 'corpus/none/pipeline_success.flag', objects: [] },
     rules: () => [],
-    maxReceiveCount: 2,
+    maxReceiveCount: 1,
     // The classic SQS limit (fauxqs defaults to the 1 MiB AWS allows since 2025).
     queueAttributes: { MaximumMessageSize: String(256 * 1024) },
   });
@@ -1158,7 +1158,7 @@ beforeAll(async () => {
     {
       logger: world.logs.logger.child({ component: 'egress' }),
       // The service's own construction; only the timings are shortened so a hung DKS fails in seconds.
-      client: { timeoutMs: 1_500, retry: { attempts: 2, initialDelayMs: 50 } },
+      client: { timeoutMs: 800, retry: { attempts: 2, initialDelayMs: 50 } },
     },
   );
   const producer = new DataKeyServiceClient({
@@ -1368,7 +1368,7 @@ describe('bad-input corpus', () => {
     expect(secrets.filter((secret) => c.world.logs.contains(secret))).toEqual([]);
     const health = await fetch(c.service.metricsUrl.replace(/\/metrics$/, '/health'));
     expect(health.status).toBe(200);
-    // Retained rows come back after the visibility timeout and reach the DLQ after 2 receives.
+    // Retained rows reach the DLQ through the redrive policy when they come back (maxReceiveCount 1).
     await waitFor(
       async () => {
         const depth = await c.world.queueDepth();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatAccountingTable } from '../../scripts/chaos/accounting.ts';
-import { SCENARIOS, type ScenarioContext, scenarioContext } from '../../scripts/chaos/scenarios.ts';
+import { SCENARIOS, scenarioContext } from '../../scripts/chaos/scenarios.ts';
 import { type ChaosEnvironment, startChaosEnvironment } from '../../scripts/chaos/world.ts';
 
 /*
@@ -12,7 +12,7 @@ import { type ChaosEnvironment, startChaosEnvironment } from '../../scripts/chao
  */
 
 let environment: ChaosEnvironment;
-let context: ScenarioContext;
+let context: ReturnType<typeof scenarioContext>;
 beforeAll(async () => {
   environment = await startChaosEnvironment();
   // The small workload (~90 KiB): the same names and rules, a fraction of the bytes.
@@ -26,6 +26,13 @@ afterAll(async () => {
 const quick = SCENARIOS.filter((scenario) => scenario.quick);
 
 describe.concurrent('fault scenarios: nothing lost, nothing unexplained', () => {
+  it('the clean run is a true reference: every output holds its source bytes (gzip inflated), the control file lists them', async () => {
+    const clean = context.cleanOutcomes.get('small');
+    expect(clean, 'the clean run ran').toBeDefined();
+    expect(clean!.problems, formatAccountingTable([clean!.report])).toEqual([]);
+    expect(clean!.report.totals.delivered).toBe(clean!.report.outputs.length);
+  });
+
   it.each(quick.map((scenario) => [scenario.name, scenario] as const))(
     '%s',
     async (_name, scenario) => {
