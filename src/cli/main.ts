@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerCertsCommand } from './commands/certs.ts';
 import { registerEdgeCommand } from './commands/edge.ts';
 import { registerProvisionCommand } from './commands/provision.ts';
 import { registerRoutesCommand } from './commands/routes.ts';
@@ -20,6 +21,7 @@ registerEdgeCommand(program);
 registerServiceCommand(program);
 registerProvisionCommand(program);
 registerRoutesCommand(program);
+registerCertsCommand(program);
 registerStubDksCommand(program);
 registerStubNifiCommand(program);
 registerSftAgentCommand(program);

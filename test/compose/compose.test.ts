@@ -27,12 +27,6 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
 const EGRESS_IMAGE = 'egress-sandbox:local';
 
-/**
- * Commands docker-compose runs that src/cli/main.ts does not register yet. Each is printed, not
- * failed; remove a name once `register<Name>Command(program)` is in main.ts.
- */
-const AWAITING_WIRING = new Set(['certs']);
-
 interface Service {
   image: string;
   build?: { context: string; dockerfile: string };
@@ -233,12 +227,6 @@ describe('docker-compose.yml', () => {
       if (service.image !== EGRESS_IMAGE) continue;
       const command = service.command![0]!;
       const register = `register${command.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase())}Command(program)`;
-      if (AWAITING_WIRING.has(command) && !main.includes(register)) {
-        console.log(
-          `note: ${name} runs \`egress ${command}\`, which src/cli/main.ts does not register yet (${register})`,
-        );
-        continue;
-      }
       expect(main, `${name}: ${register}`).toContain(register);
     }
   });

@@ -144,6 +144,11 @@ describe('routing item validation', () => {
       'destination_prefix: expected a string (S) or nothing, got a set',
     ],
     [
+      'decrypt and rewrap_datakey both true on an S3 rule',
+      { decrypt: true, rewrap_datakey: true },
+      'rewrap_datakey: cannot be true together with decrypt on an S3 rule',
+    ],
+    [
       'compress without format',
       { compress: true },
       'compress_fmt: must be "gz" or "z" when compress is true, got nothing',

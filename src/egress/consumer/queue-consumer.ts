@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { ChangeMessageVisibilityCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
 import type { Logger } from '../../logging/logger.ts';
@@ -70,6 +71,9 @@ export class QueueConsumer {
   private readonly pollersParked: Promise<void>;
 
   constructor(private readonly options: QueueConsumerOptions) {
+    // Every in-flight message and object transfer listens on this one signal (and removes its
+    // listener when done), so the default warning threshold of 10 would misfire under load.
+    setMaxListeners(0, this.abortController.signal);
     this.pollersParked = new Promise((resolve) => {
       this.releasePollers = resolve;
     });

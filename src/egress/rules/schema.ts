@@ -100,6 +100,16 @@ const routingItemSchema = z
         message: 'required (a non-blank string) when transfer_type is S3',
       });
     }
+    if (item.transfer_type === 'S3' && item.decrypt === true && item.rewrap_datakey === true) {
+      // The original wrote plaintext with metadata claiming it was still encrypted (spec §10.17):
+      // a rule cannot both hand over the plaintext and a re-wrapped key for a ciphertext.
+      context.addIssue({
+        code: 'custom',
+        path: ['rewrap_datakey'],
+        message:
+          'cannot be true together with decrypt on an S3 rule (the body would be plaintext under metadata claiming encryption)',
+      });
+    }
     if (item.compress && !COMPRESSION_FORMATS.includes(item.compress_fmt ?? '')) {
       const got = item.compress_fmt === undefined ? 'nothing' : JSON.stringify(item.compress_fmt);
       context.addIssue({
