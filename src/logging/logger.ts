@@ -4,8 +4,12 @@ export type { Logger } from 'pino';
 
 /** Options for {@link createLogger}. */
 export interface LoggerOptions {
-  /** Component name, written as `component` on every line (e.g. `egress`, `edge`, `sft-agent`). */
-  component: string;
+  /**
+   * Component name, written as `component` on every line (e.g. `egress`, `edge`, `sft-agent`).
+   * Leave it out for a root logger whose children each name their own component: pino appends
+   * child bindings, so a base `component` would appear twice on a child's lines.
+   */
+  component?: string;
   /** Minimum level. @defaultValue `process.env.LOG_LEVEL ?? 'info'` */
   level?: string;
   /** Where lines go. @defaultValue standard output */
@@ -20,7 +24,7 @@ export function createLogger(options: LoggerOptions): Logger {
   return pino(
     {
       level: options.level ?? process.env.LOG_LEVEL ?? 'info',
-      base: { component: options.component },
+      base: options.component ? { component: options.component } : {},
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: {
         paths: [

@@ -98,7 +98,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   await Promise.all([mkdir(logsDir, { recursive: true }), mkdir(sftRoot, { recursive: true })]);
   const logFile = path.join(logsDir, 'sandbox.log');
   const logDestination = pino.destination({ dest: logFile, sync: false, mkdir: true });
-  const logger = createLogger({ component: 'sandbox', destination: logDestination });
+  // One log file for every component; each line names its component once.
+  const rootLogger = createLogger({ destination: logDestination });
+  const logger = rootLogger.child({ component: 'sandbox' });
 
   const trace = new SandboxTrace();
   const stops: { name: string; stop: () => Promise<void> }[] = [];
@@ -135,7 +137,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           port: settings.ports.edge,
           host: settings.host,
           region: settings.region,
-          logger: logger.child({ component: 'edge' }),
+          logger: rootLogger.child({ component: 'edge' }),
         });
       } catch (error) {
         if (error instanceof EdgePortInUseError) throw new PortInUseError('edge', error.port);
@@ -168,7 +170,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         port: settings.ports.dks,
         host: settings.host,
         tls,
-        logger: logger.child({ component: 'dks' }),
+        logger: rootLogger.child({ component: 'dks' }),
       }),
     );
     stops.push({ name: 'dks', stop: () => dks.stop() });
@@ -181,7 +183,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         bucket: settings.nifiBucket,
         s3: target,
         tls,
-        logger: logger.child({ component: 'stub-nifi' }),
+        logger: rootLogger.child({ component: 'stub-nifi' }),
       }),
     );
     stops.push({ name: 'stub-nifi', stop: () => nifi.stop() });
@@ -207,7 +209,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       config: sandboxSftAgentConfig({ nifiUrl: nifi.url }),
       sftRoot,
       tls: { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey },
-      logger: logger.child({ component: 'sft-agent' }),
+      logger: rootLogger.child({ component: 'sft-agent' }),
     });
     stops.push({ name: 'sft-agent', stop: () => agent.stop() });
     agent.on('delivered', (event) =>
@@ -257,7 +259,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
             keyPath: certificates.clientKey,
           },
         },
-        { logger: logger.child({ component: 'egress' }) },
+        { logger: rootLogger.child({ component: 'egress' }) },
       ),
     );
     stops.push({ name: 'egress', stop: () => egress.stop() });
@@ -289,7 +291,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         trace,
         egress,
         sftAgent: agent,
-        logger: logger.child({ component: 'dashboard' }),
+        logger: rootLogger.child({ component: 'dashboard' }),
       }),
     );
     stops.push({ name: 'dashboard', stop: () => dashboard.stop() });
