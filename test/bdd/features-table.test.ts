@@ -1,5 +1,5 @@
 /**
- * docs/features.md is the feature list of the README: one row per behaviour, naming the scenario
+ * The README's feature list: one row per behaviour, naming the scenario
  * that shows it. A row whose scenario does not exist (renamed, deleted) fails here.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -16,9 +16,9 @@ interface Row {
 }
 
 function tableRows(): Row[] {
-  const lines = readFileSync(path.join(ROOT, 'docs/features.md'), 'utf8').split('\n');
+  const lines = readFileSync(path.join(ROOT, 'README.md'), 'utf8').split('\n');
   const start = lines.findIndex((line) => /^\|\s*Behaviour\s*\|/.test(line));
-  expect(start, 'docs/features.md has a table with a Behaviour column').toBeGreaterThanOrEqual(0);
+  expect(start, 'README.md has a table with a Behaviour column').toBeGreaterThanOrEqual(0);
   const rows: Row[] = [];
   for (const line of lines.slice(start + 2)) {
     if (!line.startsWith('|')) break;
@@ -41,7 +41,7 @@ function scenarioNames(feature: string): string[] {
 
 const rows = tableRows();
 
-describe('docs/features.md', () => {
+describe('the feature list in README.md', () => {
   it('lists behaviours', () => {
     expect(rows.length).toBeGreaterThan(20);
   });
@@ -56,7 +56,7 @@ describe('docs/features.md', () => {
     const files = readdirSync(FEATURES).filter((file) => file.endsWith('.feature'));
     expect(
       files.filter((file) => !listed.has(file)),
-      'feature files without a row in docs/features.md',
+      'feature files without a row in the README',
     ).toEqual([]);
   });
 });
