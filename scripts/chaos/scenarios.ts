@@ -588,4 +588,33 @@ export const SCENARIOS: readonly Scenario[] = [
         { timeoutMs: 120_000, reference: 'large' },
       ),
   },
+  {
+    name: 'worker-sigterm',
+    fault:
+      'the egress worker is restarted mid-transfer: SIGTERM (drain within EGRESS_SHUTDOWN_TIMEOUT_MS=1000, then abort), and a new worker starts',
+    quick: false,
+    run: (context) =>
+      runWorld(
+        context,
+        'sigterm',
+        { sft: 'files' },
+        async (world, evidence) => {
+          const first = world.spawnService('worker-a', { EGRESS_SHUTDOWN_TIMEOUT_MS: '1000' });
+          await first.waitForOutput(/egress service running/);
+          const write = firstWriteInto(world, world.targets.destinationBucket, 'huge.bin');
+          await world.publishFlag();
+          const firstWrite = await write;
+          first.child.kill('SIGTERM');
+          const exit = await first.exited;
+          evidence.push(
+            `worker-a stopped by SIGTERM at ${firstWrite}: exit code ${exit.code}, signal ${exit.signal}`,
+          );
+          if (exit.code !== 0) throw new Error(`worker-a did not stop cleanly: ${JSON.stringify(exit)}`);
+          const second = world.spawnService('worker-b');
+          await second.waitForOutput(/egress service running/);
+        },
+        allDelivered,
+        { timeoutMs: 120_000, reference: 'large' },
+      ),
+  },
 ];
