@@ -519,6 +519,13 @@ const ROWS: Row[] = [
     ...invalidRule(() => ({ destination_prefix: 42 }), /destination_prefix/),
   },
   { name: 'role_arn as a list', ...invalidRule(() => ({ role_arn: ['arn:aws:iam::1:role/x'] }), /role_arn/) },
+  {
+    name: 'decrypt and rewrap_datakey both true on S3',
+    ...invalidRule(
+      () => ({ decrypt: true, rewrap_datakey: true, encrypting_key_ssm_parm_name: '/x' }),
+      /rewrap_datakey/,
+    ),
+  },
   { name: 'timestamp_files as "yes"', ...invalidRule(() => ({ timestamp_files: 'yes' }), /timestamp_files/) },
 
   // ── keys, prefixes and names that try to escape ──
