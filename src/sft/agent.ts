@@ -1,6 +1,6 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
 import type { Stats } from 'node:fs';
-import { readFile, stat, unlink } from 'node:fs/promises';
+import { lstat, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Logger, silentLogger } from '../logging/logger.ts';
@@ -214,6 +214,20 @@ class Agent extends EventEmitter<SftAgentEvents> implements SftAgent {
     const dir = path.dirname(file);
     const name = path.basename(file);
     const candidates = this.routesByDir.get(dir) ?? [];
+    // Only regular files are sent: a symbolic link could make the agent read (and send) a file
+    // outside the SFT root. The link stays where it is; its target is never opened.
+    const entry = await lstat(file).catch(() => undefined);
+    if (!entry) return;
+    if (!entry.isFile()) {
+      if (!this.unmatchedSeen.has(file)) {
+        this.unmatchedSeen.add(file);
+        const reason = entry.isSymbolicLink() ? 'a symbolic link' : 'not a regular file';
+        const routes = candidates.map((candidate) => candidate.route.name);
+        this.logger.warn({ file, routes, reason }, 'only regular files are sent; this one stays where it is');
+        this.emit('unmatched', { file, name, directory: dir, routes, reason });
+      }
+      return;
+    }
     const chosen = selectRoute(
       candidates.map((candidate) => candidate.route),
       name,

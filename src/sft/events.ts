@@ -55,6 +55,8 @@ export interface UnmatchedEvent {
   directory: string;
   /** Names of the routes watching that directory. */
   routes: string[];
+  /** Why it is not sent when a route would match its name (e.g. it is a symbolic link). */
+  reason?: string;
 }
 
 /** Event name → listener arguments. */

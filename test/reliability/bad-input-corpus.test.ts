@@ -606,11 +606,9 @@ const ROWS: Row[] = [
           await putBad(id, 'data.csv', 'escape attempt');
           return badFlag(id);
         },
+        // writeToSft creates the directory one segment at a time and checks each existing
+        // segment's real path first, so nothing is created beyond the link (this row once failed).
         check: sentinelProblems,
-        // writeToSft (src/egress/transfer/sft-sink.ts:33-36) creates the directory with
-        // mkdir({recursive: true}) BEFORE checking its real path: the write is refused, but the
-        // directory `sub/` has already been created outside sftRoot, through the link.
-        bug: 'mkdir through a symbolic link creates a directory outside sftRoot before the real-path check',
       },
     ),
   },

@@ -246,7 +246,7 @@ export class DataKeyServiceClient {
       cacheKey,
       async (flightSignal) => {
         const plaintext = await this.#fetchDecrypt(keyEncryptionKeyId, encryptedDataKey, flightSignal);
-        this.#cache?.set(cacheKey, Buffer.from(plaintext));
+        this.#cache?.set(cacheKey, unpooledCopy(plaintext));
         return plaintext;
       },
       signal,
@@ -424,4 +424,14 @@ function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pr
       },
     );
   });
+}
+
+/**
+ * A copy in its own memory: `Buffer.from(buffer)` places small copies in Node's shared 8 KiB pool,
+ * so each cached 32-byte key would keep a whole pool slab alive (≈ 8 MiB for a full cache).
+ */
+function unpooledCopy(source: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(source.length);
+  source.copy(copy);
+  return copy;
 }
