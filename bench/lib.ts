@@ -49,6 +49,25 @@ export function round(value: number, digits = 2): number {
   return Math.round(value * factor) / factor;
 }
 
+/**
+ * CPU ticks (1/100 s) the whole machine spent busy, and those this process and its reaped children
+ * spent (Linux /proc). The difference over a benchmark is what OTHER processes used meanwhile.
+ */
+export async function cpuTicks(): Promise<{ machine: number; ours: number }> {
+  const stat = await readFile('/proc/stat', 'utf8');
+  const [, ...cpu] = stat.split('\n')[0]!.trim().split(/\s+/).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = cpu;
+  const self = await readFile('/proc/self/stat', 'utf8');
+  const fields = self
+    .slice(self.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
+  return {
+    machine: user + nice + system + irq + softirq,
+    ours: fields[11]! + fields[12]! + fields[13]! + fields[14]!,
+  };
+}
+
 /** Resident set size of a process in MiB, from /proc (Linux). */
 export async function rssMiB(pid: number = process.pid): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -69,13 +88,16 @@ const RESULTS = path.resolve('bench/RESULTS.md');
  * Writes `bench/out/<name>.json` and, unless `markdown` is false, appends a Markdown section to
  * bench/RESULTS.md.
  */
-export async function record(result: BenchmarkResult, options: { markdown?: boolean } = {}): Promise<void> {
+export async function record(
+  result: BenchmarkResult,
+  options: { markdown?: boolean; loadBefore?: string; otherCpu?: number } = {},
+): Promise<void> {
   const at = new Date().toISOString();
   const info = machine();
   await mkdir('bench/out', { recursive: true });
   await writeFile(
     `bench/out/${result.benchmark}.json`,
-    `${JSON.stringify({ at, machine: info, ...result }, null, 2)}\n`,
+    `${JSON.stringify({ at, machine: { ...info, loadBefore: options.loadBefore, otherProcessesCpuPercent: options.otherCpu }, ...result }, null, 2)}\n`,
   );
   if (options.markdown === false) return;
   const rows = result.figures.map((f) => {
@@ -88,7 +110,7 @@ export async function record(result: BenchmarkResult, options: { markdown?: bool
     '',
     `${result.description}`,
     '',
-    `Machine: Node ${info.node}, ${info.cpus}, ${info.memoryGiB} GiB, ${info.platform}, load ${info.loadAverage}.`,
+    `Machine: Node ${info.node}, ${info.cpus}, ${info.memoryGiB} GiB, ${info.platform}, load ${options.loadBefore ? `${options.loadBefore} before, ` : ''}${info.loadAverage}${options.loadBefore ? ' after (the benchmark itself loads both cores)' : ''}${options.otherCpu === undefined ? '' : `; other processes used ${options.otherCpu} % of one core meanwhile`}.`,
     '',
     '| figure | value | floor (same run) | goal |',
     '|---|---|---|---|',

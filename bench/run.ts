@@ -14,7 +14,7 @@ import { decryptBenchmark } from './decrypt.bench.ts';
 import { decryptGzipBenchmark } from './decrypt-gzip.bench.ts';
 import { latencyBenchmark } from './latency.bench.ts';
 import type { Benchmark } from './lib.ts';
-import { record } from './lib.ts';
+import { cpuTicks, record } from './lib.ts';
 import { manyObjectsBenchmark } from './many-objects.bench.ts';
 import { originalBenchmark } from './original.bench.ts';
 import { rssBenchmark } from './rss.bench.ts';
@@ -74,6 +74,11 @@ console.error(
 for (const benchmark of benchmarks.filter((b) => wanted.length === 0 || wanted.includes(b.name))) {
   console.error(`▶ ${benchmark.name}: ${benchmark.description}`);
   const benchStarted = Date.now();
+  const ticksBefore = await cpuTicks();
+  const loadBefore = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   const result = await benchmark.run();
   if (scale !== 1) {
     result.notes = [
@@ -82,7 +87,10 @@ for (const benchmark of benchmarks.filter((b) => wanted.length === 0 || wanted.i
     ];
   }
   console.log(JSON.stringify(result, null, 2));
-  await record(result, { markdown });
+  const ticksAfter = await cpuTicks();
+  const otherTicks = ticksAfter.machine - ticksBefore.machine - (ticksAfter.ours - ticksBefore.ours);
+  const otherCpu = Math.max(0, Math.round((otherTicks * 10 * 100) / (Date.now() - benchStarted)));
+  await record(result, { markdown, loadBefore, otherCpu });
   console.error(`  ${benchmark.name} took ${Math.round((Date.now() - benchStarted) / 1000)} s`);
 }
 console.error(
