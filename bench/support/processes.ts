@@ -168,16 +168,22 @@ export interface ServiceProcess {
 }
 
 /**
- * Starts `node bin/egress.js service` (the real command) configured by environment variables.
- * Resolves once it prints "egress service running".
+ * Starts `node bin/egress.js service` (the real command) configured by environment variables —
+ * or, with `entry: 'service-only'`, the same service through bench/support/service-entry.ts, which
+ * loads only the service's modules (a what-if for the memory benchmark). Resolves once it prints
+ * "egress service running".
  */
 export async function startServiceProcess(
   endpoint: string,
   env: Record<string, string>,
-  options: { keepOutput?: boolean; nodeArgs?: string[] } = {},
+  options: { keepOutput?: boolean; nodeArgs?: string[]; entry?: 'cli' | 'service-only' } = {},
 ): Promise<ServiceProcess> {
   const started = performance.now();
-  const args = [...(options.nodeArgs ?? []), path.join(ROOT, 'bin/egress.js'), 'service'];
+  const entry =
+    options.entry === 'service-only'
+      ? ['--import', 'tsx', path.join(ROOT, 'bench/support/service-entry.ts')]
+      : [path.join(ROOT, 'bin/egress.js'), 'service'];
+  const args = [...(options.nodeArgs ?? []), ...entry];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
