@@ -1,14 +1,23 @@
 import { Command, CommanderError } from 'commander';
-import { registerCertsCommand } from './commands/certs.ts';
-import { registerEdgeCommand } from './commands/edge.ts';
-import { registerProvisionCommand } from './commands/provision.ts';
-import { registerRoutesCommand } from './commands/routes.ts';
-import { registerSandboxCommand } from './commands/sandbox.ts';
-import { registerServiceCommand } from './commands/service.ts';
-import { registerSftAgentCommand } from './commands/sft-agent.ts';
-import { registerStubDksCommand } from './commands/stub-dks.ts';
-import { registerStubNifiCommand } from './commands/stub-nifi.ts';
 import { describeError, UserError } from './errors.ts';
+
+type Register = (program: Command) => unknown;
+
+/**
+ * Each command's module is loaded only when that command runs (or for `--help`): the service
+ * should not carry the emulators, stubs and dashboard in memory, and start-up stays short.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  sandbox: async () => (await import('./commands/sandbox.ts')).registerSandboxCommand,
+  edge: async () => (await import('./commands/edge.ts')).registerEdgeCommand,
+  service: async () => (await import('./commands/service.ts')).registerServiceCommand,
+  provision: async () => (await import('./commands/provision.ts')).registerProvisionCommand,
+  routes: async () => (await import('./commands/routes.ts')).registerRoutesCommand,
+  certs: async () => (await import('./commands/certs.ts')).registerCertsCommand,
+  'stub-dks': async () => (await import('./commands/stub-dks.ts')).registerStubDksCommand,
+  'stub-nifi': async () => (await import('./commands/stub-nifi.ts')).registerStubNifiCommand,
+  'sft-agent': async () => (await import('./commands/sft-agent.ts')).registerSftAgentCommand,
+};
 
 const program = new Command('egress')
   .description('DataWorks data-egress pipeline, its stubs and an embedded AWS sandbox')
@@ -16,15 +25,9 @@ const program = new Command('egress')
   .showHelpAfterError()
   .exitOverride();
 
-registerSandboxCommand(program);
-registerEdgeCommand(program);
-registerServiceCommand(program);
-registerProvisionCommand(program);
-registerRoutesCommand(program);
-registerCertsCommand(program);
-registerStubDksCommand(program);
-registerStubNifiCommand(program);
-registerSftAgentCommand(program);
+const requested = process.argv.slice(2).find((argument) => !argument.startsWith('-'));
+const wanted = requested && requested in COMMANDS ? [requested] : Object.keys(COMMANDS);
+for (const name of wanted) (await COMMANDS[name]!())(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -116,6 +116,7 @@ export async function startEgressService(
         sourceS3,
         clients,
         crypto: options.crypto ?? ownCrypto?.crypto ?? cryptoWithoutDks,
+        compressionLevel: resolved.compressionLevel,
         sinks: new DeliverySinks({
           clients,
           sftRoot: resolved.sftRoot,

@@ -226,7 +226,7 @@ describe('docker-compose.yml', () => {
     for (const [name, service] of services) {
       if (service.image !== EGRESS_IMAGE) continue;
       const command = service.command![0]!;
-      const register = `register${command.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase())}Command(program)`;
+      const register = `register${command.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase())}Command`;
       expect(main, `${name}: ${register}`).toContain(register);
     }
   });

@@ -65,6 +65,8 @@ describe('egress service configuration', () => {
     ],
     [{ EGRESS_PUSHGATEWAY_URL: 'http://a:1', METRICS_PUSHGATEWAY_HOST: 'b' }, 'pushgatewayUrl', 'http://a:1'],
     [{ EGRESS_METRICS_PORT: '0' }, 'metricsPort', 0],
+    [{}, 'compressionLevel', 6],
+    [{ EGRESS_COMPRESSION_LEVEL: '1' }, 'compressionLevel', 1],
     [{ EGRESS_SFT_ROOT: 'relative/root' }, 'sftRoot', path.resolve('relative/root')],
     [{ EGRESS_MESSAGES_IN_FLIGHT: '' }, 'messagesInFlight', 4],
   ])('%j → %s = %j', (env, field, expected) => {
@@ -117,6 +119,8 @@ describe('egress service configuration', () => {
     [{ EGRESS_OBJECT_CONCURRENCY: '2.5' }, {}, 'EGRESS_OBJECT_CONCURRENCY: must be a whole number'],
     [{ EGRESS_UPLOAD_PART_SIZE_MIB: '4' }, {}, 'EGRESS_UPLOAD_PART_SIZE_MIB: must be at least 5'],
     [{ EGRESS_METRICS_PORT: '70000' }, {}, 'EGRESS_METRICS_PORT: must be at most 65535'],
+    [{ EGRESS_COMPRESSION_LEVEL: '0' }, {}, 'EGRESS_COMPRESSION_LEVEL: must be at least 1'],
+    [{ EGRESS_COMPRESSION_LEVEL: 'fast' }, {}, 'EGRESS_COMPRESSION_LEVEL: must be a number, got "fast"'],
     [{ TZ: 'Mars/Base' }, {}, 'TZ: unknown time zone "Mars/Base"'],
     [{ DKS_URL: 'dks' }, {}, 'DKS_URL: must be a URL'],
     [{}, { metricsPort: 'x' }, '--metrics-port: must be a number'],

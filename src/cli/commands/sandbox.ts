@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { EnvironmentFileError } from '../../aws/provisioning/index.ts';
-import { runDemo, tracePrinter } from '../../demo/index.ts';
 import { PortInUseError, type Sandbox, startSandbox } from '../../sandbox/sandbox.ts';
 import { SandboxSettingError } from '../../sandbox/settings.ts';
 import { UserError } from '../errors.ts';
@@ -32,6 +31,7 @@ function summary(sandbox: Sandbox): string[] {
 /** Runs the demo (printing its story); returns why it failed, or undefined. */
 async function demoFailure(sandbox: Sandbox, signal: AbortSignal): Promise<string | undefined> {
   try {
+    const { runDemo } = await import('../../demo/index.ts');
     await runDemo(sandbox, { out: (line) => console.log(line), signal });
     return undefined;
   } catch (error) {
@@ -91,6 +91,7 @@ export function registerSandboxCommand(program: Command): void {
         }
         if (failure) console.error(`demo failed: ${failure}`);
         // The story goes on: whatever anyone uploads now is traced live until Ctrl-C.
+        const { tracePrinter } = await import('../../demo/index.ts');
         sandbox.trace.on(
           'entry',
           tracePrinter((line) => console.log(line), Date.now()),

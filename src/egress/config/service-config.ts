@@ -70,6 +70,8 @@ const configSchema = z
     uploadPartSizeMiB: integer(5, 5_120).default(8),
     /** Parts uploaded concurrently per object. */
     uploadQueueSize: integer(1, 32).default(4),
+    /** zlib level of `gz` and `z` compression: 1 is fastest, 9 smallest; 6 is zlib's (and the original's) default. */
+    compressionLevel: integer(1, 9).default(6),
     /** Port of `/metrics` and `/health`; 0 picks a free one. */
     metricsPort: integer(0, 65_535).default(9464),
     /** Interface of the metrics server. */
@@ -238,6 +240,13 @@ export const SETTINGS: readonly SettingDescription[] = [
     flag: '--upload-queue-size',
     description: 'parts in flight per object',
     default: '4',
+  },
+  {
+    field: 'compressionLevel',
+    env: ['EGRESS_COMPRESSION_LEVEL'],
+    flag: '--compression-level',
+    description: 'zlib level of gz / z compression (1 fastest … 9 smallest)',
+    default: '6',
   },
   {
     field: 'metricsPort',

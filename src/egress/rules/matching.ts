@@ -48,7 +48,8 @@ export function matchRules(
   flagKey: string,
   stamps: DateStamps,
 ): ResolvedRule[] {
+  // Only the source prefix decides a match; the rest of a rule is expanded for the ones that fire.
   return rules
-    .map((rule) => resolveRule(rule, stamps))
-    .filter((resolved) => sourcePrefixMatches(resolved.sourcePrefix, flagKey));
+    .filter((rule) => sourcePrefixMatches(resolveSourcePrefix(rule.key.sourcePrefix, stamps), flagKey))
+    .map((rule) => resolveRule(rule, stamps));
 }

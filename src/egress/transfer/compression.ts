@@ -8,6 +8,6 @@ import type { CompressionFormat } from '../rules/rule.ts';
  * - `z`: a zlib-wrapped (RFC 1950) deflate stream — complete and untruncated, unlike the original,
  *   which zero-padded it to the input length and truncated it when it grew (spec §10.14).
  */
-export function createCompressor(format: CompressionFormat): Transform {
-  return format === 'gz' ? createGzip() : createDeflate();
+export function createCompressor(format: CompressionFormat, level = 6): Transform {
+  return format === 'gz' ? createGzip({ level }) : createDeflate({ level });
 }

@@ -20,6 +20,8 @@ export interface TransferDependencies {
   clients: DestinationClients;
   sinks: DeliverySinks;
   crypto: EgressCrypto;
+  /** zlib level of `gz` / `z` compression (1–9). */
+  compressionLevel: number;
 }
 
 /** Per-message context. */
@@ -94,7 +96,7 @@ export async function transferObject(
       },
     );
     const stages: [Readable, ...Transform[]] = [content.body];
-    if (rule.compression) stages.push(createCompressor(rule.compression));
+    if (rule.compression) stages.push(createCompressor(rule.compression, dependencies.compressionLevel));
     const sentBytes = await dependencies.sinks.deliver({
       destination,
       roleArn: rule.roleArn,
