@@ -7,6 +7,7 @@
  * The edge runs in a child process (`egress edge`), so the emulator does not share an event loop
  * with what is measured; the service and the floor run here, one after the other, alternating.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,7 +16,6 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateBucketCommand,
   DeleteObjectsCommand,
@@ -28,6 +28,7 @@ import { CreateQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Upload } from '@aws-sdk/lib-storage';
 import { createDocumentClient, createS3Client, createSqsClient } from '../src/aws/clients.ts';
+import { createRoutingTable } from '../src/aws/provisioning/routing-table.ts';
 import type { AwsTarget } from '../src/aws/target.ts';
 import { DataKeyServiceClient, encryptHtme, htmeMetadata } from '../src/egress/crypto/index.ts';
 import { startEgressService } from '../src/egress/service.ts';
@@ -132,20 +133,7 @@ export const decryptBenchmark: Benchmark = {
       for (const bucket of [source, floorBucket, serviceBucket]) {
         await s3.send(new CreateBucketCommand({ Bucket: bucket }));
       }
-      await documents.send(
-        new CreateTableCommand({
-          TableName: table,
-          KeySchema: [
-            { AttributeName: 'source_prefix', KeyType: 'HASH' },
-            { AttributeName: 'pipeline_name', KeyType: 'RANGE' },
-          ],
-          AttributeDefinitions: [
-            { AttributeName: 'source_prefix', AttributeType: 'S' },
-            { AttributeName: 'pipeline_name', AttributeType: 'S' },
-          ],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
+      await createRoutingTable(documents, table);
       const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'dec-queue' }));
       await documents.send(
         new PutCommand({

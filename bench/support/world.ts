@@ -2,8 +2,9 @@
  * Set-up shared by the benchmarks: sizes scaled by BENCH_SCALE, deterministic content, buckets,
  * queues, routing tables and rules, flag messages, and a bounded-concurrency map.
  */
+
 import { Readable } from 'node:stream';
-import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateBucketCommand,
   PutBucketNotificationConfigurationCommand,
@@ -25,6 +26,7 @@ import {
   createS3Client,
   createSqsClient,
 } from '../../src/aws/clients.ts';
+import { createRoutingTable } from '../../src/aws/provisioning/routing-table.ts';
 import type { AwsTarget } from '../../src/aws/target.ts';
 
 export const MiB = 1024 * 1024;
@@ -228,27 +230,7 @@ export class Clients {
 
   /** A routing table shaped like `data-egress` (hash source_prefix, range pipeline_name). */
   async table(name: string): Promise<void> {
-    await this.dynamo.send(
-      new CreateTableCommand({
-        TableName: name,
-        KeySchema: [
-          { AttributeName: 'source_prefix', KeyType: 'HASH' },
-          { AttributeName: 'pipeline_name', KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: [
-          { AttributeName: 'source_prefix', AttributeType: 'S' },
-          { AttributeName: 'pipeline_name', AttributeType: 'S' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
-    // dynalite turns the table ACTIVE on a timer; writes before that fail with ResourceNotFound.
-    for (let attempt = 0; attempt < 200; attempt++) {
-      const { Table } = await this.dynamo.send(new DescribeTableCommand({ TableName: name }));
-      if (Table?.TableStatus === 'ACTIVE') return;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    throw new Error(`table ${name} did not become ACTIVE`);
+    await createRoutingTable(this.dynamo, name);
   }
 
   /** Writes routing items, 25 per BatchWriteItem, a few batches at once. */

@@ -6,7 +6,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -24,6 +23,7 @@ import {
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Upload } from '@aws-sdk/lib-storage';
 import { createDocumentClient, createS3Client, createSqsClient } from '../../src/aws/clients.ts';
+import { createRoutingTable } from '../../src/aws/provisioning/routing-table.ts';
 import type { AwsTarget } from '../../src/aws/target.ts';
 import type { Edge } from '../../src/edge/index.ts';
 import { startEdge } from '../../src/edge/index.ts';
@@ -220,20 +220,7 @@ export class ChaosWorld {
       }),
     );
     const table = `ct-${id}`;
-    await documents.send(
-      new CreateTableCommand({
-        TableName: table,
-        KeySchema: [
-          { AttributeName: 'source_prefix', KeyType: 'HASH' },
-          { AttributeName: 'pipeline_name', KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: [
-          { AttributeName: 'source_prefix', AttributeType: 'S' },
-          { AttributeName: 'pipeline_name', AttributeType: 'S' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await createRoutingTable(documents, table);
     const parentDir = await mkdtemp(path.join(environment.baseDir, `${id}-`));
     const sftRoot = path.join(parentDir, 'sft-root');
     await mkdir(sftRoot);

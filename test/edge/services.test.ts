@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import { CreateTableCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -18,6 +18,7 @@ import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand } from
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { Upload } from '@aws-sdk/lib-storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRoutingTable } from '../../src/aws/provisioning/routing-table.ts';
 import { EdgePortInUseError, startEdge } from '../../src/edge/index.ts';
 import { startTestEdge, type TestEdge, uniqueName } from '../helpers/edge.ts';
 
@@ -181,20 +182,7 @@ describe('SQS through the edge', () => {
 describe('DynamoDB through the edge', () => {
   it('creates the routing table and pages a scan with LastEvaluatedKey', async () => {
     const TableName = uniqueName('data-egress');
-    await t.dynamo.send(
-      new CreateTableCommand({
-        TableName,
-        KeySchema: [
-          { AttributeName: 'source_prefix', KeyType: 'HASH' },
-          { AttributeName: 'pipeline_name', KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: [
-          { AttributeName: 'source_prefix', AttributeType: 'S' },
-          { AttributeName: 'pipeline_name', AttributeType: 'S' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await createRoutingTable(t.dynamo, TableName);
     for (let i = 0; i < 25; i++) {
       await t.dynamo.send(
         new PutItemCommand({

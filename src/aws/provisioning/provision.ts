@@ -1,10 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import {
-  CreateTableCommand,
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceNotFoundException,
-  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import {
   CreateBucketCommand,
@@ -39,6 +37,7 @@ import {
 import { type AwsTarget, isEmulated } from '../target.ts';
 import type { NotificationSpec, QueueSpec, TableSpec } from './environment.ts';
 import type { LoadedEnvironment } from './environment-file.ts';
+import { createKeyedTable } from './routing-table.ts';
 
 export type ProvisionAction = 'created' | 'found' | 'updated';
 
@@ -248,22 +247,7 @@ async function ensureTable(clients: Clients, spec: TableSpec): Promise<Provision
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
   }
-  const keys = [spec.hashKey, ...(spec.rangeKey ? [spec.rangeKey] : [])];
-  await clients.dynamo.send(
-    new CreateTableCommand({
-      TableName: spec.name,
-      KeySchema: keys.map((AttributeName, index) => ({
-        AttributeName,
-        KeyType: index === 0 ? 'HASH' : 'RANGE',
-      })),
-      AttributeDefinitions: keys.map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  await waitUntilTableExists(
-    { client: clients.dynamo, maxWaitTime: 120, minDelay: 1 },
-    { TableName: spec.name },
-  );
+  await createKeyedTable(clients.dynamo, spec.name, spec);
   return { kind: 'table', name: spec.name, action: 'created' };
 }
 

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -21,6 +20,7 @@ import {
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Upload } from '@aws-sdk/lib-storage';
 import { createDocumentClient, createS3Client, createSqsClient } from '../../../src/aws/clients.ts';
+import { createRoutingTable } from '../../../src/aws/provisioning/routing-table.ts';
 import { type Edge, startEdge } from '../../../src/edge/index.ts';
 import type { EgressServiceConfig } from '../../../src/egress/config/service-config.ts';
 import type { EgressEvents } from '../../../src/egress/observability/events.ts';
@@ -129,20 +129,7 @@ export class Harness {
       }),
     );
     const table = `${base}-rules`;
-    await this.documents.send(
-      new CreateTableCommand({
-        TableName: table,
-        KeySchema: [
-          { AttributeName: 'source_prefix', KeyType: 'HASH' },
-          { AttributeName: 'pipeline_name', KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: [
-          { AttributeName: 'source_prefix', AttributeType: 'S' },
-          { AttributeName: 'pipeline_name', AttributeType: 'S' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await createRoutingTable(this.documents, table);
     const sftRoot = await mkdtemp(path.join(os.tmpdir(), 'egress-sft-'));
     this.directories.push(sftRoot);
     return { queueUrl: queue.QueueUrl!, deadLetterQueueUrl: dlq.QueueUrl!, table, sftRoot };
