@@ -19,7 +19,8 @@ export interface AwsTarget {
 export const DEFAULT_REGION = 'eu-west-2';
 export const EMULATOR_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' } as const;
 
-const targetSchema = z.object({
+/** Validates an {@link AwsTarget} (used by every configuration that carries one). */
+export const awsTargetSchema = z.object({
   region: z.string().min(1),
   endpoint: z.url().optional(),
   credentials: z
@@ -40,7 +41,7 @@ export function awsTargetFromEnv(env: NodeJS.ProcessEnv = process.env): AwsTarge
   const endpoint = env.AWS_ENDPOINT_URL || undefined;
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || DEFAULT_REGION;
   const credentials = endpoint && !env.AWS_ACCESS_KEY_ID ? { ...EMULATOR_CREDENTIALS } : undefined;
-  return targetSchema.parse({ region, endpoint, credentials });
+  return awsTargetSchema.parse({ region, endpoint, credentials });
 }
 
 /** True when the target is an emulator (an explicit endpoint), false for real AWS. */

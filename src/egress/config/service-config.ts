@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { type AwsTarget, awsTargetFromEnv } from '../../aws/target.ts';
+import { type AwsTarget, awsTargetFromEnv, awsTargetSchema } from '../../aws/target.ts';
 import { isValidTimeZone } from '../plan/dates.ts';
 
 /*
@@ -8,18 +8,6 @@ import { isValidTimeZone } from '../plan/dates.ts';
  * variables and CLI flags are mapped onto it by the SETTINGS table below, which also feeds the CLI
  * options and the documentation table (docs/egress-service.md).
  */
-
-const awsTargetSchema = z.object({
-  region: z.string().min(1),
-  endpoint: z.url().optional(),
-  credentials: z
-    .object({
-      accessKeyId: z.string().min(1),
-      secretAccessKey: z.string().min(1),
-      sessionToken: z.string().optional(),
-    })
-    .optional(),
-});
 
 /** A whole number in range; numeric strings (env vars, flags) are converted, anything else is reported as given. */
 const integer = (min: number, max: number) =>
