@@ -5,6 +5,7 @@ import {
   type ResolvedEgressServiceConfig,
   SETTINGS,
 } from '../../egress/config/service-config.ts';
+import { missingResources } from '../../egress/preflight.ts';
 import { startEgressService } from '../../egress/service.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { UserError } from '../errors.ts';
@@ -45,6 +46,8 @@ export function registerServiceCommand(program: Command): void {
 }
 
 async function runUntilSignalled(config: ResolvedEgressServiceConfig): Promise<void> {
+  const problems = await missingResources(config);
+  if (problems.length) throw new UserError(`cannot start the egress service:\n  ${problems.join('\n  ')}`);
   const logger = createLogger({ component: 'egress' });
   const service = await startEgressService(config, { logger }).catch((error: unknown) => {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {

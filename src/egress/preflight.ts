@@ -1,0 +1,46 @@
+import { DescribeTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, QueueDoesNotExist } from '@aws-sdk/client-sqs';
+import { createDynamoClient, createSqsClient } from '../aws/clients.ts';
+import type { ResolvedEgressServiceConfig } from './config/service-config.ts';
+
+/**
+ * Checks that the resources a configuration names exist, before the service starts polling: a
+ * mistyped queue URL or table name would otherwise show only as a retry warning every few seconds.
+ * Returns one readable problem per missing resource (empty when all is well); other errors (no
+ * network, bad credentials) propagate as they are.
+ */
+export async function missingResources(config: ResolvedEgressServiceConfig): Promise<string[]> {
+  const sqs = createSqsClient(config.aws);
+  const dynamo = createDynamoClient(config.aws);
+  const problems: string[] = [];
+  try {
+    const queues: [string, string | undefined][] = [
+      ['EGRESS_QUEUE_URL', config.queueUrl],
+      ['EGRESS_DEAD_LETTER_QUEUE_URL', config.deadLetterQueueUrl],
+    ];
+    for (const [variable, url] of queues) {
+      if (!url) continue;
+      try {
+        await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+      } catch (error) {
+        if (
+          !(error instanceof QueueDoesNotExist) &&
+          (error as { name?: string }).name !== 'AWS.SimpleQueueService.NonExistentQueue'
+        ) {
+          throw error;
+        }
+        problems.push(`${variable}: the queue ${url} does not exist`);
+      }
+    }
+    try {
+      await dynamo.send(new DescribeTableCommand({ TableName: config.table }));
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+      problems.push(`EGRESS_TABLE: the table ${config.table} does not exist`);
+    }
+  } finally {
+    sqs.destroy();
+    dynamo.destroy();
+  }
+  return problems;
+}
