@@ -7,9 +7,9 @@ import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
 import { type Benchmark, type Figure, round } from './lib.ts';
 import { listKeys, rawCopy } from './support/floor.ts';
 import { describeCpu, measured, mibPerSecond } from './support/measure.ts';
-import { startEdgeProcess, startServiceProcess } from './support/processes.ts';
+import { startServiceProcess } from './support/processes.ts';
 import {
-  Clients,
+  type Clients,
   contentStream,
   MiB,
   mapLimit,
@@ -17,7 +17,7 @@ import {
   s3Rule,
   scaled,
   scaledBytes,
-  uniqueName,
+  startCopyWorld,
 } from './support/world.ts';
 
 const GOAL = 0.8;
@@ -42,15 +42,9 @@ export const copyBenchmark: Benchmark = {
     const count = scaled(100);
     const smallSize = 8 * MiB;
     const largeSize = scaledBytes(1024 * MiB);
-    const edge = await startEdgeProcess();
-    const clients = new Clients(edge.target);
-    const source = uniqueName('copy-src');
-    const destination = uniqueName('copy-dst');
-    const table = uniqueName('copy-rules');
+    const world = await startCopyWorld('copy');
+    const { edge, clients, source, destination, table, queueUrl } = world;
     try {
-      await clients.buckets(source, destination);
-      await clients.table(table);
-      const queueUrl = await clients.queue(uniqueName('copy-queue'));
       await clients.rules(table, [
         s3Rule('warm/', source, destination, 'svc-warm/'),
         s3Rule('many/', source, destination, 'svc-many/'),
@@ -152,8 +146,7 @@ export const copyBenchmark: Benchmark = {
         await service.stop();
       }
     } finally {
-      clients.destroy();
-      await edge.stop();
+      await world.close();
     }
   },
 };

@@ -18,16 +18,15 @@ import { startDksStub } from '../stubs/dks/index.ts';
 import { type Benchmark, type Figure, round } from './lib.ts';
 import { listKeys, rawCopy } from './support/floor.ts';
 import { describeCpu, measured, mibPerSecond } from './support/measure.ts';
-import { startEdgeProcess, startServiceProcess } from './support/processes.ts';
+import { startServiceProcess } from './support/processes.ts';
 import {
-  Clients,
   contentStream,
   MiB,
   mapLimit,
   OBJECT_CONCURRENCY,
   s3Rule,
   scaled,
-  uniqueName,
+  startCopyWorld,
 } from './support/world.ts';
 
 const GOAL = 0.8;
@@ -47,15 +46,9 @@ export const decryptGzipBenchmark: Benchmark = {
       url: dksStub.url,
       tls: { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey },
     });
-    const edge = await startEdgeProcess();
-    const clients = new Clients(edge.target);
-    const source = uniqueName('dec-src');
-    const destination = uniqueName('dec-dst');
-    const table = uniqueName('dec-rules');
+    const world = await startCopyWorld('dec');
+    const { edge, clients, source, destination, table, queueUrl } = world;
     try {
-      await clients.buckets(source, destination);
-      await clients.table(table);
-      const queueUrl = await clients.queue(uniqueName('dec-queue'));
       const gz = { decrypt: true, compress: true, compress_fmt: 'gz' };
       await clients.rules(table, [
         s3Rule('warm/', source, destination, 'svc-warm/', gz),
@@ -176,8 +169,7 @@ export const decryptGzipBenchmark: Benchmark = {
         await service.stop();
       }
     } finally {
-      clients.destroy();
-      await edge.stop();
+      await world.close();
       await dks.close();
       await dksStub.stop();
     }

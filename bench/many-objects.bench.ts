@@ -6,15 +6,14 @@
 import { type Benchmark, round } from './lib.ts';
 import { listKeys, rawCopy } from './support/floor.ts';
 import { describeCpu, measured } from './support/measure.ts';
-import { startEdgeProcess, startServiceProcess } from './support/processes.ts';
+import { startServiceProcess } from './support/processes.ts';
 import {
-  Clients,
   contentBuffer,
   mapLimit,
   OBJECT_CONCURRENCY,
   s3Rule,
   scaled,
-  uniqueName,
+  startCopyWorld,
 } from './support/world.ts';
 
 const SIZE = 1024;
@@ -25,15 +24,9 @@ export const manyObjectsBenchmark: Benchmark = {
     '10,000 objects of 1 KiB under one prefix, one flag: objects/s through the egress service (own process, defaults) vs a raw-SDK list-every-page + copy floor with the same concurrency (8); edge in its own process.',
   async run() {
     const count = scaled(10_000, 50);
-    const edge = await startEdgeProcess();
-    const clients = new Clients(edge.target);
-    const source = uniqueName('many-src');
-    const destination = uniqueName('many-dst');
-    const table = uniqueName('many-rules');
+    const world = await startCopyWorld('many');
+    const { edge, clients, source, destination, table, queueUrl } = world;
     try {
-      await clients.buckets(source, destination);
-      await clients.table(table);
-      const queueUrl = await clients.queue(uniqueName('many-queue'));
       await clients.rules(table, [
         s3Rule('warm/', source, destination, 'svc-warm/'),
         s3Rule('objects/', source, destination, 'svc/'),
@@ -103,8 +96,7 @@ export const manyObjectsBenchmark: Benchmark = {
         await service.stop();
       }
     } finally {
-      clients.destroy();
-      await edge.stop();
+      await world.close();
     }
   },
 };

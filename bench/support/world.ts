@@ -28,6 +28,7 @@ import {
 } from '../../src/aws/clients.ts';
 import { createRoutingTable } from '../../src/aws/provisioning/routing-table.ts';
 import type { AwsTarget } from '../../src/aws/target.ts';
+import { type EdgeProcess, startEdgeProcess } from './processes.ts';
 
 export const MiB = 1024 * 1024;
 /** The embedded S3 refuses bodies over 11 MiB; the service and every floor use 8 MiB parts. */
@@ -335,4 +336,37 @@ let counter = 0;
 export function uniqueName(prefix: string): string {
   counter += 1;
   return `${prefix}-${Date.now().toString(36)}-${counter}`;
+}
+
+/** An edge in its own process, with a source and a destination bucket, a routing table and a queue. */
+export interface CopyWorld {
+  edge: EdgeProcess;
+  clients: Clients;
+  source: string;
+  destination: string;
+  table: string;
+  queueUrl: string;
+  close(): Promise<void>;
+}
+
+/** Sets up the resources most benchmarks start from; names are unique and start with `prefix`. */
+export async function startCopyWorld(prefix: string): Promise<CopyWorld> {
+  const edge = await startEdgeProcess();
+  const clients = new Clients(edge.target);
+  const close = async () => {
+    clients.destroy();
+    await edge.stop();
+  };
+  try {
+    const source = uniqueName(`${prefix}-src`);
+    const destination = uniqueName(`${prefix}-dst`);
+    const table = uniqueName(`${prefix}-rules`);
+    await clients.buckets(source, destination);
+    await clients.table(table);
+    const queueUrl = await clients.queue(uniqueName(`${prefix}-queue`));
+    return { edge, clients, source, destination, table, queueUrl, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
