@@ -11,11 +11,6 @@ afterAll(async () => {
   await harness.close();
 });
 
-async function queueIsEmpty(queueUrl: string): Promise<boolean> {
-  const depth = await harness.queueDepth(queueUrl);
-  return depth.visible + depth.inFlight === 0;
-}
-
 // Each test has its own queues, table and buckets, and mostly waits on SQS timing: run them side by side.
 describe.concurrent('consumer lifecycle: heartbeat and graceful stop', () => {
   it('a heartbeat keeps a slow transfer from being redelivered mid-flight', async () => {
@@ -98,7 +93,7 @@ describe.concurrent('consumer lifecycle: heartbeat and graceful stop', () => {
       expect.objectContaining({ action: 'deleted', reason: 'completed' }),
     ]);
     expect(await harness.getText(destination, 'data.csv')).toBe(specContent('drain'));
-    expect(await queueIsEmpty(world.queueUrl)).toBe(true);
+    expect(await harness.queueIsEmpty(world.queueUrl)).toBe(true);
   });
 
   it('stop() aborts what does not finish within the shutdown timeout and leaves the message for redelivery', async () => {

@@ -12,11 +12,6 @@ afterAll(async () => {
   await harness.close();
 });
 
-async function queueIsEmpty(queueUrl: string): Promise<boolean> {
-  const depth = await harness.queueDepth(queueUrl);
-  return depth.visible + depth.inFlight === 0;
-}
-
 // Each test has its own queues, table and buckets, and mostly waits on SQS timing: run them side by side.
 describe.concurrent('message outcomes', () => {
   it('deletes a flag that matches no rule, with a warning naming the key', async () => {
@@ -45,7 +40,7 @@ describe.concurrent('message outcomes', () => {
         key: 'dataegress/cbol-report/2021-09-01/pipeline_success.flag',
       },
     ]);
-    await waitFor(() => queueIsEmpty(world.queueUrl), { description: 'the message to be deleted' });
+    await waitFor(() => harness.queueIsEmpty(world.queueUrl), { description: 'the message to be deleted' });
   });
 
   it('acknowledges events that are not a flag creation (deletes, other keys) without action', async () => {
@@ -62,7 +57,7 @@ describe.concurrent('message outcomes', () => {
     );
     const processed = await waitFor(() => events.of('message_processed')[0]);
     expect(processed).toMatchObject({ action: 'deleted', reason: 'no-flags', flagKeys: [] });
-    await waitFor(() => queueIsEmpty(world.queueUrl));
+    await waitFor(() => harness.queueIsEmpty(world.queueUrl));
   });
 
   it('skips and reports an invalid routing item; the valid rules of the same flag still run', async () => {
@@ -154,7 +149,7 @@ describe.concurrent('message outcomes', () => {
       /message body is not JSON/,
     );
     expect(inDlq.MessageAttributes?.egress_source_message_id?.StringValue).toBe(messageId);
-    await waitFor(() => queueIsEmpty(world.queueUrl), {
+    await waitFor(() => harness.queueIsEmpty(world.queueUrl), {
       description: 'the poison message to leave the queue',
     });
   });
@@ -231,7 +226,7 @@ describe.concurrent('message outcomes', () => {
     ).toEqual([1, 2]);
     expect(await harness.keys(destination)).toEqual(['out/a.csv', 'out/b.csv', 'out/retry.control']);
     expect(await harness.getText(destination, 'out/retry.control')).toBe('a.csv\nb.csv\n');
-    await waitFor(() => queueIsEmpty(world.queueUrl));
+    await waitFor(() => harness.queueIsEmpty(world.queueUrl));
   });
 
   it('a message that keeps failing ends in the DLQ through the redrive policy', async () => {

@@ -243,6 +243,12 @@ export class Harness {
   }
 
   /** Visible + in-flight messages of a queue. */
+  /** True when the queue holds no message, visible or in flight. */
+  async queueIsEmpty(queueUrl: string): Promise<boolean> {
+    const depth = await this.queueDepth(queueUrl);
+    return depth.visible + depth.inFlight === 0;
+  }
+
   async queueDepth(queueUrl: string): Promise<{ visible: number; inFlight: number }> {
     const attributes = await this.sqs.send(
       new GetQueueAttributesCommand({
