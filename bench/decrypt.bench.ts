@@ -17,7 +17,6 @@ import { performance } from 'node:perf_hooks';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
-  CreateBucketCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -27,6 +26,7 @@ import {
 import { CreateQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Upload } from '@aws-sdk/lib-storage';
+import { createBucket } from '../src/aws/buckets.ts';
 import { createDocumentClient, createS3Client, createSqsClient } from '../src/aws/clients.ts';
 import { createRoutingTable } from '../src/aws/provisioning/routing-table.ts';
 import type { AwsTarget } from '../src/aws/target.ts';
@@ -131,7 +131,7 @@ export const decryptBenchmark: Benchmark = {
     try {
       const [source, floorBucket, serviceBucket, table] = ['dec-src', 'dec-floor', 'dec-svc', 'dec-rules'];
       for (const bucket of [source, floorBucket, serviceBucket]) {
-        await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+        await createBucket(s3, bucket);
       }
       await createRoutingTable(documents, table);
       const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'dec-queue' }));

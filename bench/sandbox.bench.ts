@@ -2,11 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  CreateBucketCommand,
-  PutBucketNotificationConfigurationCommand,
-  PutObjectCommand,
-} from '@aws-sdk/client-s3';
+import { PutBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   CreateQueueCommand,
   DeleteMessageCommand,
@@ -14,6 +10,7 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
+import { createBucket } from '../src/aws/buckets.ts';
 import { createS3Client, createSqsClient } from '../src/aws/clients.ts';
 import type { SandboxState } from '../src/sandbox/state-file.ts';
 import { type Benchmark, percentile, round, rssMiB } from './lib.ts';
@@ -57,7 +54,7 @@ async function eventLatency(state: SandboxState, samples: number) {
   const s3 = createS3Client(target);
   const sqs = createSqsClient(target);
   const bucket = `bench-latency-${Date.now()}`;
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await createBucket(s3, bucket);
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: bucket }));
   const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] })))
     .Attributes!.QueueArn!;

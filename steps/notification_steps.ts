@@ -1,9 +1,5 @@
 import assert from 'node:assert/strict';
-import {
-  CreateBucketCommand,
-  PutBucketNotificationConfigurationCommand,
-  PutObjectCommand,
-} from '@aws-sdk/client-s3';
+import { PutBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   CreateQueueCommand,
   DeleteMessageCommand,
@@ -13,6 +9,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Given, Then, When } from '@cucumber/cucumber';
+import { createBucket } from '../src/aws/buckets.ts';
 import { waitFor } from '../src/util/wait.ts';
 import type { EgressWorld } from './support/world.ts';
 
@@ -65,7 +62,7 @@ Given(
   'a landing bucket that notifies its own queue of {string} for keys ending {string}',
   async function (this: EgressWorld, event: string, suffix: string) {
     const bucket = `landing-${this.id}`;
-    await this.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await createBucket(this.s3, bucket);
     const { QueueUrl } = await this.sqs.send(new CreateQueueCommand({ QueueName: `landing-${this.id}` }));
     const { Attributes } = await this.sqs.send(
       new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),

@@ -4,14 +4,10 @@
  * the service's events (its log, on an external stack), the queues and the metrics page.
  */
 import assert from 'node:assert/strict';
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectCommand,
-  HeadBucketCommand,
-} from '@aws-sdk/client-s3';
+import { DeleteBucketCommand, DeleteObjectCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { type DataTable, Given, Then, When } from '@cucumber/cucumber';
+import { createBucket } from '../src/aws/buckets.ts';
 import { waitFor } from '../src/util/wait.ts';
 import { declaredMetrics, parsePrometheusText, sampleValue } from './support/metrics.ts';
 import type { PipelineEvent } from './support/pipeline-events.ts';
@@ -173,7 +169,7 @@ When(
 );
 
 When('the bucket {string} is created', async function (this: EgressWorld, name: string) {
-  await this.s3.send(new CreateBucketCommand({ Bucket: this.expand(name) }));
+  await createBucket(this.s3, this.expand(name));
 });
 
 // ---------------------------------------------------------------------------------------------

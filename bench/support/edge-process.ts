@@ -9,7 +9,7 @@
  * - parent → child `{ type: 'watch', buckets }`, `{ type: 'stop' }`.
  */
 import { performance } from 'node:perf_hooks';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { createBucket } from '../../src/aws/buckets.ts';
 import { createS3Client } from '../../src/aws/clients.ts';
 import { startEdge } from '../../src/edge/index.ts';
 import { loadCertificates } from '../../src/tls/certificates.ts';
@@ -39,7 +39,7 @@ let nifiUrl: string | undefined;
 if (certsDir) {
   const bucket = 'stub-hdfs-bench';
   const s3 = createS3Client(edge.target);
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await createBucket(s3, bucket);
   s3.destroy();
   const tls = await loadCertificates({
     ca: `${certsDir}/ca.pem`,

@@ -6,7 +6,6 @@
 import { Readable } from 'node:stream';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  CreateBucketCommand,
   PutBucketNotificationConfigurationCommand,
   PutObjectCommand,
   type S3Client,
@@ -20,6 +19,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Upload } from '@aws-sdk/lib-storage';
+import { createBucket } from '../../src/aws/buckets.ts';
 import {
   createDocumentClient,
   createDynamoClient,
@@ -181,7 +181,7 @@ export class Clients {
   }
 
   async buckets(...names: string[]): Promise<void> {
-    for (const name of names) await this.s3.send(new CreateBucketCommand({ Bucket: name }));
+    for (const name of names) await createBucket(this.s3, name);
   }
 
   async queue(name: string, attributes: Record<string, string> = {}): Promise<string> {

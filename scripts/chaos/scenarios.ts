@@ -3,7 +3,8 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
-import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { createBucket } from '../../src/aws/buckets.ts';
 import { createDksEgressCrypto } from '../../src/egress/crypto/index.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { type AccountingReport, account, type ExpectedOutput } from './accounting.ts';
@@ -274,7 +275,7 @@ export const SCENARIOS: readonly Scenario[] = [
           await waitFor(() => world.processed.some((event) => event.action === 'retained'), {
             description: 'the message to be left for retry',
           });
-          await world.s3.send(new CreateBucketCommand({ Bucket: world.targets.destinationBucket }));
+          await createBucket(world.s3, world.targets.destinationBucket);
           evidence.push('bucket created; the redelivered message completes');
         },
         allDelivered,

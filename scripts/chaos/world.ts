@@ -7,7 +7,6 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
-  CreateBucketCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutBucketNotificationConfigurationCommand,
@@ -22,6 +21,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Upload } from '@aws-sdk/lib-storage';
+import { createBucket } from '../../src/aws/buckets.ts';
 import { createDocumentClient, createS3Client, createSqsClient } from '../../src/aws/clients.ts';
 import { createRoutingTable } from '../../src/aws/provisioning/routing-table.ts';
 import type { AwsTarget } from '../../src/aws/target.ts';
@@ -243,9 +243,9 @@ export class ChaosWorld {
       { queueUrl: queue.QueueUrl!, deadLetterQueueUrl: dlq.QueueUrl!, table },
     );
     const { sourceBucket, destinationBucket, nifiBucket } = world.targets;
-    await s3.send(new CreateBucketCommand({ Bucket: sourceBucket }));
+    await createBucket(s3, sourceBucket);
     if (options.createDestinationBucket ?? true) {
-      await s3.send(new CreateBucketCommand({ Bucket: destinationBucket }));
+      await createBucket(s3, destinationBucket);
     }
     const queueArn = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: world.queueUrl, AttributeNames: ['QueueArn'] }),
@@ -291,7 +291,7 @@ export class ChaosWorld {
       for (const object of workload.objects) await world.put(object.key, object.body);
     }
     if (sft === 'agent') {
-      await s3.send(new CreateBucketCommand({ Bucket: nifiBucket }));
+      await createBucket(s3, nifiBucket);
       await world.startNifi();
       world.agent = await startSftAgent({
         config: sandboxSftAgentConfig({ nifiUrl: world.nifi!.url, timings: options.sftTimings }),

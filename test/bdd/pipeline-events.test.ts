@@ -5,10 +5,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBucket } from '../../src/aws/buckets.ts';
 import { createDocumentClient, createS3Client, createSqsClient } from '../../src/aws/clients.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import {
@@ -121,7 +122,7 @@ describe('service events and log events', () => {
       },
       { timeoutMs: 5_000, description: 'the same events from the log' },
     );
-    await s3.send(new CreateBucketCommand({ Bucket: 'observed-missing' }));
+    await createBucket(s3, 'observed-missing');
     expect(distinct(logs)).toEqual(distinct(service));
     const types = new Set(service.map((e) => e.type));
     expect([...types].sort()).toEqual([

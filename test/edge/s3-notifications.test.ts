@@ -1,6 +1,5 @@
 import {
   CopyObjectCommand,
-  CreateBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetBucketNotificationConfigurationCommand,
@@ -16,6 +15,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { Upload } from '@aws-sdk/lib-storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBucket } from '../../src/aws/buckets.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { startTestEdge, type TestEdge, uniqueName } from '../helpers/edge.ts';
 
@@ -71,7 +71,7 @@ async function bucketNotifying(
   events = ['s3:ObjectCreated:*'],
 ): Promise<{ bucket: string; queue: { url: string; arn: string } }> {
   const bucket = uniqueName('src');
-  await t.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await createBucket(t.s3, bucket);
   const queue = await queueWithArn();
   const rules = [
     ...(filter.prefix !== undefined ? [{ Name: 'prefix' as const, Value: filter.prefix }] : []),
@@ -195,7 +195,7 @@ describe('S3 bucket notifications to SQS', () => {
 
   it('refuses a configuration whose queue does not exist, and a bucket that does not exist', async () => {
     const bucket = uniqueName('src');
-    await t.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await createBucket(t.s3, bucket);
     const configuration = {
       QueueConfigurations: [
         {

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
-  CreateBucketCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -18,6 +17,7 @@ import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand } from
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { Upload } from '@aws-sdk/lib-storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBucket } from '../../src/aws/buckets.ts';
 import { createRoutingTable } from '../../src/aws/provisioning/routing-table.ts';
 import { EdgePortInUseError, startEdge } from '../../src/edge/index.ts';
 import { startTestEdge, type TestEdge, uniqueName } from '../helpers/edge.ts';
@@ -32,7 +32,7 @@ afterAll(async () => {
 
 async function newBucket(): Promise<string> {
   const bucket = uniqueName('b');
-  await t.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await createBucket(t.s3, bucket);
   return bucket;
 }
 

@@ -1,5 +1,5 @@
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBucket } from '../../src/aws/buckets.ts';
 import { DEAD_LETTER_REASON_ATTRIBUTE } from '../../src/egress/consumer/dead-letter.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { Harness, specContent, uniqueName } from './support/harness.ts';
@@ -210,7 +210,7 @@ describe.concurrent('message outcomes', () => {
     ).toEqual(['retry/a.csv', 'retry/b.csv']);
     expect(events.of('file_written')).toEqual([]);
 
-    await harness.s3.send(new CreateBucketCommand({ Bucket: destination }));
+    await createBucket(harness.s3, destination);
     const second = await waitFor(
       () => events.of('message_processed').find((event) => event.action === 'deleted'),
       {

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import https from 'node:https';
 import { Readable } from 'node:stream';
-import { CreateBucketCommand, DeleteBucketCommand } from '@aws-sdk/client-s3';
+import { DeleteBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBucket } from '../../src/aws/buckets.ts';
 import { generateCertificates } from '../../src/tls/certificates.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { type StubNifi, startStubNifi } from '../../stubs/nifi/server.ts';
@@ -26,8 +27,8 @@ let limited: StubNifi;
 
 beforeAll(async () => {
   env = await startTestEnvironment();
-  await env.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  await env.s3.send(new CreateBucketCommand({ Bucket: LIMITED_BUCKET }));
+  await createBucket(env.s3, BUCKET);
+  await createBucket(env.s3, LIMITED_BUCKET);
   stub = await startStubNifi({ port: 0, bucket: BUCKET, s3: env.s3, tls: env.certs });
   limited = await startStubNifi({
     port: 0,
@@ -146,7 +147,7 @@ describe('stub NiFi refuses unsafe requests and stores nothing', () => {
   it('aborts a chunked body that grows past the limit mid-upload: 413, no object, no multipart upload left', async () => {
     // Its own bucket: fauxqs refuses to delete a bucket with an unfinished multipart upload.
     const bucket = 'stub-hdfs-nifi-abort';
-    await env.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await createBucket(env.s3, bucket);
     const own = await startStubNifi({ port: 0, bucket, s3: env.s3, tls: env.certs, maxBodyBytes: LIMIT });
     try {
       // 16 MiB in 1 MiB chunks: the first 8 MiB part is already uploaded when the limit is crossed.

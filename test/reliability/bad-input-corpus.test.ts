@@ -2,13 +2,14 @@ import { generateKeyPairSync } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import path from 'node:path';
-import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEVEL, type LogLine } from '../../scripts/chaos/logs.ts';
 import { type ChaosEnvironment, ChaosWorld, startChaosEnvironment } from '../../scripts/chaos/world.ts';
+import { createBucket } from '../../src/aws/buckets.ts';
 import { createSsmClient } from '../../src/aws/clients.ts';
 import type { S3WriteRecord } from '../../src/edge/index.ts';
 import {
@@ -1173,8 +1174,8 @@ beforeAll(async () => {
   });
   const nifiBucket = `cn-${world.id}`;
   const untouched = `cu-${world.id}`;
-  await world.s3.send(new CreateBucketCommand({ Bucket: nifiBucket }));
-  await world.s3.send(new CreateBucketCommand({ Bucket: untouched }));
+  await createBucket(world.s3, nifiBucket);
+  await createBucket(world.s3, untouched);
   const nifi = await startStubNifi({
     port: 0,
     bucket: nifiBucket,

@@ -5,8 +5,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createBucket } from '../../src/aws/buckets.ts';
 import { type SftAgent, startSftAgent } from '../../src/sft/agent.ts';
 import { sandboxSftAgentConfig } from '../../src/sft/sandbox-config.ts';
 import { waitFor } from '../../src/util/wait.ts';
@@ -22,7 +22,7 @@ const agents: SftAgent[] = [];
 
 beforeAll(async () => {
   env = await startTestEnvironment();
-  await env.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  await createBucket(env.s3, BUCKET);
   stub = await startStubNifi({ port: 0, bucket: BUCKET, s3: env.s3, tls: env.certs });
 });
 

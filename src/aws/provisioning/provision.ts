@@ -5,7 +5,6 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
 import {
-  CreateBucketCommand,
   GetBucketNotificationConfigurationCommand,
   HeadBucketCommand,
   PutBucketNotificationConfigurationCommand,
@@ -27,6 +26,7 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import { type DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { createBucket } from '../buckets.ts';
 import {
   createDocumentClient,
   createDynamoClient,
@@ -93,7 +93,7 @@ async function ensureBucket(clients: Clients, name: string): Promise<ProvisionSt
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
-  await clients.s3.send(new CreateBucketCommand({ Bucket: name }));
+  await createBucket(clients.s3, name);
   return { kind: 'bucket', name, action: 'created' };
 }
 

@@ -1,7 +1,8 @@
 import path from 'node:path';
-import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Command } from 'commander';
 import { startStubNifi } from '../../../stubs/nifi/server.ts';
+import { createBucket } from '../../aws/buckets.ts';
 import { createS3Client } from '../../aws/clients.ts';
 import { awsTargetFromEnv, EMULATOR_CREDENTIALS } from '../../aws/target.ts';
 import { createLogger } from '../../logging/logger.ts';
@@ -33,7 +34,7 @@ async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
     await s3.send(new HeadBucketCommand({ Bucket: bucket }));
   } catch {
     try {
-      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      await createBucket(s3, bucket);
     } catch (error) {
       throw new UserError(`cannot create bucket ${bucket}: ${(error as Error).message}`);
     }

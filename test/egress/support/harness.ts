@@ -3,7 +3,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  CreateBucketCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -19,6 +18,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Upload } from '@aws-sdk/lib-storage';
+import { createBucket } from '../../../src/aws/buckets.ts';
 import { createDocumentClient, createS3Client, createSqsClient } from '../../../src/aws/clients.ts';
 import { createRoutingTable } from '../../../src/aws/provisioning/routing-table.ts';
 import { type Edge, startEdge } from '../../../src/edge/index.ts';
@@ -106,7 +106,7 @@ export class Harness {
 
   async bucket(prefix = 'bucket'): Promise<string> {
     const name = uniqueName(prefix);
-    await this.s3.send(new CreateBucketCommand({ Bucket: name }));
+    await createBucket(this.s3, name);
     return name;
   }
 
