@@ -8,6 +8,7 @@ import { AwsServiceError, jsonErrorBody, queryErrorBody, s3ErrorBody } from './a
 import { BodyTooLargeError, readBody, relay, send } from './http-util.ts';
 import { BucketNotifier, type NotificationRecord, type QueuePublisher } from './notifications/notifier.ts';
 import { S3Gateway, type S3Upstream, type S3WriteRecord } from './s3-gateway.ts';
+import { S3Storage, type S3StorageStats } from './s3-storage/index.ts';
 import { ParameterStore } from './ssm.ts';
 import { type AssumedRole, RoleIssuer } from './sts.ts';
 
@@ -21,6 +22,12 @@ export interface EdgeOptions {
   region?: string;
   /** Keep DynamoDB tables on disk in this directory (LevelDB) instead of in memory. */
   dynamoDbPath?: string;
+  /**
+   * Directory for S3 object bodies (small ones stay in memory), removed when the edge stops. It
+   * must be missing, empty, or one an edge used before. Default: a new directory under the system's
+   * temporary directory.
+   */
+  s3StorageDir?: string;
   logger?: Logger;
 }
 
@@ -36,6 +43,8 @@ export interface Edge {
   assumedRoles(): readonly AssumedRole[];
   /** Observe S3 writes (method, bucket, key, status, access key used). */
   onS3Write(listener: (record: S3WriteRecord) => void): () => void;
+  /** What the embedded S3 holds: bodies in memory and on disk, objects, uploads, its directory. */
+  s3Storage(): S3StorageStats;
   /** Observe S3 event notifications as they are delivered to SQS. */
   onNotification(listener: (record: NotificationRecord) => void): () => void;
   /** Stops accepting requests, settles pending notifications and frees every socket. */
@@ -123,7 +132,10 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
   const region = options.region ?? DEFAULT_REGION;
   const logger = options.logger ?? silentLogger();
 
-  const fauxqs = buildApp({ logger: false, defaultRegion: region });
+  // Object bodies live in files, not in fauxqs's memory: it gets our catalogue as its S3 store.
+  const storage = await S3Storage.open({ directory: options.s3StorageDir, logger });
+  const fauxqs = buildApp({ logger: false, defaultRegion: region, stores: storage.fauxqsStores() });
+  storage.installErrorHandler(fauxqs);
   await fauxqs.ready();
   const dynamo = dynalite({
     createTableMs: 0,
@@ -137,7 +149,9 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
 
   const notifier = new BucketNotifier(region, queuePublisher(fauxqs), logger);
   const upstream: S3Upstream = {
-    route: (req, res) => fauxqs.routing(req, res),
+    route: (req, res) => {
+      if (!storage.handle(req, res)) fauxqs.routing(req, res);
+    },
     inject: async (request) => {
       const response = await fauxqs.inject(request);
       return { statusCode: response.statusCode, headers: response.headers, rawPayload: response.rawPayload };
@@ -237,6 +251,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     await listen(server, options.port ?? 4566, host);
   } catch (error) {
     await fauxqs.close();
+    await storage.close();
     await new Promise<void>((resolve) => dynamo.close(() => resolve()));
     throw error;
   }
@@ -252,6 +267,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     target: { region, endpoint, credentials: { ...EMULATOR_CREDENTIALS } },
     assumedRoles: () => roles.assumedRoles(),
     onS3Write: (listener) => s3.onWrite(listener),
+    s3Storage: () => storage.stats(),
     onNotification: (listener) => notifier.onNotification(listener),
     stop() {
       stopping ??= (async () => {
@@ -262,6 +278,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
         await fauxqs.close();
         server.closeAllConnections();
         await closed;
+        await storage.close();
         await new Promise<void>((resolve) => dynamo.close(() => resolve()));
         logger.info({ endpoint }, 'edge stopped');
       })();
