@@ -97,7 +97,7 @@ export class ObjectRequests {
 
   private fail(req: IncomingMessage, res: ServerResponse, error: unknown, resource: string): void {
     req.resume();
-    if (res.headersSent || res.destroyed || req.destroyed) {
+    if (res.headersSent || res.destroyed || !res.socket || res.socket.destroyed) {
       // The client went away (or the body broke off mid-response): nothing to answer.
       if (!(error instanceof S3StorageError)) {
         this.logger.debug({ err: error, method: req.method, url: req.url }, 'S3 object request ended early');
