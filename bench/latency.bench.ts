@@ -58,7 +58,7 @@ async function startSandboxProcess(stateDir: string) {
 }
 
 /** Destination creations as the bench sees them: S3 events on a long-polled queue. */
-class Deliveries {
+export class Deliveries {
   private readonly arrivals = new Map<string, number>();
   private waiter: { prefix: string; count: number; resolve: (at: number) => void } | undefined;
   private running = true;
@@ -139,8 +139,24 @@ class Deliveries {
   }
 }
 
+/** Moments (epoch ms) of the floor consumer's phases for one flag, for the latency breakdown. */
+export interface FloorMarks {
+  key: string;
+  received: number;
+  scanned: number;
+  listed: number;
+  copied: number;
+}
+
+const epochMs = () => performance.timeOrigin + performance.now();
+
 /** The floor consumer: the minimum the service must do per flag, with the raw SDK. */
-function startFloorConsumer(clients: Clients, queueUrl: string, table: string) {
+export function startFloorConsumer(
+  clients: Clients,
+  queueUrl: string,
+  table: string,
+  onMarks?: (marks: FloorMarks) => void,
+) {
   const abort = new AbortController();
   let running = true;
   const loop = (async () => {
@@ -156,16 +172,20 @@ function startFloorConsumer(clients: Clients, queueUrl: string, table: string) {
       for (const message of Messages ?? []) {
         const body = JSON.parse(message.Body ?? '{}') as { Records?: { s3: { object: { key: string } } }[] };
         for (const record of body.Records ?? []) {
+          const received = epochMs();
           const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
           const rules: Record<string, unknown>[] = [];
           for await (const page of paginateScan({ client: clients.documents }, { TableName: table })) {
             rules.push(...((page.Items ?? []) as Record<string, unknown>[]));
           }
+          const scanned = epochMs();
+          let listed = scanned;
           for (const rule of rules.filter((r) => key.startsWith(String(r.source_prefix)))) {
             const sourceBucket = String(rule.source_bucket);
             const objects = (await listKeys(clients.s3, sourceBucket, String(rule.source_prefix))).filter(
               (o) => !o.key.endsWith('pipeline_success.flag'),
             );
+            listed = epochMs();
             await mapLimit(objects, OBJECT_CONCURRENCY, (object) =>
               rawCopy(
                 clients.s3,
@@ -177,6 +197,7 @@ function startFloorConsumer(clients: Clients, queueUrl: string, table: string) {
               ),
             );
           }
+          onMarks?.({ key, received, scanned, listed, copied: epochMs() });
         }
         await clients.sqs.send(
           new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
