@@ -88,18 +88,28 @@ function queuePublisher(app: FauxqsApp): QueuePublisher {
     });
     return { status: response.statusCode, body: response.json() as Record<string, unknown> };
   };
+  // Queue URLs by ARN: a lookup per event costs as much as the send. A URL is dropped when a send
+  // to it fails, so a deleted queue is looked up (and found missing) again.
+  const urls = new Map<string, string>();
   return {
     async queueUrl(queueArn) {
+      const known = urls.get(queueArn);
+      if (known) return known;
       const parts = queueArn.split(':');
       if (parts.length !== 6 || parts[2] !== 'sqs') return undefined;
       const result = await call('GetQueueUrl', parts[3]!, { QueueName: parts[5] });
-      return result.status === 200 ? String(result.body.QueueUrl) : undefined;
+      if (result.status !== 200) return undefined;
+      const url = String(result.body.QueueUrl);
+      urls.set(queueArn, url);
+      return url;
     },
     async send(queueUrl, body) {
       const region = /sqs\.([^.]+)\./.exec(queueUrl)?.[1] ?? DEFAULT_REGION;
       const result = await call('SendMessage', region, { QueueUrl: queueUrl, MessageBody: body });
-      if (result.status !== 200)
+      if (result.status !== 200) {
+        for (const [arn, url] of urls) if (url === queueUrl) urls.delete(arn);
         throw new Error(`SendMessage to ${queueUrl} failed: ${JSON.stringify(result.body)}`);
+      }
     },
   };
 }

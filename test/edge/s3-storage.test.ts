@@ -27,7 +27,12 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+} from '@aws-sdk/client-sqs';
 import { Upload } from '@aws-sdk/lib-storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBucket } from '../../src/aws/buckets.ts';
@@ -493,6 +498,50 @@ describe('S3 object bodies on disk', () => {
         ['ObjectCreated:CompleteMultipartUpload', 'multi.bin', 2 * data.length, multi.ETag],
       ]);
     } finally {
+      sqs.destroy();
+    }
+  });
+
+  it('keeps notifying after the target queue is deleted and created again (queue URLs are cached)', async () => {
+    const bucket = await newBucket();
+    const sqs = createSqsClient(edge.target);
+    const seen: { key: string; delivered: boolean }[] = [];
+    const unsubscribe = edge.onNotification((record) => {
+      if (record.bucket === bucket) seen.push({ key: record.key, delivered: record.delivered });
+    });
+    try {
+      const name = uniqueName('requeue');
+      const first = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+      const { Attributes } = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: first.QueueUrl, AttributeNames: ['QueueArn'] }),
+      );
+      await s3.send(
+        new PutBucketNotificationConfigurationCommand({
+          Bucket: bucket,
+          NotificationConfiguration: {
+            QueueConfigurations: [{ QueueArn: Attributes!.QueueArn!, Events: ['s3:ObjectCreated:*'] }],
+          },
+        }),
+      );
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'one', Body: 'x' }));
+      await waitFor(() => seen.some((r) => r.key === 'one'));
+      await sqs.send(new DeleteQueueCommand({ QueueUrl: first.QueueUrl }));
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'two', Body: 'x' }));
+      await waitFor(() => seen.some((r) => r.key === 'two'));
+      await sqs.send(new CreateQueueCommand({ QueueName: name }));
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'three', Body: 'x' }));
+      await waitFor(() => seen.some((r) => r.key === 'three'));
+      expect(seen).toEqual([
+        { key: 'one', delivered: true },
+        { key: 'two', delivered: false },
+        { key: 'three', delivered: true },
+      ]);
+      const { Messages } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: first.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
+      expect(Messages?.map((m) => JSON.parse(m.Body!).Records[0].s3.object.key)).toEqual(['three']);
+    } finally {
+      unsubscribe();
       sqs.destroy();
     }
   });
