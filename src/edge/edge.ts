@@ -163,6 +163,8 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
       if (!storage.handle(req, res)) fauxqs.routing(req, res);
     },
     inject: async (request) => {
+      const head = request.method === 'HEAD' ? storage.headObject(request.url) : undefined;
+      if (head) return head;
       const response = await fauxqs.inject(request);
       return { statusCode: response.statusCode, headers: response.headers, rawPayload: response.rawPayload };
     },

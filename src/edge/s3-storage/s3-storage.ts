@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { BuildAppOptions, buildApp } from 'fauxqs';
 import type { Logger } from '../../logging/logger.ts';
 import { s3ErrorBody } from '../aws-error.ts';
+import { parseS3Request } from '../s3-request.ts';
 import { BlobStore, type BlobStoreStats } from './blob-store.ts';
 import { S3StorageError } from './errors.ts';
 import { ObjectCatalog } from './object-catalog.ts';
@@ -82,6 +83,32 @@ export class S3Storage {
   /** Answers GetObject, PutObject, CopyObject and UploadPart(Copy) itself; false for anything else. */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     return this.requests.handle(req, res);
+  }
+
+  /**
+   * HeadObject for the edge's own in-process calls (the notifier reads an object's size and ETag
+   * after every write): answered from the catalogue, with fauxqs's HeadObject headers, without
+   * going through an injected HTTP request. Undefined for anything but a path-style object HEAD.
+   */
+  headObject(
+    url: string,
+  ): { statusCode: number; headers: Record<string, string>; rawPayload: Buffer } | undefined {
+    const info = parseS3Request(url);
+    if (!info || info.key === undefined) return undefined;
+    try {
+      const object = this.catalog.headObject(info.bucket, info.key);
+      const headers: Record<string, string> = {
+        'content-type': object.contentType,
+        'content-length': String(object.contentLength),
+        etag: object.etag,
+        'last-modified': object.lastModified.toUTCString(),
+      };
+      for (const [name, value] of Object.entries(object.metadata)) headers[`x-amz-meta-${name}`] = value;
+      return { statusCode: 200, headers, rawPayload: Buffer.alloc(0) };
+    } catch (error) {
+      if (!(error instanceof S3StorageError)) throw error;
+      return { statusCode: error.statusCode, headers: {}, rawPayload: Buffer.alloc(0) };
+    }
   }
 
   stats(): S3StorageStats {
