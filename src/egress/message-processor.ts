@@ -108,7 +108,10 @@ export class MessageProcessor {
       return verdict('retain', 'rules-unavailable', { detail, flagKeys });
     }
 
-    logger.debug({ rules: ruleSet.rules.length, ms: Math.round(performance.now() - started) }, 'rules loaded');
+    logger.debug(
+      { rules: ruleSet.rules.length, ms: Math.round(performance.now() - started) },
+      'rules loaded',
+    );
 
     // One "now" for the whole message: every placeholder and stamp agrees (spec §10.12).
     const stamps = dateStamps(this.clock(), this.options.timeZone);

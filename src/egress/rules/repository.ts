@@ -1,8 +1,8 @@
 import { type DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '../../logging/logger.ts';
 import { describeFailure, TransientEgressError } from '../errors.ts';
-import type { EgressRule, InvalidRule } from './rule.ts';
 import { RoutingItemValidator } from './item-validator.ts';
+import type { EgressRule, InvalidRule } from './rule.ts';
 
 /** The routing table at one moment. */
 export interface RuleSet {
