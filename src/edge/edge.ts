@@ -7,7 +7,7 @@ import { type Logger, silentLogger } from '../logging/logger.ts';
 import { AwsServiceError, jsonErrorBody, queryErrorBody, s3ErrorBody } from './aws-error.ts';
 import { BodyTooLargeError, readBody, relay, send } from './http-util.ts';
 import { BucketNotifier, type NotificationRecord, type QueuePublisher } from './notifications/notifier.ts';
-import { S3Gateway, type S3Upstream, type S3WriteRecord } from './s3-gateway.ts';
+import { MAX_S3_BODY_BYTES, S3Gateway, type S3Upstream, type S3WriteRecord } from './s3-gateway.ts';
 import { S3Storage, type S3StorageStats } from './s3-storage/index.ts';
 import { ParameterStore } from './ssm.ts';
 import { type AssumedRole, RoleIssuer } from './sts.ts';
@@ -143,7 +143,11 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
   const logger = options.logger ?? silentLogger();
 
   // Object bodies live in files, not in fauxqs's memory: it gets our catalogue as its S3 store.
-  const storage = await S3Storage.open({ directory: options.s3StorageDir, logger });
+  const storage = await S3Storage.open({
+    directory: options.s3StorageDir,
+    maxBodyBytes: MAX_S3_BODY_BYTES,
+    logger,
+  });
   const fauxqs = buildApp({ logger: false, defaultRegion: region, stores: storage.fauxqsStores() });
   storage.installErrorHandler(fauxqs);
   await fauxqs.ready();

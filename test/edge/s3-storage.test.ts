@@ -452,6 +452,38 @@ describe('S3 object bodies on disk', () => {
     }
   });
 
+  it('refuses a chunked body (no declared length) past the 11 MiB request limit, keeping nothing', async () => {
+    const bucket = await newBucket();
+    const baseline = (await bodyFiles()).length;
+    const { port } = new URL(edge.endpoint);
+    const socket = net.connect(Number(port), '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk) => {
+      answer += chunk;
+    });
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      `PUT /${bucket}/endless.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n`,
+    );
+    const piece = bytes(MiB, 90);
+    for (let i = 0; i < 12 && !answer; i++) {
+      socket.write(`${piece.length.toString(16)}\r\n`);
+      socket.write(piece);
+      socket.write('\r\n');
+    }
+    await waitFor(() => answer.includes('</Error>'), { description: 'an error answer' });
+    socket.destroy();
+    expect(answer).toMatch(/^HTTP\/1\.1 400/);
+    expect(answer).toContain('<Code>EntityTooLarge</Code>');
+    await expectFiles(baseline);
+    await expect(
+      s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'endless.bin' })),
+    ).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 404 },
+    });
+  });
+
   it('notifies every write: PutObject, CopyObject, CompleteMultipartUpload, with size and ETag', async () => {
     const bucket = await newBucket();
     const sqs = createSqsClient(edge.target);

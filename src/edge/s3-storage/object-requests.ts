@@ -71,6 +71,8 @@ export class ObjectRequests {
     private readonly catalog: ObjectCatalog,
     private readonly blobs: BlobStore,
     private readonly logger: Logger,
+    /** Largest body one request may carry, also when its length is not declared up front. */
+    private readonly maxBodyBytes: number,
   ) {}
 
   /** Takes the request if it is one of ours (answering it asynchronously); false otherwise. */
@@ -112,7 +114,12 @@ export class ObjectRequests {
       ? error
       : new S3StorageError('InternalError', String((error as Error)?.message ?? error), 500);
     const body = s3ErrorBody(failure.code, failure.message, failure.resource ?? resource);
-    res.writeHead(failure.statusCode, { 'content-type': XML, 'content-length': Buffer.byteLength(body) });
+    res.writeHead(failure.statusCode, {
+      'content-type': XML,
+      'content-length': Buffer.byteLength(body),
+      // A body still arriving is not read to its end: close the connection after the answer.
+      ...(req.complete ? {} : { connection: 'close' }),
+    });
     res.end(body);
   }
 
@@ -213,10 +220,28 @@ export class ObjectRequests {
         );
       }
     };
-    if (!encoding.split(',').some((part) => part.trim() === 'aws-chunked')) return { stream: req, check };
+    if (!encoding.split(',').some((part) => part.trim() === 'aws-chunked')) {
+      return { stream: this.limited(req), check };
+    }
     const decoder = new AwsChunkedDecoder();
     pipeline(req, decoder).catch((error: unknown) => decoder.destroy(error as Error));
-    return { stream: decoder, check };
+    return { stream: this.limited(decoder), check };
+  }
+
+  /** The body, failing with EntityTooLarge past {@link maxBodyBytes} (a chunked body declares no length). */
+  private async *limited(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    let size = 0;
+    for await (const chunk of source) {
+      size += chunk.length;
+      if (size > this.maxBodyBytes) {
+        throw new S3StorageError(
+          'EntityTooLarge',
+          `Your proposed upload exceeds the embedded S3's single-request limit of ${this.maxBodyBytes} bytes; use a multipart upload (e.g. @aws-sdk/lib-storage Upload) with parts of at most 8 MiB`,
+          400,
+        );
+      }
+      yield chunk;
+    }
   }
 
   /** Stores the request body as a blob, checking its declared length and `Content-MD5`. */

@@ -23,6 +23,8 @@ export interface S3StorageOptions {
   inlineMaxBytes?: number;
   /** Cap on the bytes of all in-memory bodies together. @defaultValue 64 MiB */
   inlineTotalMaxBytes?: number;
+  /** Largest body of one PutObject or UploadPart request. @defaultValue 11 MiB (fauxqs's limit) */
+  maxBodyBytes?: number;
   logger: Logger;
 }
 
@@ -127,6 +129,10 @@ export class S3Storage {
   }
 
   static async open(options: S3StorageOptions): Promise<S3Storage> {
+    const maxBodyBytes = options.maxBodyBytes ?? 11 * 1024 * 1024;
+    if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) {
+      throw new RangeError(`maxBodyBytes must be a positive integer, got ${maxBodyBytes}`);
+    }
     const directory = options.directory ?? (await mkdtemp(path.join(os.tmpdir(), 'egress-edge-s3-')));
     const blobs = await BlobStore.open({
       directory,
@@ -137,6 +143,6 @@ export class S3Storage {
         : {}),
     });
     const catalog = new ObjectCatalog(blobs);
-    return new S3Storage(blobs, catalog, new ObjectRequests(catalog, blobs, options.logger));
+    return new S3Storage(blobs, catalog, new ObjectRequests(catalog, blobs, options.logger, maxBodyBytes));
   }
 }
