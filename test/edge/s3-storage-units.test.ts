@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseS3Request } from '../../src/edge/s3-request.ts';
 import { AwsChunkedDecoder } from '../../src/edge/s3-storage/aws-chunked.ts';
 import { BlobStore, BlobStoreDirectoryError } from '../../src/edge/s3-storage/blob-store.ts';
 import { compareKeys, multipartEtag, ObjectCatalog } from '../../src/edge/s3-storage/object-catalog.ts';
@@ -295,5 +296,29 @@ describe('BlobStore and ObjectCatalog', () => {
     });
     catalog.deleteObject('b', 'a/2');
     expect(keys(catalog.listObjects('b', { prefix: 'a/' })).keys).toEqual(['a/1', 'a/sub/3']);
+  });
+});
+
+describe('parseS3Request keeps keys exactly as sent (no URL path normalisation)', () => {
+  it.each([
+    ['/b/x/..', 'b', 'x/..'],
+    ['/b/corpus/r1/bad/..', 'b', 'corpus/r1/bad/..'],
+    ['/b/a/./b', 'b', 'a/./b'],
+    ['/b/..', 'b', '..'],
+    ['/b/../x', 'b', '../x'],
+    ['/b/a%5Cb', 'b', 'a\\b'],
+    ['/b//lead?uploadId=1&partNumber=2', 'b', '/lead'],
+  ])('%s', (url, bucket, key) => {
+    expect(parseS3Request(url)).toMatchObject({ bucket, key });
+  });
+  it('reads the query', () => {
+    expect(parseS3Request('/b/k?uploadId=u%2B1&partNumber=2')?.query.get('uploadId')).toBe('u+1');
+  });
+});
+
+describe('parseS3Request on absolute-form targets', () => {
+  it('drops the scheme and host', () => {
+    expect(parseS3Request('http://127.0.0.1:4566/b/x/..?acl')).toMatchObject({ bucket: 'b', key: 'x/..' });
+    expect(parseS3Request('http://127.0.0.1:4566/')).toBeUndefined();
   });
 });
