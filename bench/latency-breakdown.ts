@@ -5,7 +5,7 @@
  * edge and the service log (`S3 event sent`, `message received`, `rules loaded`, `source page
  * listed`, `object egressed`) and the floor's own marks, and prints the median of each phase.
  *
- *   node --import tsx bench/latency-breakdown.ts [flags=30]
+ *   node --import tsx bench/latency-breakdown.ts [flags=30] [--edge-apart]
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -15,12 +15,15 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Deliveries, type FloorMarks, startFloorConsumer } from './latency.bench.ts';
 import { percentile, round } from './lib.ts';
+import { startEdgeProcess } from './support/processes.ts';
 import { startSandboxProcess } from './support/sandbox-process.ts';
 import { Clients, contentBuffer, mapLimit, s3Rule } from './support/world.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const FILES = 10;
-const samples = Number(process.argv[2] ?? 30);
+const samples = Number(process.argv.find((arg) => /^\d+$/.test(arg)) ?? 30);
+/** `--edge-apart`: the sandbox against an edge in its own process (a what-if; edge marks are then absent). */
+const edgeApart = process.argv.includes('--edge-apart');
 const epochMs = () => performance.timeOrigin + performance.now();
 
 interface LogLine {
@@ -33,7 +36,11 @@ interface LogLine {
 }
 
 const stateDir = await mkdtemp(path.join(os.tmpdir(), 'bench-latency-breakdown-'));
-const sandbox = await startSandboxProcess(stateDir, { env: { LOG_LEVEL: 'debug' } });
+const apartEdge = edgeApart ? await startEdgeProcess() : undefined;
+const sandbox = await startSandboxProcess(stateDir, {
+  env: { LOG_LEVEL: 'debug' },
+  ...(apartEdge ? { awsEndpoint: apartEdge.endpoint } : {}),
+});
 const { state } = sandbox;
 const clients = new Clients({ region: state.region, endpoint: state.aws.endpoint, credentials: state.aws });
 const run = Date.now().toString(36);
@@ -133,7 +140,7 @@ try {
     add('floor 6+7 copies done → bench received the 10th event', sample.delivered - marks.copied);
     add('floor total', sample.delivered - sample.put);
   }
-  console.log(`${samples} flags each; median (p95) ms`);
+  console.log(`${samples} flags each${edgeApart ? ', edge in its own process' : ''}; median (p95) ms`);
   for (const [name, values] of [...phases].sort(([a], [b]) => a.localeCompare(b))) {
     console.log(
       `${name.padEnd(58)} ${String(round(percentile(values, 50), 1)).padStart(7)} (${round(percentile(values, 95), 1)})`,
@@ -142,5 +149,6 @@ try {
 } finally {
   clients.destroy();
   await sandbox.stop();
+  await apartEdge?.stop();
   await rm(stateDir, { recursive: true, force: true });
 }

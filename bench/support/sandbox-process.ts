@@ -41,16 +41,17 @@ async function processGroupRssKiB(pgid: number): Promise<number> {
 
 export async function startSandboxProcess(
   stateDir: string,
-  options: { inspect?: boolean; env?: Record<string, string> } = {},
+  options: {
+    inspect?: boolean;
+    env?: Record<string, string>;
+    /** Run the sandbox against this endpoint (an edge in another process) instead of its own edge. */
+    awsEndpoint?: string;
+  } = {},
 ): Promise<SandboxProcess> {
-  const args = [
-    ...(options.inspect ? ['--inspect=127.0.0.1:0'] : []),
-    'bin/egress.js',
-    'sandbox',
-    '--no-demo',
-    '--state-dir',
-    stateDir,
-  ];
+  const entry = options.awsEndpoint
+    ? ['--import', 'tsx', 'bench/support/sandbox-apart-entry.ts', stateDir]
+    : ['bin/egress.js', 'sandbox', '--no-demo', '--state-dir', stateDir];
+  const args = [...(options.inspect ? ['--inspect=127.0.0.1:0'] : []), ...entry];
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: ROOT,
     detached: true, // a process group of its own, whose RSS is measured as a whole
@@ -61,6 +62,7 @@ export async function startSandboxProcess(
       EGRESS_NIFI_PORT: '0',
       EGRESS_METRICS_PORT: '0',
       EGRESS_DASHBOARD_PORT: '0',
+      ...(options.awsEndpoint ? { BENCH_AWS_ENDPOINT: options.awsEndpoint } : {}),
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
