@@ -484,6 +484,36 @@ describe('S3 object bodies on disk', () => {
     });
   });
 
+  it('stores and serves virtual-hosted-style requests through fauxqs over the same catalogue', async () => {
+    const bucket = await newBucket();
+    const { port } = new URL(edge.endpoint);
+    const request = (method: string, path: string, body?: Buffer) =>
+      new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
+        const req = http.request(
+          {
+            host: '127.0.0.1',
+            port: Number(port),
+            method,
+            path,
+            headers: { host: `${bucket}.localhost:${port}` },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks) }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    const data = bytes(MiB, 95); // past the in-memory size: a file, written by the fallback path
+    expect((await request('PUT', '/vhost/object.bin', data)).status).toBe(200);
+    const got = await request('GET', '/vhost/object.bin');
+    expect(got.status).toBe(200);
+    expect(sha256(got.body)).toBe(sha256(data));
+    expect(sha256(await get(bucket, 'vhost/object.bin'))).toBe(sha256(data));
+  });
+
   it('notifies every write: PutObject, CopyObject, CompleteMultipartUpload, with size and ETag', async () => {
     const bucket = await newBucket();
     const sqs = createSqsClient(edge.target);
