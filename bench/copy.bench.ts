@@ -20,7 +20,8 @@ import {
   startCopyWorld,
 } from './support/world.ts';
 
-const GOAL = 0.8;
+/** Issue 17: copy at least 0.95× the floor. */
+const GOAL = 0.95;
 
 async function deletePrefix(clients: Clients, bucket: string, prefix: string): Promise<void> {
   const keys = await listKeys(clients.s3, bucket, prefix);
@@ -139,7 +140,7 @@ export const copyBenchmark: Benchmark = {
           notes: [
             `CPU (% of one core) ${count} × 8 MiB — service run: ${describeCpu(serviceMany.cpu)}; floor run: ${describeCpu(floorMany.cpu)} (self = the floor).`,
             `CPU 1 GiB — service run: ${describeCpu(serviceLarge.cpu)}; floor run: ${describeCpu(floorLarge.cpu)}.`,
-            "The service time includes SQS receive, the routing-table scan and the listing; the floor lists too. Objects are held in the edge's memory (fauxqs).",
+            "The service time includes SQS receive, the routing-table scan and the listing; the floor lists too. Object bodies are files in the edge's S3 storage directory (small ones in memory).",
           ],
         };
       } finally {

@@ -9,6 +9,10 @@
  * - idle arrival: one such flag reaching an idle consumer, flag sent → last object written. The
  *   original's wait depends on where in its 10 s sleep the flag lands; the sample is taken half-way
  *   through a sleep, which is the mean for flags arriving at random.
+ *
+ * A comparison, not a goal (issue 17 retired "≥ 10× the original"): on one machine both designs are
+ * bound by the same emulator and the same two cores, so the backlog ratio says little about the
+ * designs themselves; what differs is stated with the figures.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -22,7 +26,6 @@ import { Clients, contentBuffer, MiB, mapLimit, s3Rule, scaled, uniqueName } fro
 
 const FILES = 10;
 const SIZE = 1 * MiB;
-const GOAL = 10;
 
 function startOriginalProcess(edge: EdgeProcess, queueUrl: string, table: string) {
   const started = performance.now();
@@ -182,7 +185,6 @@ export const originalBenchmark: Benchmark = {
             value: serviceRate,
             unit: 'objects/s',
             floor: { name: "original's design", value: originalRate, ratio },
-            goal: { text: `≥ ${GOAL}× the original design`, met: ratio >= GOAL },
           },
           {
             name: 'one flag reaching an idle consumer: flag → last of 10 written',
@@ -193,7 +195,6 @@ export const originalBenchmark: Benchmark = {
               value: round(originalLatency, 0),
               ratio: latencyRatio,
             },
-            goal: { text: `original ≥ ${GOAL}× slower`, met: latencyRatio >= GOAL },
           },
           {
             name: "original's processing of one such flag once received (10 objects in series)",
@@ -202,6 +203,7 @@ export const originalBenchmark: Benchmark = {
           },
         ],
         notes: [
+          'What differs, by design: the original sleeps 10 s whenever its queue looks empty (GetQueueAttributes before every short poll), takes one message and one object at a time, GETs every object twice (metadata, then the body held whole in memory) and writes it with one PutObject; the service long-polls, runs 8 objects (and several messages) at once and streams every body. No goal: both run on the same emulator and the same two cores (issue 17).',
           `CPU (% of one core) backlog — service: ${describeCpu(serviceBacklog.cpu)}; original: ${describeCpu(originalBacklog.cpu)}.`,
           `Service idle-arrival samples: ${serviceLatency.map((l) => round(l, 0)).join(', ')} ms. For the latency figure the "floor" is the original (ratio = original / service).`,
           "The 1 MiB objects fit a single PUT; above 11 MiB the original's single PutObject fails on the embedded S3 (5 GB on AWS), where the service uses multipart.",

@@ -18,6 +18,7 @@ import { cpuTicks, record } from './lib.ts';
 import { manyObjectsBenchmark } from './many-objects.bench.ts';
 import { originalBenchmark } from './original.bench.ts';
 import { rssBenchmark } from './rss.bench.ts';
+import { rssGrowthBenchmark } from './rss-growth.bench.ts';
 import { ruleLookupBenchmark } from './rule-lookup.bench.ts';
 import { sandboxBenchmark } from './sandbox.bench.ts';
 import { scaleBenchmark } from './scale.bench.ts';
@@ -33,6 +34,7 @@ const benchmarks: Benchmark[] = [
   decryptGzipBenchmark,
   latencyBenchmark,
   rssBenchmark,
+  rssGrowthBenchmark,
   manyObjectsBenchmark,
   scaleBenchmark,
   ruleLookupBenchmark,

@@ -7,7 +7,8 @@ import { type Logger, silentLogger } from '../logging/logger.ts';
 import { AwsServiceError, jsonErrorBody, queryErrorBody, s3ErrorBody } from './aws-error.ts';
 import { BodyTooLargeError, readBody, relay, send } from './http-util.ts';
 import { BucketNotifier, type NotificationRecord, type QueuePublisher } from './notifications/notifier.ts';
-import { S3Gateway, type S3Upstream, type S3WriteRecord } from './s3-gateway.ts';
+import { MAX_S3_BODY_BYTES, S3Gateway, type S3Upstream, type S3WriteRecord } from './s3-gateway.ts';
+import { S3Storage, type S3StorageStats } from './s3-storage/index.ts';
 import { ParameterStore } from './ssm.ts';
 import { type AssumedRole, RoleIssuer } from './sts.ts';
 
@@ -21,6 +22,12 @@ export interface EdgeOptions {
   region?: string;
   /** Keep DynamoDB tables on disk in this directory (LevelDB) instead of in memory. */
   dynamoDbPath?: string;
+  /**
+   * Directory for S3 object bodies (small ones stay in memory), removed when the edge stops. It
+   * must be missing, empty, or one an edge used before. Default: a new directory under the system's
+   * temporary directory.
+   */
+  s3StorageDir?: string;
   logger?: Logger;
 }
 
@@ -36,6 +43,8 @@ export interface Edge {
   assumedRoles(): readonly AssumedRole[];
   /** Observe S3 writes (method, bucket, key, status, access key used). */
   onS3Write(listener: (record: S3WriteRecord) => void): () => void;
+  /** What the embedded S3 holds: bodies in memory and on disk, objects, uploads, its directory. */
+  s3Storage(): S3StorageStats;
   /** Observe S3 event notifications as they are delivered to SQS. */
   onNotification(listener: (record: NotificationRecord) => void): () => void;
   /** Stops accepting requests, settles pending notifications and frees every socket. */
@@ -79,18 +88,28 @@ function queuePublisher(app: FauxqsApp): QueuePublisher {
     });
     return { status: response.statusCode, body: response.json() as Record<string, unknown> };
   };
+  // Queue URLs by ARN: a lookup per event costs as much as the send. A URL is dropped when a send
+  // to it fails, so a deleted queue is looked up (and found missing) again.
+  const urls = new Map<string, string>();
   return {
     async queueUrl(queueArn) {
+      const known = urls.get(queueArn);
+      if (known) return known;
       const parts = queueArn.split(':');
       if (parts.length !== 6 || parts[2] !== 'sqs') return undefined;
       const result = await call('GetQueueUrl', parts[3]!, { QueueName: parts[5] });
-      return result.status === 200 ? String(result.body.QueueUrl) : undefined;
+      if (result.status !== 200) return undefined;
+      const url = String(result.body.QueueUrl);
+      urls.set(queueArn, url);
+      return url;
     },
     async send(queueUrl, body) {
       const region = /sqs\.([^.]+)\./.exec(queueUrl)?.[1] ?? DEFAULT_REGION;
       const result = await call('SendMessage', region, { QueueUrl: queueUrl, MessageBody: body });
-      if (result.status !== 200)
+      if (result.status !== 200) {
+        for (const [arn, url] of urls) if (url === queueUrl) urls.delete(arn);
         throw new Error(`SendMessage to ${queueUrl} failed: ${JSON.stringify(result.body)}`);
+      }
     },
   };
 }
@@ -123,7 +142,14 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
   const region = options.region ?? DEFAULT_REGION;
   const logger = options.logger ?? silentLogger();
 
-  const fauxqs = buildApp({ logger: false, defaultRegion: region });
+  // Object bodies live in files, not in fauxqs's memory: it gets our catalogue as its S3 store.
+  const storage = await S3Storage.open({
+    directory: options.s3StorageDir,
+    maxBodyBytes: MAX_S3_BODY_BYTES,
+    logger,
+  });
+  const fauxqs = buildApp({ logger: false, defaultRegion: region, stores: storage.fauxqsStores() });
+  storage.installErrorHandler(fauxqs);
   await fauxqs.ready();
   const dynamo = dynalite({
     createTableMs: 0,
@@ -137,8 +163,12 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
 
   const notifier = new BucketNotifier(region, queuePublisher(fauxqs), logger);
   const upstream: S3Upstream = {
-    route: (req, res) => fauxqs.routing(req, res),
+    route: (req, res) => {
+      if (!storage.handle(req, res)) fauxqs.routing(req, res);
+    },
     inject: async (request) => {
+      const head = request.method === 'HEAD' ? storage.headObject(request.url) : undefined;
+      if (head) return head;
       const response = await fauxqs.inject(request);
       return { statusCode: response.statusCode, headers: response.headers, rawPayload: response.rawPayload };
     },
@@ -237,6 +267,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     await listen(server, options.port ?? 4566, host);
   } catch (error) {
     await fauxqs.close();
+    await storage.close();
     await new Promise<void>((resolve) => dynamo.close(() => resolve()));
     throw error;
   }
@@ -252,6 +283,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     target: { region, endpoint, credentials: { ...EMULATOR_CREDENTIALS } },
     assumedRoles: () => roles.assumedRoles(),
     onS3Write: (listener) => s3.onWrite(listener),
+    s3Storage: () => storage.stats(),
     onNotification: (listener) => notifier.onNotification(listener),
     stop() {
       stopping ??= (async () => {
@@ -262,6 +294,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
         await fauxqs.close();
         server.closeAllConnections();
         await closed;
+        await storage.close();
         await new Promise<void>((resolve) => dynamo.close(() => resolve()));
         logger.info({ endpoint }, 'edge stopped');
       })();

@@ -12,14 +12,17 @@ export interface S3RequestInfo {
  * the original routing rules use such keys.
  */
 export function parseS3Request(rawUrl: string): S3RequestInfo | undefined {
-  const url = new URL(rawUrl, 'http://edge.invalid');
-  const path = url.pathname;
+  // Split by hand: WHATWG URL parsing would resolve `.` and `..` segments, and `x/..` is a key.
+  const target = /^https?:\/\/[^/]*/i.test(rawUrl) ? rawUrl.replace(/^https?:\/\/[^/]*/i, '') : rawUrl;
+  const queryAt = target.indexOf('?');
+  const path = queryAt === -1 ? target : target.slice(0, queryAt);
+  const query = new URLSearchParams(queryAt === -1 ? '' : target.slice(queryAt + 1));
   if (path === '/' || path === '') return undefined;
   const slash = path.indexOf('/', 1);
   const bucket = decodeURIComponent(slash === -1 ? path.slice(1) : path.slice(1, slash));
   if (!bucket) return undefined;
   const rawKey = slash === -1 ? '' : path.slice(slash + 1);
-  return { bucket, key: rawKey === '' ? undefined : decodeURIComponent(rawKey), query: url.searchParams };
+  return { bucket, key: rawKey === '' ? undefined : decodeURIComponent(rawKey), query };
 }
 
 /** The S3 events the edge derives from a successful request. */

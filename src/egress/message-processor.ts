@@ -60,6 +60,8 @@ export class MessageProcessor {
     const started = performance.now();
     const correlationId = message.messageId;
     const logger = this.options.logger.child({ correlationId, messageId: message.messageId });
+    // Debug-level phase marks: docs/performance.md's latency breakdown is read from them.
+    logger.debug({ receiveCount: message.receiveCount }, 'message received');
     const verdict = (
       action: MessageVerdict['action'],
       reason: string,
@@ -105,6 +107,11 @@ export class MessageProcessor {
       logger.error({ reason: detail }, 'could not read routing rules; message left for retry');
       return verdict('retain', 'rules-unavailable', { detail, flagKeys });
     }
+
+    logger.debug(
+      { rules: ruleSet.rules.length, ms: Math.round(performance.now() - started) },
+      'rules loaded',
+    );
 
     // One "now" for the whole message: every placeholder and stamp agrees (spec §10.12).
     const stamps = dateStamps(this.clock(), this.options.timeZone);

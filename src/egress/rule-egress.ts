@@ -131,6 +131,7 @@ export async function egressRule(
       resolved.sourcePrefix,
       scope.signal,
     )) {
+      logger.debug({ objects: page.length }, 'source page listed');
       const scheduled = pending.length;
       for (const object of page) {
         if (isEgressableKey(object.key)) pending.push(dependencies.objectLimiter(() => transferOne(object)));

@@ -137,6 +137,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           port: settings.ports.edge,
           host: settings.host,
           region: settings.region,
+          // S3 object bodies live under the state directory (removed when the sandbox stops).
+          s3StorageDir: path.join(stateDir, 's3'),
           logger: rootLogger.child({ component: 'edge' }),
         });
       } catch (error) {

@@ -1,8 +1,8 @@
 import { type DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '../../logging/logger.ts';
 import { describeFailure, TransientEgressError } from '../errors.ts';
+import { RoutingItemValidator } from './item-validator.ts';
 import type { EgressRule, InvalidRule } from './rule.ts';
-import { parseRoutingItems } from './schema.ts';
 
 /** The routing table at one moment. */
 export interface RuleSet {
@@ -37,6 +37,7 @@ export class RuleRepository {
   private cached: RuleSet | undefined;
   private inFlight: Promise<RuleSet> | undefined;
   private readonly now: () => number;
+  private readonly validator = new RoutingItemValidator();
 
   constructor(private readonly options: RuleRepositoryOptions) {
     this.now = options.now ?? Date.now;
@@ -79,7 +80,7 @@ export class RuleRepository {
         },
       );
     }
-    const { rules, invalid } = parseRoutingItems(items);
+    const { rules, invalid } = this.validator.parse(items);
     for (const item of invalid) {
       this.options.logger.warn(
         {

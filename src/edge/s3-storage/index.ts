@@ -1,0 +1,3 @@
+export { BlobStoreDirectoryError } from './blob-store.ts';
+export { S3StorageError } from './errors.ts';
+export { S3Storage, type S3StorageOptions, type S3StorageStats } from './s3-storage.ts';
