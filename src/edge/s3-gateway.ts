@@ -111,7 +111,13 @@ export class S3Gateway {
         res.once('finish', () => {
           this.recordWrite(method, info, res.statusCode, accessKeyId);
           if (res.statusCode >= 200 && res.statusCode < 300 && info.key !== undefined) {
-            void this.publish(info.bucket, info.key, mutation.eventName, mutation.kind, accessKeyId, req);
+            this.publish(info.bucket, info.key, mutation.eventName, mutation.kind, accessKeyId, req).catch(
+              (error: unknown) =>
+                this.logger.warn(
+                  { bucket: info.bucket, key: info.key, event: mutation.eventName, err: error },
+                  'S3 event could not be prepared',
+                ),
+            );
           }
         });
         this.upstream.route(req, res);
