@@ -15,6 +15,12 @@ import { DynamoDbFront } from './dynamodb.ts';
 import { holdFaultContainment, runInRequestScope } from './fault-containment.ts';
 import { BodyTooLargeError, ClientGoneError, readBody, relay, send } from './http-util.ts';
 import { BucketNotifier, type NotificationRecord, type QueuePublisher } from './notifications/notifier.ts';
+import {
+  ALLOWED_HOSTS_VARIABLE,
+  ALLOWED_ORIGINS_VARIABLE,
+  OriginPolicy,
+  parseList,
+} from './origin-policy.ts';
 import { S3Gateway, type S3Upstream, type S3WriteRecord } from './s3-gateway.ts';
 import { SqsReceiveFront } from './sqs-receive.ts';
 import { ParameterStore } from './ssm.ts';
@@ -30,6 +36,16 @@ export interface EdgeOptions {
   region?: string;
   /** Keep DynamoDB tables on disk in this directory (LevelDB) instead of in memory. */
   dynamoDbPath?: string;
+  /**
+   * Host names accepted in `Host` besides loopback ones and `host` (DNS-rebinding protection),
+   * e.g. the compose service name `edge`; `*` accepts any. @defaultValue `EGRESS_ALLOWED_HOSTS`
+   */
+  allowedHosts?: readonly string[];
+  /**
+   * Origins accepted in `Origin` besides loopback ones (cross-site protection); `*` accepts any.
+   * @defaultValue `EGRESS_ALLOWED_ORIGINS`
+   */
+  allowedOrigins?: readonly string[];
   logger?: Logger;
 }
 
@@ -138,6 +154,13 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
   const host = options.host ?? '127.0.0.1';
   const region = options.region ?? DEFAULT_REGION;
   const logger = options.logger ?? silentLogger();
+  const originPolicy = new OriginPolicy(
+    {
+      allowedHosts: [...(options.allowedHosts ?? parseList(process.env[ALLOWED_HOSTS_VARIABLE])), host],
+      allowedOrigins: options.allowedOrigins ?? parseList(process.env[ALLOWED_ORIGINS_VARIABLE]),
+    },
+    { hosts: ALLOWED_HOSTS_VARIABLE, origins: ALLOWED_ORIGINS_VARIABLE },
+  );
 
   const fauxqs = buildApp({ logger: false, defaultRegion: region });
   await fauxqs.ready();
@@ -280,8 +303,30 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     send(res, failure.statusCode, answer.contentType, answer.body);
   };
 
+  /** Cross-site and DNS-rebinding requests (origin-policy.ts): 403, one warning, nothing done. */
+  const refuseForeign = (req: IncomingMessage, res: ServerResponse, r: EdgeRoute): boolean => {
+    const verdict = originPolicy.check({ host: req.headers.host, origin: req.headers.origin });
+    if (verdict.allowed) return false;
+    logger.warn(
+      {
+        request: `${req.method} ${req.url}`,
+        host: req.headers.host,
+        origin: req.headers.origin,
+        service: r.service,
+        reason: verdict.reason,
+      },
+      'cross-site request refused',
+    );
+    const code = r.protocol.startsWith('json') ? 'AccessDeniedException' : 'AccessDenied';
+    const answer = errorAnswer(r.protocol, new AwsServiceError(code, verdict.reason, 403));
+    req.resume();
+    send(res, 403, answer.contentType, answer.body, { connection: 'close' });
+    return true;
+  };
+
   const server = http.createServer((req, res) => {
     const r = route(req, res);
+    if (refuseForeign(req, res, r)) return;
     runInRequestScope({ fail: (error) => fail(req, res, r, error) }, () => {
       Promise.resolve()
         .then(() => r.handle())
