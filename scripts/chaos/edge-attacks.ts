@@ -85,14 +85,27 @@ function write(socket: net.Socket, data: Buffer | string): Promise<void> {
   return new Promise((resolve, reject) => socket.write(data, (error) => (error ? reject(error) : resolve())));
 }
 
+/** Options for {@link cutRequest}. */
+export interface CutOptions {
+  /** `reset` (RST, default) or `close` (FIN: the client hangs up politely). */
+  hangUp?: 'reset' | 'close';
+  /** The `Content-Length` to declare instead of the body's own length (a promise of more). */
+  declaredLength?: number;
+}
+
 /**
- * Sends `request` on a raw socket and resets the connection at `cut`. Resolves when the socket is
- * closed; never rejects for the connection's own errors (they are the point).
+ * Sends `request` on a raw socket and hangs up at `cut`. Resolves when the socket is closed; never
+ * rejects for the connection's own errors (they are the point).
  */
-export async function cutRequest(endpoint: string, request: RawRequest, cut: CutPoint): Promise<void> {
+export async function cutRequest(
+  endpoint: string,
+  request: RawRequest,
+  cut: CutPoint,
+  options: CutOptions = {},
+): Promise<void> {
   const { host, port } = endpointParts(endpoint);
   const body = Buffer.from(request.body ?? '');
-  const head = requestHead(request, body.length, new URL(endpoint).host);
+  const head = requestHead(request, options.declaredLength ?? body.length, new URL(endpoint).host);
   const socket = net.connect(port, host);
   socket.on('error', () => {});
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
@@ -130,7 +143,8 @@ export async function cutRequest(endpoint: string, request: RawRequest, cut: Cut
   } catch {
     // A refused or already reset connection is as cut as it gets.
   }
-  socket.resetAndDestroy();
+  if (options.hangUp === 'close') socket.destroy();
+  else socket.resetAndDestroy();
   await closed;
 }
 
@@ -154,11 +168,13 @@ export interface CutAttack {
   run(endpoint: string, fixtures: EdgeFixtures): Promise<void>;
 }
 
-function authorization(region: string, service: string): string {
+/** `authorization` header value of a SigV4 request (the edge reads only the credential scope). */
+export function authorization(region: string, service: string): string {
   return `AWS4-HMAC-SHA256 Credential=test/20260101/${region}/${service}/aws4_request, SignedHeaders=host, Signature=0`;
 }
 
-function jsonRequest(
+/** A JSON-protocol request (DynamoDB, SQS, SSM) as the SDKs send it. */
+export function jsonRequest(
   target: string,
   contentType: string,
   service: string,
