@@ -170,3 +170,22 @@ describe('egress sandbox --no-demo against hostile clients', () => {
     expect(alive()).toBe(true);
   }, 40_000);
 });
+
+describe('the allowed hosts and origins settings', () => {
+  it.each([
+    ['EGRESS_ALLOWED_HOSTS', 'a b', /EGRESS_ALLOWED_HOSTS: "a b" is not a host name/],
+    ['EGRESS_ALLOWED_ORIGINS', 'edge', /EGRESS_ALLOWED_ORIGINS: "edge" is not an origin/],
+  ])(
+    'an unusable %s=%s stops `egress sandbox` with exit 2 and one line naming it',
+    async (name, value, message) => {
+      const refused = runCli(['sandbox', '--no-demo', '--state-dir', path.join(dir, `bad-${name}`)], {
+        ...EPHEMERAL_PORTS,
+        [name]: value,
+      });
+      const { code } = await refused.exited;
+      expect(code).toBe(2);
+      expect(refused.output()).toMatch(message);
+      expect(refused.output()).not.toMatch(/\n\s+at /);
+    },
+  );
+});
