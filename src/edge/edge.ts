@@ -276,17 +276,26 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
    * an over-size body a 413; anything else — a bug, or an emulator that threw, even from a later
    * callback — a 500 in the service's own error shape and one error line with the request line.
    */
-  const fail = (req: IncomingMessage, res: ServerResponse, r: EdgeRoute, error: unknown) => {
+  const fail = (req: IncomingMessage, res: ServerResponse, r: EdgeRoute, error: unknown, escaped = false) => {
     const request = `${req.method} ${req.url}`;
     const target = header(req, 'x-amz-target') || undefined;
-    if (error instanceof ClientGoneError || req.socket.destroyed) {
+    if (error instanceof ClientGoneError) {
       logger.debug({ request, target, service: r.service }, 'client hung up mid-request');
       res.destroy();
       return;
     }
     const tooLarge = error instanceof BodyTooLargeError;
     if (!tooLarge) {
-      logger.error({ err: error, request, target, service: r.service }, 'edge request failed');
+      logger.error(
+        { err: error, request, target, service: r.service, ...(escaped ? { escaped } : {}) },
+        'edge request failed',
+      );
+    }
+    // Answered already (an exception from a timer the request left behind) or nobody to answer.
+    if (res.writableFinished) return;
+    if (req.socket.destroyed) {
+      res.destroy();
+      return;
     }
     const failure = tooLarge
       ? new AwsServiceError(
@@ -327,7 +336,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
   const server = http.createServer((req, res) => {
     const r = route(req, res);
     if (refuseForeign(req, res, r)) return;
-    runInRequestScope({ fail: (error) => fail(req, res, r, error) }, () => {
+    runInRequestScope({ fail: (error) => fail(req, res, r, error, true) }, () => {
       Promise.resolve()
         .then(() => r.handle())
         .catch((error: unknown) => fail(req, res, r, error));

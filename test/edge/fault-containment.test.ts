@@ -106,6 +106,7 @@ describe('fault containment', () => {
       request: 'POST /',
       target: 'DynamoDB_20120810.PutItem',
       service: 'dynamodb',
+      escaped: true,
       err: { message: 'injected storage failure' },
     });
 
