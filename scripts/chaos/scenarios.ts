@@ -3,11 +3,13 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { createBucket } from '../../src/aws/buckets.ts';
 import { createDksEgressCrypto } from '../../src/egress/crypto/index.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { type AccountingReport, account, type ExpectedOutput } from './accounting.ts';
+import { CUT_ATTACKS, type EdgeFixtures, edgeAnswers, rawHttp } from './edge-attacks.ts';
 import { TcpProxy } from './tcp-proxy.ts';
 import { standardWorkload, type WorkloadKind } from './workload.ts';
 import { type ChaosEnvironment, ChaosWorld, type ChaosWorldOptions } from './world.ts';
@@ -253,6 +255,97 @@ function firstWriteInto(
       resolve(`${record.method} ${record.key ?? ''} → ${record.status}`);
     });
   });
+}
+
+/**
+ * Issue 12, items 1, 5 and 6 while a flag is processed: every service's requests cut at every point
+ * (edge-attacks.ts), three long polls on the work queue cut while they wait, a cross-site
+ * DeleteObjects of every source object, a DNS-rebinding read, and a PUT of
+ * `/<destination>/../<source>/<flag>`. Returns the problems found (each must be refused or harmless).
+ */
+async function hostileClients(world: ChaosWorld, evidence: string[]): Promise<string[]> {
+  const problems: string[] = [];
+  const { edge } = world.environment;
+  const endpoint = edge.endpoint;
+  const sourceBucket = world.targets.sourceBucket;
+  const destinationBucket = world.targets.destinationBucket;
+  const largest = [...world.workload.objects].sort((a, b) => b.body.length - a.body.length)[0]!;
+  const fixtures: EdgeFixtures = {
+    region: edge.region,
+    bucket: sourceBucket,
+    largeObjectKey: largest.key,
+    // Cut sends would land malformed bodies on the work queue; they go to a queue of their own.
+    queueUrl: (await world.sqs.send(new CreateQueueCommand({ QueueName: `${world.id}-attacks` }))).QueueUrl!,
+    table: world.table,
+    hashKey: 'source_prefix',
+  };
+  const flagEvents = () => {
+    let count = 0;
+    const stop = edge.onNotification((record) => {
+      if (record.bucket === sourceBucket && record.key === world.workload.flag) count += 1;
+    });
+    return { count: () => count, stop };
+  };
+  const flags = flagEvents();
+  try {
+    await world.startService();
+    const published = world.publishFlag();
+    for (const attack of CUT_ATTACKS) {
+      await attack.run(
+        endpoint,
+        attack.operation.startsWith('ReceiveMessage') ? { ...fixtures, queueUrl: world.queueUrl } : fixtures,
+      );
+      if (!(await edgeAnswers(endpoint)))
+        problems.push(
+          `the edge stopped answering after ${attack.service} ${attack.operation} cut ${attack.cut}`,
+        );
+    }
+    const poll = CUT_ATTACKS.find(
+      (a) => a.operation.startsWith('ReceiveMessage') && a.cut === 'before-answer',
+    )!;
+    await Promise.all([1, 2, 3].map(() => poll.run(endpoint, { ...fixtures, queueUrl: world.queueUrl })));
+    evidence.push(
+      `${CUT_ATTACKS.length} cut requests (S3, SQS, DynamoDB, SSM, STS) + 3 cut long polls on the work queue; the edge answered after each`,
+    );
+
+    const keys = world.workload.objects.map((object) => `<Object><Key>${object.key}</Key></Object>`).join('');
+    const deletion = await rawHttp(endpoint, {
+      method: 'POST',
+      path: `/${sourceBucket}?delete`,
+      headers: { origin: 'http://evil.example', 'content-type': 'text/plain' },
+      body: `<Delete>${keys}</Delete>`,
+    });
+    if (deletion.status !== 403) problems.push(`a cross-site DeleteObjects was answered ${deletion.status}`);
+    const rebound = await rawHttp(endpoint, {
+      method: 'GET',
+      path: `/${sourceBucket}/${largest.key}`,
+      headers: { host: `evil.example:${edge.port}` },
+    });
+    if (rebound.status !== 403) problems.push(`a DNS-rebinding GET was answered ${rebound.status}`);
+    evidence.push(
+      `cross-site DeleteObjects of ${world.workload.objects.length} source objects: ${deletion.status}; rebinding GET: ${rebound.status}`,
+    );
+
+    const trick = `/${destinationBucket}/../${sourceBucket}/${world.workload.flag}`;
+    const tricked = await rawHttp(endpoint, { method: 'PUT', path: trick, body: 'not a flag of source' });
+    await published;
+    await world.settle({ expected: world.expected(), timeoutMs: 60_000 });
+    if (flags.count() !== 1)
+      problems.push(
+        `${flags.count()} events announced ${sourceBucket}/${world.workload.flag}; one flag was uploaded there`,
+      );
+    evidence.push(`PUT ${trick}: ${tricked.status}; events for the source flag: ${flags.count()}`);
+    // The object is the attack's residue in the destination bucket (stored under its literal key), not an output.
+    await world.s3.send(
+      new DeleteObjectCommand({
+        Bucket: destinationBucket,
+        Key: `../${sourceBucket}/${world.workload.flag}`,
+      }),
+    );
+  } finally {
+    flags.stop();
+  }
+  return problems;
 }
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -517,6 +610,24 @@ export const SCENARIOS: readonly Scenario[] = [
         allDelivered,
         { reference: 'htme' },
       ),
+  },
+  {
+    name: 'edge-hostile-clients',
+    fault:
+      'hostile clients while a flag is processed: requests cut at every point for S3, SQS, DynamoDB, SSM and STS, cut long polls on the work queue, a cross-site DeleteObjects, a DNS-rebinding GET, a PUT of /<destination>/../<source>/<flag>',
+    quick: true,
+    run: (context) => {
+      const problems: string[] = [];
+      return runWorld(
+        context,
+        'hostile',
+        {},
+        async (world, evidence) => {
+          problems.push(...(await hostileClients(world, evidence)));
+        },
+        (report) => [...allDelivered(report), ...problems],
+      );
+    },
   },
   {
     name: 'edge-restart',

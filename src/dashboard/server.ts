@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import express, { type Request, type Response } from 'express';
 import { createS3Client, createSqsClient } from '../aws/clients.ts';
 import type { AwsTarget } from '../aws/target.ts';
+import { OriginPolicy } from '../edge/origin-policy.ts';
 import type { EgressService, RuleKey } from '../egress/index.ts';
 import { type Logger, silentLogger } from '../logging/logger.ts';
 import { InvalidDateError, processingDay } from '../routes/dates.ts';
@@ -85,6 +86,30 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 
   const app = express();
   app.disable('x-powered-by');
+  // Cross-site pages and DNS rebinding (src/edge/origin-policy.ts): the dashboard reads the whole
+  // sandbox, so only pages and clients of this machine (or EGRESS_ALLOWED_HOSTS / _ORIGINS) get in.
+  const originPolicy = OriginPolicy.fromEnvironment(process.env, [options.host]);
+  app.use((req: Request, res: Response, next: () => void) => {
+    const verdict = originPolicy.check({ host: req.headers.host, origin: req.headers.origin });
+    if (verdict.allowed) return next();
+    logger.warn(
+      {
+        request: `${req.method} ${req.originalUrl}`,
+        host: req.headers.host,
+        origin: req.headers.origin,
+        reason: verdict.reason,
+      },
+      'cross-site request refused',
+    );
+    res
+      .status(403)
+      .set('connection', 'close')
+      .type('text/plain')
+      .send(
+        `403 Forbidden: ${verdict.reason}.\nThe sandbox dashboard answers only pages and clients on this machine; ` +
+          'set EGRESS_ALLOWED_HOSTS / EGRESS_ALLOWED_ORIGINS to let others in (README.md).\n',
+      );
+  });
   app.use(express.static(PUBLIC_DIR, { index: 'index.html', maxAge: 0 }));
 
   app.get('/api/state', async (_req: Request, res: Response) => {

@@ -43,3 +43,24 @@ export function queryErrorBody(error: AwsServiceError): string {
     '<RequestId>EDGE</RequestId></ErrorResponse>'
   );
 }
+
+/** How each service the edge fronts shapes its errors. */
+export type AwsProtocol = 'rest-xml' | 'json-1.0' | 'json-1.1' | 'query';
+
+/** An error answer in `protocol`'s own shape: content type and body. */
+export function errorAnswer(
+  protocol: AwsProtocol,
+  error: AwsServiceError,
+  resource?: string,
+): { contentType: string; body: string } {
+  switch (protocol) {
+    case 'rest-xml':
+      return { contentType: 'application/xml', body: s3ErrorBody(error.code, error.message, resource) };
+    case 'json-1.0':
+      return { contentType: 'application/x-amz-json-1.0', body: jsonErrorBody(error) };
+    case 'json-1.1':
+      return { contentType: 'application/x-amz-json-1.1', body: jsonErrorBody(error) };
+    case 'query':
+      return { contentType: 'text/xml', body: queryErrorBody(error) };
+  }
+}

@@ -4,11 +4,26 @@ import dynalite from 'dynalite';
 import { buildApp } from 'fauxqs';
 import { type AwsTarget, DEFAULT_REGION, EMULATOR_CREDENTIALS } from '../aws/target.ts';
 import { type Logger, silentLogger } from '../logging/logger.ts';
-import { AwsServiceError, jsonErrorBody, queryErrorBody, s3ErrorBody } from './aws-error.ts';
-import { BodyTooLargeError, readBody, relay, send } from './http-util.ts';
+import {
+  type AwsProtocol,
+  AwsServiceError,
+  errorAnswer,
+  jsonErrorBody,
+  queryErrorBody,
+} from './aws-error.ts';
+import { DynamoDbFront } from './dynamodb.ts';
+import { holdFaultContainment, runInRequestScope } from './fault-containment.ts';
+import { BodyTooLargeError, ClientGoneError, readBody, relay, send } from './http-util.ts';
 import { BucketNotifier, type NotificationRecord, type QueuePublisher } from './notifications/notifier.ts';
+import {
+  ALLOWED_HOSTS_VARIABLE,
+  ALLOWED_ORIGINS_VARIABLE,
+  OriginPolicy,
+  parseList,
+} from './origin-policy.ts';
 import { MAX_S3_BODY_BYTES, S3Gateway, type S3Upstream, type S3WriteRecord } from './s3-gateway.ts';
 import { S3Storage, type S3StorageStats } from './s3-storage/index.ts';
+import { SqsReceiveFront } from './sqs-receive.ts';
 import { ParameterStore } from './ssm.ts';
 import { type AssumedRole, RoleIssuer } from './sts.ts';
 
@@ -28,6 +43,16 @@ export interface EdgeOptions {
    * temporary directory.
    */
   s3StorageDir?: string;
+  /**
+   * Host names accepted in `Host` besides loopback ones and `host` (DNS-rebinding protection),
+   * e.g. the compose service name `edge`; `*` accepts any. @defaultValue `EGRESS_ALLOWED_HOSTS`
+   */
+  allowedHosts?: readonly string[];
+  /**
+   * Origins accepted in `Origin` besides loopback ones (cross-site protection); `*` accepts any.
+   * @defaultValue `EGRESS_ALLOWED_ORIGINS`
+   */
+  allowedOrigins?: readonly string[];
   logger?: Logger;
 }
 
@@ -66,6 +91,13 @@ const SQS_JSON = 'application/x-amz-json-1.0';
 const MAX_JSON_BODY_BYTES = 1024 * 1024;
 
 type FauxqsApp = ReturnType<typeof buildApp>;
+
+/** One service of the edge, as chosen for a request. */
+interface EdgeRoute {
+  service: 'dynamodb' | 'sqs' | 'ssm' | 'sts' | 's3' | 'fauxqs' | 'edge';
+  protocol: AwsProtocol;
+  handle(): Promise<void> | void;
+}
 
 function header(req: IncomingMessage, name: string): string {
   const value = req.headers[name];
@@ -141,6 +173,13 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
   const host = options.host ?? '127.0.0.1';
   const region = options.region ?? DEFAULT_REGION;
   const logger = options.logger ?? silentLogger();
+  const originPolicy = new OriginPolicy(
+    {
+      allowedHosts: [...(options.allowedHosts ?? parseList(process.env[ALLOWED_HOSTS_VARIABLE])), host],
+      allowedOrigins: options.allowedOrigins ?? parseList(process.env[ALLOWED_ORIGINS_VARIABLE]),
+    },
+    { hosts: ALLOWED_HOSTS_VARIABLE, origins: ALLOWED_ORIGINS_VARIABLE },
+  );
 
   // Object bodies live in files, not in fauxqs's memory: it gets our catalogue as its S3 store.
   const storage = await S3Storage.open({
@@ -177,10 +216,13 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
   const parameters = new ParameterStore(region);
   const roles = new RoleIssuer();
 
+  const dynamoDb = new DynamoDbFront(dynamo);
+  const sqsReceive = new SqsReceiveFront(fauxqs, logger);
+
   const handleSsm = async (req: IncomingMessage, res: ServerResponse, operation: string) => {
     const contentType = 'application/x-amz-json-1.1';
+    const body = await readBody(req, MAX_JSON_BODY_BYTES);
     try {
-      const body = await readBody(req, MAX_JSON_BODY_BYTES);
       const input = body.length ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
       send(res, 200, contentType, JSON.stringify(parameters.handle(operation, input)));
     } catch (error) {
@@ -215,46 +257,119 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     relay(res, await fauxqs.inject({ method: 'POST', url: req.url ?? '/', headers, payload: body }));
   };
 
-  const dispatch = async (req: IncomingMessage, res: ServerResponse) => {
+  /** The service a request is for: how to handle it, and the shape of its errors. */
+  const route = (req: IncomingMessage, res: ServerResponse): EdgeRoute => {
     const target = header(req, 'x-amz-target');
     const path = (req.url ?? '/').split('?')[0];
     if (target.startsWith('DynamoDB_')) {
-      dynamo.emit('request', req, res);
-    } else if (target.startsWith('AmazonSQS.')) {
-      fauxqs.routing(req, res);
-    } else if (target.startsWith('AmazonSSM.')) {
-      await handleSsm(req, res, target.slice('AmazonSSM.'.length));
-    } else if (path === '/_edge/health') {
-      req.resume();
-      send(
-        res,
-        200,
-        'application/json',
-        JSON.stringify({ status: 'ok', services: ['s3', 'sqs', 'dynamodb', 'ssm', 'sts'] }),
-      );
-    } else if (
+      return { service: 'dynamodb', protocol: 'json-1.0', handle: () => dynamoDb.handle(req, res) };
+    }
+    if (target === 'AmazonSQS.ReceiveMessage') {
+      return { service: 'sqs', protocol: 'json-1.0', handle: () => sqsReceive.handle(req, res) };
+    }
+    if (target.startsWith('AmazonSQS.')) {
+      return { service: 'sqs', protocol: 'json-1.0', handle: () => fauxqs.routing(req, res) };
+    }
+    if (target.startsWith('AmazonSSM.')) {
+      const operation = target.slice('AmazonSSM.'.length);
+      return { service: 'ssm', protocol: 'json-1.1', handle: () => handleSsm(req, res, operation) };
+    }
+    if (path === '/_edge/health') {
+      return {
+        service: 'edge',
+        protocol: 'rest-xml',
+        handle: () => {
+          req.resume();
+          send(
+            res,
+            200,
+            'application/json',
+            JSON.stringify({ status: 'ok', services: ['s3', 'sqs', 'dynamodb', 'ssm', 'sts'] }),
+          );
+        },
+      };
+    }
+    if (
       req.method === 'POST' &&
       path === '/' &&
       header(req, 'content-type').includes('x-www-form-urlencoded')
     ) {
-      await handleQuery(req, res);
-    } else if (path === '/health' || path?.startsWith('/_fauxqs/')) {
-      fauxqs.routing(req, res);
-    } else {
-      await s3.handle(req, res);
+      return { service: 'sts', protocol: 'query', handle: () => handleQuery(req, res) };
     }
+    if (path === '/health' || path?.startsWith('/_fauxqs/')) {
+      return { service: 'fauxqs', protocol: 'rest-xml', handle: () => fauxqs.routing(req, res) };
+    }
+    return { service: 's3', protocol: 'rest-xml', handle: () => s3.handle(req, res) };
+  };
+  /**
+   * The one place a failed request is answered: a client that hung up gets nothing (debug line);
+   * an over-size body a 413; anything else — a bug, or an emulator that threw, even from a later
+   * callback — a 500 in the service's own error shape and one error line with the request line.
+   */
+  const fail = (req: IncomingMessage, res: ServerResponse, r: EdgeRoute, error: unknown, escaped = false) => {
+    const request = `${req.method} ${req.url}`;
+    const target = header(req, 'x-amz-target') || undefined;
+    if (error instanceof ClientGoneError) {
+      logger.debug({ request, target, service: r.service }, 'client hung up mid-request');
+      res.destroy();
+      return;
+    }
+    const tooLarge = error instanceof BodyTooLargeError;
+    if (!tooLarge) {
+      logger.error(
+        { err: error, request, target, service: r.service, ...(escaped ? { escaped } : {}) },
+        'edge request failed',
+      );
+    }
+    // Answered already (an exception from a timer the request left behind) or nobody to answer.
+    if (res.writableFinished) return;
+    if (req.socket.destroyed) {
+      res.destroy();
+      return;
+    }
+    const failure = tooLarge
+      ? new AwsServiceError(
+          r.protocol === 'rest-xml' ? 'EntityTooLarge' : 'RequestEntityTooLarge',
+          (error as Error).message,
+          413,
+        )
+      : new AwsServiceError(
+          r.protocol === 'query' ? 'InternalFailure' : 'InternalError',
+          `the edge failed to handle ${request}: ${(error as Error)?.message ?? String(error)}`,
+          500,
+        );
+    const answer = errorAnswer(r.protocol, failure);
+    send(res, failure.statusCode, answer.contentType, answer.body);
+  };
+
+  /** Cross-site and DNS-rebinding requests (origin-policy.ts): 403, one warning, nothing done. */
+  const refuseForeign = (req: IncomingMessage, res: ServerResponse, r: EdgeRoute): boolean => {
+    const verdict = originPolicy.check({ host: req.headers.host, origin: req.headers.origin });
+    if (verdict.allowed) return false;
+    logger.warn(
+      {
+        request: `${req.method} ${req.url}`,
+        host: req.headers.host,
+        origin: req.headers.origin,
+        service: r.service,
+        reason: verdict.reason,
+      },
+      'cross-site request refused',
+    );
+    const code = r.protocol.startsWith('json') ? 'AccessDeniedException' : 'AccessDenied';
+    const answer = errorAnswer(r.protocol, new AwsServiceError(code, verdict.reason, 403));
+    req.resume();
+    send(res, 403, answer.contentType, answer.body, { connection: 'close' });
+    return true;
   };
 
   const server = http.createServer((req, res) => {
-    dispatch(req, res).catch((error: unknown) => {
-      const tooLarge = error instanceof BodyTooLargeError;
-      logger.error({ err: error, method: req.method, url: req.url }, 'edge request failed');
-      send(
-        res,
-        tooLarge ? 413 : 500,
-        'application/xml',
-        s3ErrorBody(tooLarge ? 'EntityTooLarge' : 'InternalError', (error as Error).message),
-      );
+    const r = route(req, res);
+    if (refuseForeign(req, res, r)) return;
+    runInRequestScope({ fail: (error) => fail(req, res, r, error, true) }, () => {
+      Promise.resolve()
+        .then(() => r.handle())
+        .catch((error: unknown) => fail(req, res, r, error));
     });
   });
   // Large multipart uploads and 20 s long polls must not be cut off by Node's defaults; keep-alive
@@ -263,9 +378,11 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
 
+  const releaseFaultContainment = holdFaultContainment();
   try {
     await listen(server, options.port ?? 4566, host);
   } catch (error) {
+    releaseFaultContainment();
     await fauxqs.close();
     await storage.close();
     await new Promise<void>((resolve) => dynamo.close(() => resolve()));
@@ -296,6 +413,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
         await closed;
         await storage.close();
         await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+        releaseFaultContainment();
         logger.info({ endpoint }, 'edge stopped');
       })();
       return stopping;

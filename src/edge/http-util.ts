@@ -8,11 +8,32 @@ export class BodyTooLargeError extends Error {
   }
 }
 
-/** Reads a (small) request body into memory, refusing anything over `limit` bytes. */
+/** The client hung up before its request was complete: there is nobody left to answer. */
+export class ClientGoneError extends Error {
+  override readonly name = 'ClientGoneError';
+  constructor(
+    readonly method: string | undefined,
+    readonly url: string | undefined,
+    options?: ErrorOptions,
+  ) {
+    super(`the client of ${method} ${url} hung up before its request was complete`, options);
+  }
+}
+
+/**
+ * Reads a (small) request body into memory, refusing anything over `limit` bytes. A connection
+ * that closes before the body is complete rejects with {@link ClientGoneError}; the promise never
+ * hangs and nothing is thrown outside it.
+ */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const gone = (cause?: Error) => reject(new ClientGoneError(req.method, req.url, { cause }));
+    req.on('error', gone);
+    req.once('close', () => {
+      if (!req.complete) gone();
+    });
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
@@ -24,7 +45,6 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
   });
 }
 

@@ -1,4 +1,5 @@
 export { type Edge, type EdgeOptions, EdgePortInUseError, startEdge } from './edge.ts';
 export type { NotificationRecord } from './notifications/notifier.ts';
+export { OriginPolicy, OriginPolicyError } from './origin-policy.ts';
 export { MAX_S3_BODY_BYTES, type S3WriteRecord } from './s3-gateway.ts';
 export type { AssumedRole } from './sts.ts';

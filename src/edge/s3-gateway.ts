@@ -10,7 +10,13 @@ import {
 } from './notifications/configuration.ts';
 import { accessKeyFromAuthorization } from './notifications/event.ts';
 import type { BucketNotifier } from './notifications/notifier.ts';
-import { classifyS3Mutation, parseS3Request, type S3RequestInfo } from './s3-request.ts';
+import {
+  classifyS3Mutation,
+  hasDotSegment,
+  InvalidS3RequestError,
+  parseS3Request,
+  type S3RequestInfo,
+} from './s3-request.ts';
 
 /** The S3 emulator as the gateway sees it: an in-process request handler plus `inject`. */
 export interface S3Upstream {
@@ -48,6 +54,12 @@ const deleteResultParser = new XMLParser({
   parseTagValue: false,
   isArray: (name) => name === 'Deleted',
 });
+const listResultParser = new XMLParser({
+  ignoreAttributes: true,
+  removeNSPrefix: true,
+  parseTagValue: false,
+  isArray: (name) => name === 'Contents',
+});
 
 export function encodeKeyPath(bucket: string, key?: string): string {
   const encodedKey = key === undefined ? '' : `/${key.split('/').map(encodeURIComponent).join('/')}`;
@@ -73,7 +85,16 @@ export class S3Gateway {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const info = parseS3Request(req.url ?? '/');
+    let info: S3RequestInfo | undefined;
+    try {
+      info = parseS3Request(req.url ?? '/');
+    } catch (error) {
+      if (!(error instanceof InvalidS3RequestError)) throw error;
+      req.resume();
+      this.logger.info({ request: `${req.method} ${req.url}`, reason: error.message }, 'S3 request refused');
+      send(res, 400, XML, s3ErrorBody(error.code, error.message, error.target));
+      return;
+    }
     const method = req.method ?? 'GET';
     if (!info) {
       this.upstream.route(req, res);
@@ -111,7 +132,13 @@ export class S3Gateway {
         res.once('finish', () => {
           this.recordWrite(method, info, res.statusCode, accessKeyId);
           if (res.statusCode >= 200 && res.statusCode < 300 && info.key !== undefined) {
-            void this.publish(info.bucket, info.key, mutation.eventName, mutation.kind, accessKeyId, req);
+            this.publish(info.bucket, info.key, mutation.eventName, mutation.kind, accessKeyId, req).catch(
+              (error: unknown) =>
+                this.logger.warn(
+                  { bucket: info.bucket, key: info.key, event: mutation.eventName, err: error },
+                  'S3 event could not be prepared',
+                ),
+            );
           }
         });
         this.upstream.route(req, res);
@@ -150,15 +177,11 @@ export class S3Gateway {
     let size: number | undefined;
     let eTag: string | undefined;
     if (kind === 'created') {
-      const head = await this.upstream.inject({ method: 'HEAD', url: encodeKeyPath(bucket, key) });
-      if (head.statusCode === 200) {
-        size = Number(head.headers['content-length']);
-        eTag = String(head.headers.etag ?? '').replaceAll('"', '');
+      const summary = await this.objectSummary(bucket, key);
+      if (summary) {
+        ({ size, eTag } = summary);
       } else {
-        this.logger.debug(
-          { bucket, key, status: head.statusCode },
-          'object vanished before its event was sent',
-        );
+        this.logger.debug({ bucket, key }, 'object vanished before its event was sent');
         size = 0;
       }
     }
@@ -171,6 +194,36 @@ export class S3Gateway {
       principal,
       sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, ''),
     });
+  }
+
+  /**
+   * Size and ETag of an object, as the emulator holds it. In-process requests go through a URL
+   * parser that resolves `.`/`..` segments (even encoded as `%2E`), so a key with such a segment is
+   * looked up by listing with the key as prefix — the query string is never normalised.
+   */
+  private async objectSummary(
+    bucket: string,
+    key: string,
+  ): Promise<{ size: number; eTag: string } | undefined> {
+    if (!hasDotSegment(key)) {
+      const head = await this.upstream.inject({ method: 'HEAD', url: encodeKeyPath(bucket, key) });
+      if (head.statusCode !== 200) return undefined;
+      return {
+        size: Number(head.headers['content-length']),
+        eTag: String(head.headers.etag ?? '').replaceAll('"', ''),
+      };
+    }
+    const list = await this.upstream.inject({
+      method: 'GET',
+      url: `${encodeKeyPath(bucket)}?list-type=2&max-keys=1000&prefix=${encodeURIComponent(key)}`,
+    });
+    if (list.statusCode !== 200) return undefined;
+    const parsed = listResultParser.parse(list.rawPayload.toString('utf8')) as {
+      ListBucketResult?: { Contents?: { Key?: string; Size?: string; ETag?: string }[] };
+    };
+    const object = parsed.ListBucketResult?.Contents?.find((entry) => String(entry.Key) === key);
+    if (!object) return undefined;
+    return { size: Number(object.Size), eTag: String(object.ETag ?? '').replaceAll('"', '') };
   }
 
   private async bucketExists(bucket: string): Promise<boolean> {

@@ -315,10 +315,3 @@ describe('parseS3Request keeps keys exactly as sent (no URL path normalisation)'
     expect(parseS3Request('/b/k?uploadId=u%2B1&partNumber=2')?.query.get('uploadId')).toBe('u+1');
   });
 });
-
-describe('parseS3Request on absolute-form targets', () => {
-  it('drops the scheme and host', () => {
-    expect(parseS3Request('http://127.0.0.1:4566/b/x/..?acl')).toMatchObject({ bucket: 'b', key: 'x/..' });
-    expect(parseS3Request('http://127.0.0.1:4566/')).toBeUndefined();
-  });
-});

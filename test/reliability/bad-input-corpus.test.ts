@@ -3,10 +3,19 @@ import { lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/pro
 import https from 'node:https';
 import path from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CUT_ATTACKS,
+  type CutPoint,
+  cutRequest,
+  type EdgeFixtures,
+  edgeAnswers,
+  jsonRequest,
+  rawHttp,
+} from '../../scripts/chaos/edge-attacks.ts';
 import { LEVEL, type LogLine } from '../../scripts/chaos/logs.ts';
 import { type ChaosEnvironment, ChaosWorld, startChaosEnvironment } from '../../scripts/chaos/world.ts';
 import { createBucket } from '../../src/aws/buckets.ts';
@@ -216,7 +225,19 @@ interface StubRow {
   good(id: string): Promise<boolean>;
 }
 
-type Row = ServiceRow | StubRow;
+/** An attack on the embedded AWS edge itself (issue 12): cut-off, cross-site and path-trick requests. */
+interface EdgeRow {
+  kind: 'edge';
+  group: string;
+  name: string;
+  /** The attack; the edge's HTTP status, or `cut` when the client hangs up by design. */
+  send(id: string): Promise<number | 'cut'>;
+  expect: number | 'cut';
+  /** What the attack must not have done (an object replaced or deleted, an item written…). */
+  check(id: string): Promise<string[]>;
+}
+
+type Row = ServiceRow | StubRow | EdgeRow;
 
 interface LogExpectation {
   level: number;
@@ -1051,6 +1072,246 @@ ROWS.push(
   dksRow('DKS: no keyId', (id) => dksDecrypt(id, 'x=1', 'AAAA'), 400),
 );
 
+// ── edge rows (issue 12: items 1, 5, 6) ────────────────────────────────────────────────────────
+
+const edgeEndpoint = () => c.environment.edge.endpoint;
+const edgeRegion = () => c.environment.edge.region;
+const cutOf = (service: string, operation: string, cut: CutPoint) =>
+  CUT_ATTACKS.find((a) => a.service === service && a.operation === operation && a.cut === cut)!;
+/** Fixtures of the cut attacks: the source bucket, a queue and the routing table of the corpus. */
+async function edgeFixtures(id: string, queueUrl?: string): Promise<EdgeFixtures> {
+  return {
+    region: edgeRegion(),
+    bucket: c.world.targets.sourceBucket,
+    largeObjectKey: `corpus/${id}/good/ok.txt`,
+    queueUrl:
+      queueUrl ??
+      (await c.world.sqs.send(new CreateQueueCommand({ QueueName: `corpus-${c.world.id}-${id}` }))).QueueUrl!,
+    table: c.world.table,
+    hashKey: 'source_prefix',
+  };
+}
+const goodObjectIntact = async (id: string) =>
+  (await objectBytes(c.world.targets.sourceBucket, `corpus/${id}/good/ok.txt`))?.toString() === `ok ${id}`
+    ? []
+    : [`the source object corpus/${id}/good/ok.txt was changed or removed`];
+const cutRow = (
+  name: string,
+  attack: (id: string) => Promise<void>,
+  check: (id: string) => Promise<string[]> = async () => [],
+): EdgeRow => ({
+  kind: 'edge',
+  group: 'edge',
+  name,
+  async send(id) {
+    await attack(id);
+    return 'cut';
+  },
+  expect: 'cut',
+  check,
+});
+const edgeRow = (
+  name: string,
+  send: (id: string) => Promise<number>,
+  expectStatus: number,
+  check: (id: string) => Promise<string[]>,
+): EdgeRow => ({ kind: 'edge', group: 'edge', name, send, expect: expectStatus, check });
+
+ROWS.push(
+  cutRow(
+    'DynamoDB PutItem declaring 1 000 bytes, 30 sent, then a hang-up (crashed the process)',
+    async (id) => {
+      const request = jsonRequest(
+        'DynamoDB_20120810.PutItem',
+        'application/x-amz-json-1.0',
+        'dynamodb',
+        edgeRegion(),
+        {
+          TableName: c.world.table,
+          Item: { source_prefix: { S: `corpus/${id}/planted/` }, pipeline_name: { S: 'PLANTED' } },
+        },
+      );
+      await cutRequest(
+        edgeEndpoint(),
+        { ...request, body: String(request.body).slice(0, 30) },
+        'before-answer',
+        {
+          declaredLength: 1000,
+          hangUp: 'close',
+        },
+      );
+    },
+  ),
+  cutRow('DynamoDB PutItem reset mid-body', async (id) =>
+    cutOf('DynamoDB', 'PutItem', 'mid-body').run(edgeEndpoint(), await edgeFixtures(id, c.world.queueUrl)),
+  ),
+  cutRow('SQS SendMessage to the work queue reset mid-body', async (id) =>
+    cutOf('SQS', 'SendMessage', 'mid-body').run(edgeEndpoint(), await edgeFixtures(id, c.world.queueUrl)),
+  ),
+  cutRow(
+    'S3 PUT over a source object reset mid-body: the object keeps its bytes',
+    (id) =>
+      cutRequest(
+        edgeEndpoint(),
+        {
+          method: 'PUT',
+          path: `/${c.world.targets.sourceBucket}/corpus/${id}/good/ok.txt`,
+          body: Buffer.alloc(64 * 1024, 0x41),
+        },
+        'mid-body',
+      ),
+    goodObjectIntact,
+  ),
+  cutRow('S3 UploadPart reset mid-body', async (id) =>
+    cutOf('S3', 'UploadPart', 'mid-body').run(edgeEndpoint(), await edgeFixtures(id)),
+  ),
+  cutRow(
+    'S3 GET of a source object reset mid-stream',
+    async (id) => cutOf('S3', 'GetObject', 'mid-stream').run(edgeEndpoint(), await edgeFixtures(id)),
+    goodObjectIntact,
+  ),
+  cutRow('SSM PutParameter reset mid-body', async (id) =>
+    cutOf('SSM', 'PutParameter', 'mid-body').run(edgeEndpoint(), await edgeFixtures(id)),
+  ),
+  cutRow('STS AssumeRole reset mid-body', async (id) =>
+    cutOf('STS', 'AssumeRole', 'mid-body').run(edgeEndpoint(), await edgeFixtures(id)),
+  ),
+  {
+    ...cutRow(
+      'SQS long poll reset while it waits: the next message still reaches a live consumer',
+      async () => {},
+    ),
+    async send(id) {
+      const fixtures = await edgeFixtures(id);
+      await cutOf('SQS', 'ReceiveMessage (long poll)', 'before-answer').run(edgeEndpoint(), fixtures);
+      pollQueues.set(id, fixtures.queueUrl);
+      await c.world.sqs.send(
+        new SendMessageCommand({ QueueUrl: fixtures.queueUrl, MessageBody: `after ${id}` }),
+      );
+      return 'cut';
+    },
+    async check(id) {
+      const QueueUrl = pollQueues.get(id)!;
+      const got = await waitFor(
+        async () =>
+          (await c.world.sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1 }))).Messages?.[0],
+        { timeoutMs: 10_000, description: 'the message after a dead long poll' },
+      ).catch(() => undefined);
+      return got?.Body === `after ${id}` ? [] : ['the message stayed with the dead long poll'];
+    },
+  },
+  edgeRow(
+    'cross-site POST ?delete (text/plain, Origin http://evil.example)',
+    async (id) =>
+      (
+        await rawHttp(edgeEndpoint(), {
+          method: 'POST',
+          path: `/${c.world.targets.sourceBucket}?delete`,
+          headers: { origin: 'http://evil.example', 'content-type': 'text/plain' },
+          body: `<Delete><Object><Key>corpus/${id}/good/ok.txt</Key></Object></Delete>`,
+        })
+      ).status,
+    403,
+    goodObjectIntact,
+  ),
+  edgeRow(
+    'cross-site DynamoDB PutItem (a routing rule planted by a web page)',
+    async (id) =>
+      (
+        await rawHttp(edgeEndpoint(), {
+          ...jsonRequest('DynamoDB_20120810.PutItem', 'text/plain', 'dynamodb', edgeRegion(), {
+            TableName: c.world.table,
+            Item: {
+              source_prefix: { S: `corpus/${id}/good/` },
+              pipeline_name: { S: 'PLANTED' },
+              transfer_type: { S: 'S3' },
+            },
+          }),
+          headers: {
+            origin: 'http://evil.example',
+            'content-type': 'text/plain',
+            'x-amz-target': 'DynamoDB_20120810.PutItem',
+          },
+        })
+      ).status,
+    403,
+    async (id) => {
+      const planted = await c.world.documents.send(
+        new GetCommand({
+          TableName: c.world.table,
+          Key: { source_prefix: `corpus/${id}/good/`, pipeline_name: 'PLANTED' },
+        }),
+      );
+      return planted.Item ? ['the planted rule is in the table'] : [];
+    },
+  ),
+  edgeRow(
+    'DNS rebinding: GET of a source object with Host evil.example',
+    async (id) =>
+      (
+        await rawHttp(edgeEndpoint(), {
+          method: 'GET',
+          path: `/${c.world.targets.sourceBucket}/corpus/${id}/good/ok.txt`,
+          headers: { host: `evil.example:${c.environment.edge.port}` },
+        })
+      ).status,
+    403,
+    async () => [],
+  ),
+  edgeRow(
+    'PUT /<destination>/../<source>/<flag>: stored literally in destination, source untouched',
+    async (id) =>
+      (
+        await rawHttp(edgeEndpoint(), {
+          method: 'PUT',
+          path: `/${c.world.targets.destinationBucket}/../${c.world.targets.sourceBucket}/corpus/${id}/bad/pipeline_success.flag`,
+          body: 'planted',
+        })
+      ).status,
+    200,
+    async (id) => {
+      const literal = await objectBytes(
+        c.world.targets.destinationBucket,
+        `../${c.world.targets.sourceBucket}/corpus/${id}/bad/pipeline_success.flag`,
+      );
+      const inSource = await objectBytes(
+        c.world.targets.sourceBucket,
+        `corpus/${id}/bad/pipeline_success.flag`,
+      );
+      // The edge's own record of the write names the bucket and key its events would carry.
+      const recorded = await waitFor(
+        () => c.writes.find((write) => write.key?.endsWith(`corpus/${id}/bad/pipeline_success.flag`)),
+        { description: 'the edge to record the write' },
+      );
+      return [
+        ...(literal?.toString() === 'planted' ? [] : ['not stored under its literal key in destination']),
+        ...(inSource ? ['an object appeared in source'] : []),
+        ...(recorded.bucket === c.world.targets.destinationBucket
+          ? []
+          : [`the edge took it for a write of ${recorded.bucket}/${recorded.key}`]),
+      ];
+    },
+  ),
+  edgeRow(
+    'PUT with a malformed percent-escape in the key: 400 InvalidURI, nothing stored',
+    async (id) =>
+      (
+        await rawHttp(edgeEndpoint(), {
+          method: 'PUT',
+          path: `/${c.world.targets.sourceBucket}/corpus/${id}/bad/%zz.csv`,
+          body: 'x',
+        })
+      ).status,
+    400,
+    async (id) =>
+      (await c.world.listKeys(c.world.targets.sourceBucket)).filter((key) =>
+        key.startsWith(`corpus/${id}/bad/`),
+      ),
+  ),
+);
+
+const pollQueues = new Map<string, string>();
+
 // ── running the rows ───────────────────────────────────────────────────────────────────────────
 
 interface RowResult {
@@ -1110,6 +1371,28 @@ async function runServiceRow(row: ServiceRow, id: string): Promise<RowResult> {
     (await objectBytes(c.world.targets.destinationBucket, `good/${id}/ok.txt`))?.toString() === `ok ${id}`;
   result.problems = row.check ? await row.check(id) : [];
   return result;
+}
+
+/** An edge row: the attack, then the edge still answers, the row's check, and its good flag delivered. */
+async function runEdgeRow(row: EdgeRow, id: string): Promise<RowResult> {
+  const answer = await row.send(id);
+  const problems = await row.check(id);
+  if (!(await edgeAnswers(c.environment.edge.endpoint))) problems.push('the edge no longer answers');
+  const goodId = await send(
+    flagBody(`corpus/${id}/good/pipeline_success.flag`, c.world.targets.sourceBucket),
+  );
+  const good = await firstProcessing(goodId);
+  return {
+    id,
+    answer: answer === 'cut' ? { error: 'cut' } : { status: answer },
+    lines: [],
+    stored: [],
+    goodDelivered:
+      good.event.action === 'deleted' &&
+      good.event.reason === 'completed' &&
+      (await objectBytes(c.world.targets.destinationBucket, `good/${id}/ok.txt`))?.toString() === `ok ${id}`,
+    problems,
+  };
 }
 
 async function runStubRow(row: StubRow, id: string): Promise<RowResult> {
@@ -1241,7 +1524,11 @@ beforeAll(async () => {
       try {
         results.set(
           row.name,
-          row.kind === 'service' ? await runServiceRow(row, id) : await runStubRow(row, id),
+          row.kind === 'service'
+            ? await runServiceRow(row, id)
+            : row.kind === 'edge'
+              ? await runEdgeRow(row, id)
+              : await runStubRow(row, id),
         );
       } catch (error) {
         results.set(row.name, {
@@ -1264,6 +1551,9 @@ async function writeCorpusReport(): Promise<void> {
     const result = results.get(row.name);
     if (!result) return `${row.group} | ${row.name} | did not run`;
     if (result.error) return `${row.group} | ${row.name} | CRASHED ${result.error.split('\n')[0]}`;
+    if (row.kind === 'edge') {
+      return `${row.group} | ${row.name} | ${result.answer?.status ?? result.answer?.error} | problems ${result.problems.length} | good after: ${result.goodDelivered}`;
+    }
     if (row.kind === 'stub') {
       return `${row.group} | ${row.name} | ${result.answer?.status ?? `refused: ${result.answer?.error?.replace(/\s+/g, ' ')}`} | stored ${result.stored.length} | good after: ${result.goodDelivered}`;
     }
@@ -1332,6 +1622,14 @@ function assertServiceRow(row: ServiceRow, result: RowResult): void {
   expect(result.goodDelivered, `the good flag after it was delivered — ${context}`).toBe(true);
 }
 
+function assertEdgeRow(row: EdgeRow, result: RowResult): void {
+  const context = `${row.name} (${result.id}): ${JSON.stringify(result.answer)}`;
+  if (row.expect === 'cut') expect(result.answer?.error, context).toBe('cut');
+  else expect(result.answer?.status, context).toBe(row.expect);
+  expect(result.problems, context).toEqual([]);
+  expect(result.goodDelivered, `the good flag after it was delivered — ${context}`).toBe(true);
+}
+
 function assertStubRow(row: StubRow, result: RowResult): void {
   const context = `${row.name} (${result.id}): ${JSON.stringify(result.answer)}`;
   if (row.expect === 'tls') {
@@ -1353,6 +1651,7 @@ describe('bad-input corpus', () => {
       expect(result, 'the row ran').toBeDefined();
       expect(result!.error, `the row crashed`).toBeUndefined();
       if (row.kind === 'service') assertServiceRow(row, result!);
+      else if (row.kind === 'edge') assertEdgeRow(row, result!);
       else assertStubRow(row, result!);
     });
   }

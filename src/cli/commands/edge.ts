@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { EdgePortInUseError, startEdge } from '../../edge/index.ts';
+import { EdgePortInUseError, OriginPolicyError, startEdge } from '../../edge/index.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { PORTS } from '../../sandbox/settings.ts';
 import { UserError } from '../errors.ts';
@@ -29,6 +29,7 @@ export function registerEdgeCommand(program: Command): void {
         dynamoDbPath: flags.dynamodbPath,
         logger: createLogger({ component: 'edge' }),
       }).catch((error: unknown) => {
+        if (error instanceof OriginPolicyError) throw new UserError(error.message, { cause: error });
         if (error instanceof EdgePortInUseError) {
           throw new UserError(
             `${error.message}; use --port or ${PORTS.edge.variable} to pick another (0 = any free port)`,

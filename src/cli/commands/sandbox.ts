@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { EnvironmentFileError } from '../../aws/provisioning/index.ts';
+import { OriginPolicyError } from '../../edge/index.ts';
 import { PortInUseError, type Sandbox, startSandbox } from '../../sandbox/sandbox.ts';
 import { SandboxSettingError } from '../../sandbox/settings.ts';
 import { UserError } from '../errors.ts';
@@ -63,6 +64,7 @@ export function registerSandboxCommand(program: Command): void {
         if (
           error instanceof PortInUseError ||
           error instanceof SandboxSettingError ||
+          error instanceof OriginPolicyError ||
           error instanceof EnvironmentFileError
         ) {
           throw new UserError(error.message, { cause: error });
