@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -83,6 +83,20 @@ describe('unpacking the npm-shipped binary', () => {
       cacheDirectory,
     });
     expect(upgraded).toBe(path.join(cacheDirectory, 'chromium-1.2.4', 'chromium'));
+  });
+
+  it('removes what a process that died while unpacking left, not what one is writing now', async () => {
+    const cacheDirectory = path.join(dir, 'cache-abandoned');
+    const versionDirectory = path.join(cacheDirectory, 'chromium-1.2.3');
+    await mkdir(versionDirectory, { recursive: true });
+    const abandoned = path.join(versionDirectory, 'chromium.1-dead.partial');
+    const inProgress = path.join(versionDirectory, 'chromium.2-live.partial');
+    await writeFile(abandoned, 'half');
+    await writeFile(inProgress, 'half');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await utimes(abandoned, hourAgo, hourAgo);
+    await unpackChromium({ chromiumPackage: fakePackage, cacheDirectory });
+    expect((await readdir(versionDirectory)).sort()).toEqual(['chromium', 'chromium.2-live.partial']);
   });
 
   it('reports a corrupt archive with its path, and leaves nothing half-written', async () => {

@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, constants, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { access, constants, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -65,6 +65,21 @@ export async function findChromiumPackage(): Promise<ChromiumPackage> {
   return { directory, version: manifest.version };
 }
 
+/**
+ * A temporary file not written to for this long was left by a process that died while unpacking
+ * (one being written is touched by every chunk); it is removed so the cache does not grow.
+ */
+const ABANDONED_AFTER_MS = 10 * 60_000;
+
+async function removeAbandonedPartials(directory: string): Promise<void> {
+  for (const name of await readdir(directory)) {
+    if (!name.endsWith('.partial')) continue;
+    const file = path.join(directory, name);
+    const info = await stat(file).catch(() => undefined);
+    if (info && Date.now() - info.mtimeMs > ABANDONED_AFTER_MS) await rm(file, { force: true });
+  }
+}
+
 /** Options for {@link unpackChromium}. */
 export interface UnpackOptions {
   /** The package to unpack from. @defaultValue the installed `@sparticuz/chromium` */
@@ -98,6 +113,7 @@ export async function unpackChromium(options: UnpackOptions = {}): Promise<strin
 
   const source = path.join(chromiumPackage.directory, 'bin', 'chromium.br');
   await mkdir(directory, { recursive: true });
+  await removeAbandonedPartials(directory);
   const partial = path.join(directory, `chromium.${process.pid}-${randomBytes(4).toString('hex')}.partial`);
   try {
     await pipeline(
