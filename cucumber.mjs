@@ -12,7 +12,8 @@ const common = {
   format: [
     'progress',
     ['html', 'reports/cucumber-report.html'],
-    ['junit', 'reports/cucumber-junit.xml'],
+    // cucumber's own junit, plus each scenario's attachments (trace, logs) in its <system-out>.
+    ['./scripts/test/junit-formatter.ts', 'reports/cucumber-junit.xml'],
     ['message', 'reports/cucumber-messages.ndjson'],
   ],
   formatOptions: { junit: { suiteName: 'egress-sandbox' } },

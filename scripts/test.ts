@@ -1,105 +1,50 @@
 /**
  * `npm test`: every unit and component test (vitest), then every BDD scenario (cucumber) on the
- * embedded target, then one closing summary line `N passed, N failed` that CI reads.
+ * embedded target; then one line per run and the closing line `N passed, N failed, N skipped` that
+ * CI reads. Each run's report is deleted before it starts and read after it ends; how failures are
+ * counted (crashes, load errors, hooks, empty runs) is in scripts/test/tally.ts.
+ *
+ * Another run is one more entry in RUNS: a name, a command, the report it writes and its format.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { executeRun, type RunSpec } from './test/run.ts';
+import { summarize } from './test/tally.ts';
 
-interface Tally {
-  passed: number;
-  failed: number;
-  skipped: number;
-}
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-function run(command: string, args: string[]): Promise<number> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: 'inherit', env: process.env });
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
-  });
-}
-
-function vitestTally(file: string): Tally {
-  if (!existsSync(file)) return { passed: 0, failed: 1, skipped: 0 };
-  const report = JSON.parse(readFileSync(file, 'utf8')) as {
-    numPassedTests: number;
-    numFailedTests: number;
-    numPendingTests: number;
-    numTodoTests: number;
-    numFailedTestSuites: number;
-  };
-  return {
-    passed: report.numPassedTests,
-    // A suite that fails to load has no failed tests but must still count.
-    failed: report.numFailedTests + (report.numFailedTests === 0 ? report.numFailedTestSuites : 0),
-    skipped: report.numPendingTests + report.numTodoTests,
-  };
-}
-
-function cucumberTally(file: string): Tally {
-  const tally: Tally = { passed: 0, failed: 0, skipped: 0 };
-  if (!existsSync(file)) return { ...tally, failed: 1 };
-  // The message stream records each attempt's result; count the final attempt of each test case.
-  const finalStatus = new Map<string, string>();
-  const started = new Map<string, string>();
-  const worst = new Map<string, string>();
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line) continue;
-    const message = JSON.parse(line);
-    if (message.testCaseStarted) {
-      started.set(message.testCaseStarted.id, message.testCaseStarted.testCaseId);
-      worst.set(message.testCaseStarted.id, 'PASSED');
-    } else if (message.testStepFinished) {
-      const status: string = message.testStepFinished.testStepResult.status;
-      const id: string = message.testStepFinished.testCaseStartedId;
-      const rank = ['PASSED', 'SKIPPED', 'PENDING', 'UNDEFINED', 'AMBIGUOUS', 'FAILED'];
-      if (rank.indexOf(status) > rank.indexOf(worst.get(id) ?? 'PASSED')) worst.set(id, status);
-    } else if (message.testCaseFinished) {
-      const id: string = message.testCaseFinished.testCaseStartedId;
-      if (!message.testCaseFinished.willBeRetried)
-        finalStatus.set(started.get(id) ?? id, worst.get(id) ?? 'PASSED');
-    }
-  }
-  for (const status of finalStatus.values()) {
-    if (status === 'PASSED') tally.passed++;
-    else if (status === 'SKIPPED') tally.skipped++;
-    else tally.failed++;
-  }
-  return tally;
-}
+const RUNS: RunSpec[] = [
+  {
+    name: 'unit and component (vitest)',
+    command: [
+      'node',
+      'node_modules/vitest/vitest.mjs',
+      'run',
+      '--reporter=default',
+      '--reporter=json',
+      '--outputFile.json=reports/vitest.json',
+    ],
+    report: 'reports/vitest.json',
+    format: 'vitest-json',
+  },
+  {
+    // The default profile of cucumber.mjs writes reports/cucumber-messages.ndjson (and the HTML and JUnit reports).
+    name: 'scenarios, embedded target (cucumber)',
+    command: ['node', '--import', 'tsx', 'node_modules/@cucumber/cucumber/bin/cucumber.js'],
+    report: 'reports/cucumber-messages.ndjson',
+    format: 'cucumber-messages',
+  },
+];
 
 // A known notice from the AWS SDK about its future Node 22 floor; the pinned versions are fine.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-await mkdir('reports', { recursive: true });
-const unitExit = await run(process.execPath, [
-  'node_modules/vitest/vitest.mjs',
-  'run',
-  '--reporter=default',
-  '--reporter=json',
-  '--outputFile.json=reports/vitest.json',
-]);
-const unit = vitestTally('reports/vitest.json');
+await mkdir(path.join(ROOT, 'reports'), { recursive: true });
 
-let bdd: Tally = { passed: 0, failed: 0, skipped: 0 };
-let bddExit = 0;
-if (existsSync('features') && existsSync('cucumber.mjs')) {
-  bddExit = await run(process.execPath, [
-    '--import',
-    'tsx',
-    'node_modules/@cucumber/cucumber/bin/cucumber.js',
-  ]);
-  bdd = cucumberTally('reports/cucumber-messages.ndjson');
-}
+const tallies = [];
+for (const run of RUNS) tallies.push(await executeRun(run, ROOT));
 
-const passed = unit.passed + bdd.passed;
-const failed =
-  unit.failed +
-  bdd.failed +
-  (unitExit !== 0 && unit.failed === 0 ? 1 : 0) +
-  (bddExit !== 0 && bdd.failed === 0 ? 1 : 0);
-const skipped = unit.skipped + bdd.skipped;
-console.log(
-  `\nunit/component: ${unit.passed} passed, ${unit.failed} failed; scenarios: ${bdd.passed} passed, ${bdd.failed} failed, ${bdd.skipped} skipped`,
-);
-console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exit(failed > 0 ? 1 : 0);
+const summary = summarize(tallies);
+console.log(`\n${summary.lines.join('\n')}`);
+console.log(summary.closing);
+process.exit(summary.exitCode);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { describeError, UserError } from './errors.ts';
 
@@ -19,14 +20,23 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   'sft-agent': async () => (await import('./commands/sft-agent.ts')).registerSftAgentCommand,
 };
 
+/** The version people report in issues: the project's package.json, read where it lies beside src/. */
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
 const program = new Command('egress')
   .description('DataWorks data-egress pipeline, its stubs and an embedded AWS sandbox')
+  .version(version, '-V, --version', 'print the version of egress-sandbox')
   .option('--debug', 'print stack traces for errors', false)
   .showHelpAfterError()
   .exitOverride();
 
-const requested = process.argv.slice(2).find((argument) => !argument.startsWith('-'));
-const wanted = requested && requested in COMMANDS ? [requested] : Object.keys(COMMANDS);
+const argv = process.argv.slice(2);
+const requested = argv.find((argument) => !argument.startsWith('-'));
+// `egress --version` needs none of the commands: answering without loading them keeps it quick.
+const versionOnly = !requested && argv.some((argument) => argument === '--version' || argument === '-V');
+const wanted = requested && requested in COMMANDS ? [requested] : versionOnly ? [] : Object.keys(COMMANDS);
 for (const name of wanted) (await COMMANDS[name]!())(program);
 
 try {

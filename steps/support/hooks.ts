@@ -76,15 +76,23 @@ Before(async function (this: EgressWorld) {
   if (!this.target) await this.init(primary!);
 });
 
-/** The sandbox trace and logs written since the scenario started, attached to the report. */
-async function attachEvidence(world: EgressWorld): Promise<void> {
-  if (!world.target || world.notes.has('evidenceAttached')) return;
-  world.notes.set('evidenceAttached', true);
-  // The readable story first (in-process targets), then the raw JSON log lines.
-  const story = world.storySinceStart();
-  if (story) world.attach(story, { mediaType: 'text/plain', fileName: 'sandbox-trace.txt' });
-  const logs = await world.target.logsSince(world.logMark);
-  if (logs) world.attach(logs, { mediaType: 'text/plain', fileName: 'sandbox-logs.ndjson' });
+/**
+ * What the sandbox traced since the scenario started (in-process targets), and with `logs` its raw
+ * JSON log lines too; each attached once. The reports show it: under the step in the HTML report,
+ * in the scenario's <system-out> in the JUnit XML (scripts/test/junit-formatter.ts).
+ */
+async function attachEvidence(world: EgressWorld, { logs }: { logs: boolean }): Promise<void> {
+  if (!world.target) return;
+  if (!world.notes.has('traceAttached')) {
+    world.notes.set('traceAttached', true);
+    const story = world.storySinceStart();
+    if (story) world.attach(story, { mediaType: 'text/plain', fileName: 'sandbox-trace.txt' });
+  }
+  if (logs && !world.notes.has('logsAttached')) {
+    world.notes.set('logsAttached', true);
+    const lines = await world.target.logsSince(world.logMark);
+    if (lines) world.attach(lines, { mediaType: 'text/plain', fileName: 'sandbox-logs.ndjson' });
+  }
 }
 
 /**
@@ -92,11 +100,12 @@ async function attachEvidence(world: EgressWorld): Promise<void> {
  * the evidence shows right under the failure in the HTML report (not folded away with the hooks).
  */
 AfterStep({ timeout: 30_000 }, async function (this: EgressWorld, { result }) {
-  if (result?.status === Status.FAILED) await attachEvidence(this);
+  if (result?.status === Status.FAILED) await attachEvidence(this, { logs: true });
 });
 
 After({ timeout: 30_000 }, async function (this: EgressWorld, { result }) {
-  // A failure in a hook has no step to attach to.
-  if (result?.status === Status.FAILED) await attachEvidence(this);
+  // Every scenario carries its trace, so a report shows what happened when it passed too; the
+  // logs only when it failed (a failure in a hook has no step to attach them to).
+  await attachEvidence(this, { logs: result?.status === Status.FAILED });
   await this.cleanup();
 });

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../src/aws/clients.ts';
 import { loadEnvironmentFile, provisionEnvironment } from '../../src/aws/provisioning/index.ts';
@@ -11,24 +11,18 @@ import { dateStamps } from '../../src/egress/plan/dates.ts';
 import { sandboxTarget } from '../../src/routes/index.ts';
 import { type Sandbox, startSandbox } from '../../src/sandbox/sandbox.ts';
 import { resolveSandboxSettings } from '../../src/sandbox/settings.ts';
+import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
 import { EPHEMERAL_PORTS } from '../helpers/cli.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = path.resolve('reports/dashboard.png');
 
 let dir: string;
 let sandbox: Sandbox;
-let browser: Browser;
+let browser: TestBrowser;
 let page: Page;
 let day: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is missing at ${CHROMIUM}: the dashboard test drives a real browser. ` +
-        'Install it with `apt-get install -y chromium` (CI installs it the same way), then run the test again.',
-    );
-  }
   dir = await mkdtemp(path.join(os.tmpdir(), 'dashboard-'));
   sandbox = await startSandbox({
     settings: resolveSandboxSettings({ stateDir: dir }, { ...process.env, ...EPHEMERAL_PORTS }),
@@ -38,21 +32,9 @@ beforeAll(async () => {
     await loadEnvironmentFile('config/sandbox/rules.yml'),
   );
   day = dateStamps(new Date(), sandbox.components.egress.config.timeZone).isoDate;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-}, 60_000);
+  browser = await launchBrowser({ viewport: { width: 1400, height: 1000 } });
+  page = await browser.newPage();
+}, 120_000);
 
 afterAll(async () => {
   await browser?.close();

@@ -1,0 +1,56 @@
+/**
+ * Runs one test run of `npm test` (a child process with its output on this terminal) and collects
+ * what {@link tallyRun} needs. The run's report is deleted first, so a report left by an earlier
+ * run can never be counted for this one.
+ */
+import { spawn } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { type ReportFormat, type RunResult, type RunTally, tallyRun } from './tally.ts';
+
+/** One run of `npm test`. */
+export interface RunSpec {
+  /** Shown on the run's line of the summary. */
+  name: string;
+  /** The program and its arguments; `node` is this Node (process.execPath). */
+  command: string[];
+  /** Extra environment variables for this run. */
+  env?: Record<string, string>;
+  /** The report the tally reads, relative to the project root. */
+  report: string;
+  format: ReportFormat;
+}
+
+function spawnRun(spec: RunSpec, root: string): Promise<Pick<RunResult, 'exitCode' | 'signal'>> {
+  const [program, ...args] = spec.command;
+  if (!program) throw new Error(`run "${spec.name}" has an empty command`);
+  return new Promise((resolve) => {
+    const child = spawn(program === 'node' ? process.execPath : program, args, {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, ...spec.env },
+    });
+    // A command that cannot start is a failed run with its reason, not a crash of the summary.
+    child.on('error', (error) => {
+      console.error(`${spec.name}: could not start ${program}: ${error.message}`);
+      resolve({ exitCode: 127, signal: null });
+    });
+    child.on('exit', (exitCode, signal) => resolve({ exitCode, signal }));
+  });
+}
+
+/** Deletes the stale report, runs, and tallies what the run wrote. */
+export async function executeRun(spec: RunSpec, root: string): Promise<RunTally> {
+  const reportPath = path.resolve(root, spec.report);
+  await rm(reportPath, { force: true });
+  const exit = await spawnRun(spec, root);
+  const report = await readFile(reportPath, 'utf8').catch(() => undefined);
+  return tallyRun({
+    name: spec.name,
+    format: spec.format,
+    reportPath: spec.report,
+    report,
+    root,
+    ...exit,
+  });
+}
