@@ -1,25 +1,23 @@
-import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawHttp } from '../../scripts/chaos/edge-attacks.ts';
 import { LEVEL, LogCapture } from '../../scripts/chaos/logs.ts';
 import { createBucket } from '../../src/aws/buckets.ts';
 import { createS3Client } from '../../src/aws/clients.ts';
 import { type Edge, startEdge } from '../../src/edge/index.ts';
+import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
 import { uniqueName } from '../helpers/edge.ts';
 
 /*
- * Issue 12, item 6, with a real browser (headless Chromium, as test/dashboard uses): a page of
+ * Issue 12, item 6, with a real browser (headless Chromium from npm, through test/helpers/browser.ts): a page of
  * another site, `http://evil.example:<port>` (resolved to 127.0.0.1 by Chromium's host resolver
  * rules), tries the two attacks. A cross-site `fetch` POST of `?delete` with `text/plain` (no CORS
  * preflight) reaches the edge with the page's `Origin`, and is refused. A read under the rebound
  * name (`http://evil.example:<edge port>/…`) reaches the edge with that `Host`, and is refused.
  */
-
-const CHROMIUM = '/usr/bin/chromium';
 
 let edge: Edge;
 let logs: LogCapture;
@@ -27,16 +25,10 @@ let s3: S3Client;
 let bucket: string;
 let attacker: http.Server;
 let attackerPort: number;
-let browser: Browser;
+let browser: TestBrowser;
 let page: Page;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is missing at ${CHROMIUM}: this test drives a real browser. ` +
-        'Install it with `apt-get install -y chromium` (CI installs it the same way).',
-    );
-  }
   logs = new LogCapture('edge');
   edge = await startEdge({ port: 0, logger: logs.logger, allowedHosts: [], allowedOrigins: [] });
   s3 = createS3Client(edge.target);
@@ -49,17 +41,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
   attackerPort = (attacker.address() as AddressInfo).port;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--host-resolver-rules=MAP evil.example 127.0.0.1',
-    ],
-  });
+  browser = await launchBrowser({ extraArgs: ['--host-resolver-rules=MAP evil.example 127.0.0.1'] });
   page = await browser.newPage();
 }, 60_000);
 

@@ -27,6 +27,8 @@ export const CHROMIUM_FLAGS: readonly string[] = [
 export interface BrowserOptions {
   /** Page size for every page. @defaultValue 1280 × 720 (Playwright's) */
   viewport?: { width: number; height: number };
+  /** Flags added to {@link CHROMIUM_FLAGS} for this launch, e.g. `--host-resolver-rules=…`. */
+  extraArgs?: readonly string[];
   /** Where `EGRESS_TEST_CHROMIUM` is read. @defaultValue process.env */
   env?: NodeJS.ProcessEnv;
   /** Gives up on the launch (Playwright's own deadline) after this long. @defaultValue 60 000 ms */
@@ -61,7 +63,7 @@ export async function launchBrowser(options: BrowserOptions = {}): Promise<TestB
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath,
       headless: true,
-      args: [...CHROMIUM_FLAGS],
+      args: [...CHROMIUM_FLAGS, ...(options.extraArgs ?? [])],
       timeout: timeoutMs,
       ...(options.viewport ? { viewport: options.viewport } : {}),
     });
