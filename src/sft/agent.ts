@@ -1,6 +1,6 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
 import type { Stats } from 'node:fs';
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Logger, silentLogger } from '../logging/logger.ts';
@@ -19,6 +19,7 @@ import { groupBySource, selectRoute } from './routing.ts';
 import { ensureDirectoryBelowRoot } from './volume/directories.ts';
 import { SftPathRefusedError } from './volume/errors.ts';
 import { type OpenedFile, openRegularFile, unlinkInPlace } from './volume/files.ts';
+import { PRIVATE_DIRECTORY_MODE } from './volume/modes.ts';
 import { type SourceWatcher, watchSourceDirectory } from './watcher.ts';
 
 /** Options for {@link startSftAgent}. */
@@ -143,6 +144,8 @@ class Agent extends EventEmitter<SftAgentEvents> implements SftAgent {
       );
     }
     try {
+      // The root is the operator's: created when missing (0700), reached through links or not.
+      await mkdir(this.sftRoot, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
       for (const [dir, routes] of this.routesByDir) {
         const watcher = await watchSourceDirectory({
           root: this.sftRoot,
