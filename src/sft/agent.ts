@@ -450,10 +450,11 @@ class Agent extends EventEmitter<SftAgentEvents> implements SftAgent {
         await unlinkInPlace(this.sftRoot, file, stats);
         deleted = true;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        const gone =
+          (error as NodeJS.ErrnoException).code === 'ENOENT' ||
+          (error instanceof SftPathRefusedError && error.refusal === 'gone');
+        if (gone) {
           // someone else removed it
-        } else if (error instanceof SftPathRefusedError && /is gone$/.test(error.message)) {
-          // the same, seen by the identity check
         } else if (error instanceof SftPathRefusedError) {
           this.logger.warn(
             { ...base, reason: error.message },

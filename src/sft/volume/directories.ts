@@ -27,6 +27,7 @@ async function describeLink(link: string, rootReal: string, shownAs: string): Pr
       ? `"${shownAs}" would leave the SFT root through the symbolic link ${link}`
       : `"${shownAs}" goes through the symbolic link ${link}; links below the SFT root are refused`,
     link,
+    'symbolic-link',
   );
 }
 
@@ -49,7 +50,7 @@ export async function ensureDirectoryBelowRoot(
   const lexicalRoot = path.resolve(root);
   const relative = path.relative(lexicalRoot, path.resolve(directory));
   if (relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) {
-    throw new SftPathRefusedError(`"${shownAs}" would leave the SFT root`, directory);
+    throw new SftPathRefusedError(`"${shownAs}" would leave the SFT root`, directory, 'outside-root');
   }
   const rootReal = await realRoot(lexicalRoot);
   let current = rootReal;

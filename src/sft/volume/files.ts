@@ -56,9 +56,13 @@ export async function assertInPlace(root: string, file: string, identity: FileId
     if (error.code === 'ENOENT') return undefined;
     throw error;
   });
-  if (!now) throw new SftPathRefusedError(`${file} is gone`, file);
+  if (!now) throw new SftPathRefusedError(`${file} is gone`, file, 'gone');
   if (!now.isFile() || !sameFile(now, identity)) {
-    throw new SftPathRefusedError(`${file} was replaced by another entry while it was being used`, file);
+    throw new SftPathRefusedError(
+      `${file} was replaced by another entry while it was being used`,
+      file,
+      'replaced',
+    );
   }
 }
 
@@ -77,17 +81,19 @@ export async function openRegularFile(root: string, file: string): Promise<Opene
     handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
-      throw new SftPathRefusedError(`${file} is a symbolic link`, file);
+      throw new SftPathRefusedError(`${file} is a symbolic link`, file, 'symbolic-link');
     }
     throw error;
   }
   try {
     const stats = await handle.stat();
-    if (!stats.isFile()) throw new SftPathRefusedError(`${file} is not a regular file`, file);
+    if (!stats.isFile())
+      throw new SftPathRefusedError(`${file} is not a regular file`, file, 'not-a-regular-file');
     if (stats.nlink > 1) {
       throw new SftPathRefusedError(
         `${file} has ${stats.nlink} hard links (one may be outside the SFT root)`,
         file,
+        'hard-links',
       );
     }
     await assertInPlace(root, file, stats);

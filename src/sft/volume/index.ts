@@ -1,5 +1,5 @@
 export { type EnsureDirectoryOptions, ensureDirectoryBelowRoot, realRoot } from './directories.ts';
-export { SftPathRefusedError } from './errors.ts';
+export { type SftPathRefusal, SftPathRefusedError } from './errors.ts';
 export {
   assertInPlace,
   createPrivateFile,
