@@ -228,16 +228,16 @@ class Agent extends EventEmitter<SftAgentEvents> implements SftAgent {
   }
 
   /**
-   * Reports, once per file, why a file is not sent and stays where it is (an `unmatched` event with
-   * its reason). `level` is `warn` for what looks like tampering.
+   * Reports, once per file, why a file is not sent and stays where it is: a warning (it looks like
+   * tampering) and an `unmatched` event with the reason.
    */
-  private refuse(file: string, reason: string, level: 'info' | 'warn' = 'warn'): void {
+  private refuse(file: string, reason: string): void {
     if (this.unmatchedSeen.has(file)) return;
     this.unmatchedSeen.add(file);
     const directory = path.dirname(file);
     const name = path.basename(file);
     const routes = (this.routesByDir.get(directory) ?? []).map((candidate) => candidate.route.name);
-    this.logger[level]({ file, routes, reason }, 'file not sent; it stays where it is');
+    this.logger.warn({ file, routes, reason }, 'file not sent; it stays where it is');
     this.emit('unmatched', { file, name, directory, routes, reason });
   }
 
