@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
@@ -10,6 +10,7 @@ import { createDksEgressCrypto } from '../../src/egress/crypto/index.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { type AccountingReport, account, type ExpectedOutput } from './accounting.ts';
 import { CUT_ATTACKS, type EdgeFixtures, edgeAnswers, rawHttp } from './edge-attacks.ts';
+import { LEVEL } from './logs.ts';
 import { TcpProxy } from './tcp-proxy.ts';
 import { standardWorkload, type WorkloadKind } from './workload.ts';
 import { type ChaosEnvironment, ChaosWorld, type ChaosWorldOptions } from './world.ts';
@@ -729,4 +730,137 @@ export const SCENARIOS: readonly Scenario[] = [
         { timeoutMs: 120_000, reference: 'large' },
       ),
   },
+  // ── issue 12: symbolic links at directory level, the AWS endpoint down ──
+  {
+    name: 'sft-dir-link',
+    fault:
+      'data-egress/sas (the SFT route directory) is replaced by a link to a folder outside sftRoot; the agent is restarted while it is there; then it is fixed',
+    quick: false,
+    run: (context) =>
+      runWorld(
+        context,
+        'sft-dir-link',
+        { maxReceiveCount: 2 },
+        async (world, evidence) => {
+          const sas = path.join(world.sftRoot, 'data-egress', 'sas');
+          await rm(sas, { recursive: true, force: true });
+          await symlink(path.join(world.parentDir, 'outside'), sas);
+          await world.startService();
+          await world.publishFlag();
+          const failures = await failuresMatching(world, /symbolic link/);
+          evidence.push(`service refused the SFT writes: ${failures[0]!.reason}`);
+          await waitFor(async () => (await world.queueDepth(world.deadLetterQueueUrl)).visible > 0, {
+            timeoutMs: 45_000,
+            description: 'the message to reach the DLQ',
+          });
+          // A restarted agent meets the link at start: it must refuse the directory, and never send
+          // or delete outside/victim.txt (the accounting checks the outside folder).
+          const lines = world.logs.lines.length;
+          await world.startAgent();
+          const refused = world.logs.lines
+            .slice(lines)
+            .filter((line) => line.level >= LEVEL.error && /source directory refused/.test(String(line.msg)));
+          evidence.push(
+            `restarted agent: ${refused.length} source directory refused (${String(refused[0]?.reason)})`,
+          );
+          if (refused.length !== 1)
+            throw new Error('the restarted agent did not refuse the linked directory');
+          // The link is the fault, not an output: it goes before the accounting looks.
+          await rm(sas);
+          await mkdir(sas);
+        },
+        splitOutcome(/\|SFT$/, 'dead-lettered', /symbolic link/),
+      ),
+  },
+  {
+    name: 'sft-error-folder-link',
+    fault:
+      "the agent's error folder data-egress/error/sas is a link to a folder outside sftRoot while NiFi is down; then the link is removed, NiFi and the agent restarted",
+    quick: false,
+    run: (context) =>
+      runWorld(
+        context,
+        'sft-error-link',
+        { sftTimings: { redeliveryDelayMs: 200, maximumRedeliveries: 2, maximumRedeliveryDelayMs: 400 } },
+        async (world, evidence) => {
+          const errorFolder = path.join(world.sftRoot, 'data-egress', 'error', 'sas');
+          await mkdir(path.dirname(errorFolder), { recursive: true });
+          await symlink(path.join(world.parentDir, 'outside'), errorFolder);
+          const sftOutputs = world.expected().filter((output) => output.target.kind === 'sft-agent').length;
+          const kept: string[] = [];
+          world.agent!.on('failed', (event) => {
+            if (event.errorFile === undefined) kept.push(event.name);
+          });
+          await world.stopNifi();
+          await world.startService();
+          await world.publishFlag();
+          await waitFor(() => kept.length >= sftOutputs, {
+            timeoutMs: 45_000,
+            description: `${sftOutputs} failed deliveries kept in their source directory`,
+          });
+          evidence.push(
+            `${kept.length} failed deliveries stayed in data-egress/sas: the error folder is a link, nothing was moved out`,
+          );
+          await rm(errorFolder);
+          await world.startNifi();
+          await world.startAgent();
+          evidence.push('link removed, NiFi back, agent restarted: it picks the kept files up');
+        },
+        allDelivered,
+      ),
+  },
+  (() => {
+    const OUTAGE_MS = 8_000;
+    let outageLines: string[] = [];
+    return {
+      name: 'endpoint-outage',
+      fault: `the AWS endpoint is down for ${OUTAGE_MS / 1000} s (every connection reset, then refused) before the flag; the service must back off quietly, then deliver`,
+      quick: false,
+      run: async (context: ScenarioContext) => {
+        const proxy = await TcpProxy.start(context.environment.edge.endpoint);
+        try {
+          return await runWorld(
+            context,
+            'endpoint-outage',
+            { awsEndpoint: proxy.endpoint },
+            async (world, evidence) => {
+              await world.startService({ messagesInFlight: 4 });
+              await waitFor(() => proxy.stats.accepted >= 4, { description: 'the pollers to connect' });
+              const before = world.logs.lines.length;
+              await proxy.down();
+              // The flag goes straight to the edge: its message waits in the queue behind the outage.
+              await world.publishFlag();
+              // The length of the outage is the fault itself, not a wait for a condition.
+              await delay(OUTAGE_MS);
+              const during = world.logs.lines.slice(before).filter((line) => line.component === 'egress');
+              outageLines = during.filter((line) => line.level >= LEVEL.info).map((line) => String(line.msg));
+              const failed = 1 + during.filter((line) => line.msg === 'SQS receive still failing').length;
+              evidence.push(
+                `${OUTAGE_MS / 1000} s down: ${outageLines.length} egress log line(s) at info or above, ${during.length} in all, ${failed} failed receive(s)`,
+              );
+              await proxy.up();
+              const ended = await waitFor(
+                () => world.logs.find(LEVEL.info, { msg: 'SQS receive works again: outage ended' })[0],
+                { timeoutMs: 30_000, description: 'the outage-ended line' },
+              );
+              evidence.push(
+                `outage ended after ${ended.durationMs} ms, ${ended.failedReceives} failed receives`,
+              );
+            },
+            (report) => [
+              ...allDelivered(report),
+              ...(outageLines.length === 1
+                ? []
+                : [
+                    `expected 1 egress log line at info or above during the outage, got: ${outageLines.join(' | ')}`,
+                  ]),
+            ],
+            { timeoutMs: 90_000 },
+          );
+        } finally {
+          await proxy.stop();
+        }
+      },
+    } satisfies Scenario;
+  })(),
 ];

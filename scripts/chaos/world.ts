@@ -293,14 +293,25 @@ export class ChaosWorld {
     if (sft === 'agent') {
       await createBucket(s3, nifiBucket);
       await world.startNifi();
-      world.agent = await startSftAgent({
-        config: sandboxSftAgentConfig({ nifiUrl: world.nifi!.url, timings: options.sftTimings }),
-        sftRoot,
-        tls: { ca: environment.tls.ca, cert: environment.tls.clientCert, key: environment.tls.clientKey },
-        logger: logs.logger.child({ component: 'sft-agent' }),
-      });
+      await world.startAgent();
     }
     return world;
+  }
+
+  /**
+   * Starts the sandbox SFT agent on this world's SFT root (stopping the one running, if any), as
+   * an operator restarts it: files already in its source directories are picked up.
+   */
+  async startAgent(): Promise<SftAgent> {
+    await this.agent?.stop();
+    const { tls } = this.environment;
+    this.agent = await startSftAgent({
+      config: sandboxSftAgentConfig({ nifiUrl: this.nifi!.url, timings: this.options.sftTimings }),
+      sftRoot: this.sftRoot,
+      tls: { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey },
+      logger: this.logs.logger.child({ component: 'sft-agent' }),
+    });
+    return this.agent;
   }
 
   /** Uploads an object to the source bucket (multipart above 8 MiB, as producers do). */

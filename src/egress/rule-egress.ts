@@ -15,6 +15,11 @@ import {
   planControlFile,
   planManifest,
 } from './plan/destinations.ts';
+import {
+  describeDuplicates,
+  findDuplicateDestinations,
+  planRuleDestinations,
+} from './plan/duplicate-destinations.ts';
 import { dataProduct, dataProductType, isEgressableKey } from './plan/naming.ts';
 import type { ResolvedRule } from './rules/matching.ts';
 import { describeRuleKey } from './rules/rule.ts';
@@ -24,9 +29,12 @@ import {
   type TransferScope,
   transferObject,
 } from './transfer/object-transfer.ts';
-import { listSourceObjects } from './transfer/source-listing.ts';
+import { type ListedObject, listSourceObjects } from './transfer/source-listing.ts';
 
 const gzip = promisify(gzipCallback);
+
+/** Transfers scheduled at once behind the service-wide limiter (one listing page's worth). */
+const TRANSFER_WINDOW = 1_000;
 
 /** The long-lived collaborators of rule egress. */
 export interface RuleEgressDependencies {
@@ -45,9 +53,10 @@ export interface RuleOutcome {
 }
 
 /**
- * Egresses one rule (spec §3): lists every page of its source prefix, transfers each data object
- * (flags and folder markers skipped) with bounded concurrency, then writes the control file and
- * the manifest.
+ * Egresses one rule (spec §3): lists every page of its source prefix, checks that no two objects
+ * (nor the control file or manifest) would be written to the same destination, transfers each data
+ * object (flags and folder markers skipped) with bounded concurrency, then writes the control file
+ * and the manifest.
  *
  * Success means every object was delivered AND the control file and manifest (when configured)
  * were written. Differences from the original, deliberately:
@@ -55,7 +64,10 @@ export interface RuleOutcome {
  *   written — they would announce an incomplete delivery; the message is retried and the retry
  *   writes them (the original listed failed objects in them, spec §10.23);
  * - a failing control file or manifest fails the rule, so the message is retried (the original
- *   ignored those failures).
+ *   ignored those failures);
+ * - two sources with one destination name (`north/totals.csv`, `south/totals.csv`) fail the rule
+ *   before anything is transferred, naming both (the original flattened and copied serially in
+ *   listing order, so the last one silently won); a listing that breaks off transfers nothing.
  */
 export async function egressRule(
   dependencies: RuleEgressDependencies,
@@ -122,8 +134,10 @@ export async function egressRule(
     return result;
   };
 
+  // The whole listing first: duplicate destination names must be found before anything of the
+  // rule is transferred. Only keys and sizes are kept, a few hundred bytes per object.
+  const objects: ListedObject[] = [];
   let listingFailure: string | undefined;
-  let previousPageStart = 0;
   try {
     for await (const page of listSourceObjects(
       dependencies.transfer.sourceS3,
@@ -132,20 +146,40 @@ export async function egressRule(
       scope.signal,
     )) {
       logger.debug({ objects: page.length }, 'source page listed');
-      const scheduled = pending.length;
-      for (const object of page) {
-        if (isEgressableKey(object.key)) pending.push(dependencies.objectLimiter(() => transferOne(object)));
-      }
-      // Back-pressure: list at most one page ahead of the transfers, so a prefix with a million
-      // keys never queues a million tasks.
-      await Promise.all(pending.slice(previousPageStart, scheduled));
-      previousPageStart = scheduled;
+      for (const object of page) if (isEgressableKey(object.key)) objects.push(object);
     }
   } catch (error) {
     listingFailure = `listing s3://${rule.sourceBucket}/${resolved.sourcePrefix} failed: ${describeFailure(error)}`;
     logger.error({ reason: listingFailure }, 'failed to list source objects');
   }
-  // Transfers already started are always awaited, even when the listing broke off.
+  if (listingFailure === undefined) {
+    const duplicates = findDuplicateDestinations(
+      planRuleDestinations(
+        resolved,
+        objects.map((object) => object.key),
+      ),
+    );
+    if (duplicates.length > 0) listingFailure = describeDuplicates(duplicates);
+    if (listingFailure !== undefined) {
+      logger.error(
+        { reason: listingFailure, duplicates: duplicates.slice(0, 20) },
+        'duplicate destination names: nothing of this rule is transferred',
+      );
+    }
+  }
+  if (listingFailure === undefined) {
+    // Back-pressure: at most one window of transfers queued ahead of those running, so a prefix
+    // with a million keys never queues a million tasks.
+    let previousWindowStart = 0;
+    for (let start = 0; start < objects.length; start += TRANSFER_WINDOW) {
+      const scheduled = pending.length;
+      for (const object of objects.slice(start, start + TRANSFER_WINDOW)) {
+        pending.push(dependencies.objectLimiter(() => transferOne(object)));
+      }
+      await Promise.all(pending.slice(previousWindowStart, scheduled));
+      previousWindowStart = scheduled;
+    }
+  }
   const results = await Promise.all(pending);
   const sent = results.filter((result): result is Extract<ObjectTransferResult, { ok: true }> => result.ok);
   const failedCount = results.length - sent.length;

@@ -1,6 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import pino from 'pino';
 import { type DksStub, startDksStub } from '../../stubs/dks/index.ts';
 import { type StubNifi, startStubNifi } from '../../stubs/nifi/index.ts';
 import { loadEnvironmentFile, type ProvisionStep, provisionEnvironment } from '../aws/provisioning/index.ts';
@@ -8,8 +7,10 @@ import { type AwsTarget, EMULATOR_CREDENTIALS } from '../aws/target.ts';
 import { startDashboard } from '../dashboard/index.ts';
 import { type Edge, EdgePortInUseError, startEdge } from '../edge/index.ts';
 import { type EgressService, startEgressService } from '../egress/index.ts';
+import { privateLogFile } from '../logging/file-destination.ts';
 import { createLogger, type Logger } from '../logging/logger.ts';
 import { type SftAgent, sandboxSftAgentConfig, startSftAgent } from '../sft/index.ts';
+import { PRIVATE_DIRECTORY_MODE } from '../sft/volume/modes.ts';
 import { ensureCertificates, loadCertificates } from '../tls/certificates.ts';
 import {
   type Component,
@@ -79,6 +80,12 @@ async function listenOn<T>(component: Component, port: number, start: () => Prom
   }
 }
 
+/** Creates `directory` 0700, or narrows it to 0700 when it exists. */
+async function privateDirectory(directory: string): Promise<void> {
+  await mkdir(directory, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
+  await chmod(directory, PRIVATE_DIRECTORY_MODE);
+}
+
 function describeStep(step: ProvisionStep): string {
   return `${step.kind} ${step.name}: ${step.action}${step.detail ? ` (${step.detail})` : ''}`;
 }
@@ -91,13 +98,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const settings = options.settings ?? resolveSandboxSettings({ stateDir: options.stateDir });
   const progress = options.onProgress ?? (() => {});
   const { stateDir } = settings;
-  await mkdir(stateDir, { recursive: true });
+  // Private: the logs, certificates and SFT files (decrypted data) live here. A state directory
+  // that already exists is the operator's (it may be shared, such as /tmp) and keeps its mode; the
+  // sandbox's own sub-directories are made private even when an earlier run left them open.
+  await mkdir(stateDir, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
   await removeStateFile(stateDir);
   const logsDir = path.join(stateDir, 'logs');
   const sftRoot = path.join(stateDir, 'sft-root');
-  await Promise.all([mkdir(logsDir, { recursive: true }), mkdir(sftRoot, { recursive: true })]);
+  await Promise.all([privateDirectory(logsDir), privateDirectory(sftRoot)]);
   const logFile = path.join(logsDir, 'sandbox.log');
-  const logDestination = pino.destination({ dest: logFile, sync: false, mkdir: true });
+  const logDestination = await privateLogFile(logFile);
   // One log file for every component; each line names its component once.
   const rootLogger = createLogger({ destination: logDestination });
   const logger = rootLogger.child({ component: 'sandbox' });

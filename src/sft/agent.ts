@@ -1,6 +1,6 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
 import type { Stats } from 'node:fs';
-import { lstat, readFile, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Logger, silentLogger } from '../logging/logger.ts';
@@ -16,6 +16,10 @@ import { type ClientTlsMaterial, createHttpPools, type HttpPools } from './http/
 import { waitForReadLock } from './readlock.ts';
 import { ActionError, RetriesExhaustedError, withRetry } from './retry.ts';
 import { groupBySource, selectRoute } from './routing.ts';
+import { ensureDirectoryBelowRoot } from './volume/directories.ts';
+import { SftPathRefusedError } from './volume/errors.ts';
+import { type OpenedFile, openRegularFile, unlinkInPlace } from './volume/files.ts';
+import { PRIVATE_DIRECTORY_MODE } from './volume/modes.ts';
 import { type SourceWatcher, watchSourceDirectory } from './watcher.ts';
 
 /** Options for {@link startSftAgent}. */
@@ -83,6 +87,8 @@ class Agent extends EventEmitter<SftAgentEvents> implements SftAgent {
   /** Files handled but kept (deleteOnSend false, or an error folder that could not take them): size:mtime. */
   private readonly settled = new Map<string, string>();
   private readonly watchers: SourceWatcher[] = [];
+  /** Source directories refused at start (a symbolic link at some level): not watched. */
+  private readonly refusedDirectories = new Set<string>();
   /** Aborted at stop: cancels waiting (read lock, queue, retry delays). */
   private readonly soft = new AbortController();
   /** Aborted after the drain timeout: cuts transfers in progress. */
@@ -119,7 +125,7 @@ class Agent extends EventEmitter<SftAgentEvents> implements SftAgent {
   }
 
   get watchedDirectories(): string[] {
-    return [...this.routesByDir.keys()];
+    return [...this.routesByDir.keys()].filter((dir) => !this.refusedDirectories.has(dir));
   }
 
   async start(tlsOverride: ClientTlsMaterial | undefined): Promise<void> {
@@ -138,19 +144,30 @@ class Agent extends EventEmitter<SftAgentEvents> implements SftAgent {
       );
     }
     try {
-      for (const dir of this.routesByDir.keys()) {
-        this.watchers.push(
-          await watchSourceDirectory({
-            dir,
-            readLock: this.config.readLock,
-            onFile: (file) => this.handle(file),
-            onRemove: (file) => {
-              this.unmatchedSeen.delete(file);
-              this.settled.delete(file);
-            },
-            onError: (error) => this.logger.error({ err: error, dir }, 'watcher error'),
-          }),
-        );
+      // The root is the operator's: created when missing (0700), reached through links or not.
+      await mkdir(this.sftRoot, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
+      for (const [dir, routes] of this.routesByDir) {
+        const watcher = await watchSourceDirectory({
+          root: this.sftRoot,
+          dir,
+          readLock: this.config.readLock,
+          onFile: (file) => this.handle(file),
+          onRemove: (file) => {
+            this.unmatchedSeen.delete(file);
+            this.settled.delete(file);
+          },
+          onError: (error) => this.logger.error({ err: error, dir }, 'watcher error'),
+        }).catch((error: unknown) => {
+          if (!(error instanceof SftPathRefusedError)) throw error;
+          // A planted link must not stop the other routes; nothing in this directory is touched.
+          this.refusedDirectories.add(dir);
+          this.logger.error(
+            { dir, routes: routes.map((resolved) => resolved.route.name), reason: error.message },
+            'source directory refused: it is reached through a symbolic link; not watched (fix it and restart the agent)',
+          );
+          return undefined;
+        });
+        if (watcher) this.watchers.push(watcher);
       }
     } catch (error) {
       await this.stop();
@@ -201,7 +218,7 @@ class Agent extends EventEmitter<SftAgentEvents> implements SftAgent {
         this.inFlight.delete(file);
         this.tasks.delete(task);
         if (entry.dirty && !this.stopping) {
-          stat(file).then(
+          lstat(file).then(
             () => this.handle(file),
             () => undefined,
           );
@@ -210,22 +227,38 @@ class Agent extends EventEmitter<SftAgentEvents> implements SftAgent {
     this.tasks.add(task);
   }
 
+  /**
+   * Reports, once per file, why a file is not sent and stays where it is: a warning (it looks like
+   * tampering) and an `unmatched` event with the reason.
+   */
+  private refuse(file: string, reason: string): void {
+    if (this.unmatchedSeen.has(file)) return;
+    this.unmatchedSeen.add(file);
+    const directory = path.dirname(file);
+    const name = path.basename(file);
+    const routes = (this.routesByDir.get(directory) ?? []).map((candidate) => candidate.route.name);
+    this.logger.warn({ file, routes, reason }, 'file not sent; it stays where it is');
+    this.emit('unmatched', { file, name, directory, routes, reason });
+  }
+
   private async process(file: string): Promise<void> {
     const dir = path.dirname(file);
     const name = path.basename(file);
     const candidates = this.routesByDir.get(dir) ?? [];
+    // The directory itself first: a route directory (or one above it) replaced by a symbolic link
+    // would make the agent read and delete files outside the SFT root.
+    try {
+      await ensureDirectoryBelowRoot(this.sftRoot, dir, { create: false });
+    } catch (error) {
+      if (error instanceof SftPathRefusedError) this.refuse(file, error.message);
+      return;
+    }
     // Only regular files are sent: a symbolic link could make the agent read (and send) a file
     // outside the SFT root. The link stays where it is; its target is never opened.
     const entry = await lstat(file).catch(() => undefined);
     if (!entry) return;
     if (!entry.isFile()) {
-      if (!this.unmatchedSeen.has(file)) {
-        this.unmatchedSeen.add(file);
-        const reason = entry.isSymbolicLink() ? 'a symbolic link' : 'not a regular file';
-        const routes = candidates.map((candidate) => candidate.route.name);
-        this.logger.warn({ file, routes, reason }, 'only regular files are sent; this one stays where it is');
-        this.emit('unmatched', { file, name, directory: dir, routes, reason });
-      }
+      this.refuse(file, entry.isSymbolicLink() ? 'a symbolic link' : 'not a regular file');
       return;
     }
     const chosen = selectRoute(
@@ -254,30 +287,72 @@ class Agent extends EventEmitter<SftAgentEvents> implements SftAgent {
     });
     if (!stats) return;
     if (this.settled.get(file) === signature(stats)) return;
+    if (resolved.limiter.active >= resolved.limiter.limit) {
+      this.logger.debug(
+        { file, route: route.name, queued: resolved.limiter.pending + 1 },
+        'waiting for a free delivery slot',
+      );
+    }
     await resolved.limiter.run(() => this.deliver(file, resolved, stats), this.soft.signal);
   }
 
+  /**
+   * Opens the file for its delivery, checked: no symbolic link as the file or any directory up to
+   * the root, a regular file with one link, and the same inode the path names. Every action reads
+   * through this handle, so what is sent is what was checked.
+   */
+  private async openForDelivery(file: string, base: object): Promise<OpenedFile | undefined> {
+    try {
+      return await openRegularFile(this.sftRoot, file);
+    } catch (error) {
+      if (error instanceof SftPathRefusedError) {
+        this.refuse(file, error.message);
+        return undefined;
+      }
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.logger.info({ ...base }, 'file disappeared before delivery; nothing to do');
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
   private async deliver(file: string, resolved: ResolvedRoute, stats: Stats): Promise<void> {
-    const { route } = resolved;
-    const name = path.basename(file);
-    const started = Date.now();
-    const base = { route: route.name, routeIndex: route.index, file, name };
-    const destinations: string[] = [];
-    let sentName = name;
-    let attempts = 0;
-    let current = 0;
+    const base = {
+      route: resolved.route.name,
+      routeIndex: resolved.route.index,
+      file,
+      name: path.basename(file),
+    };
     // It may have waited for a pool slot: gone means someone else took it; changed means a writer
     // is at it again, so it goes back through the read-lock.
-    const before = await stat(file).catch(() => undefined);
-    if (!before) {
-      this.logger.info({ ...base }, 'file disappeared before delivery; nothing to do');
-      return;
+    const opened = await this.openForDelivery(file, base);
+    if (!opened) return;
+    try {
+      if (signature(opened.stats) !== signature(stats)) {
+        const entry = this.inFlight.get(file);
+        if (entry) entry.dirty = true;
+        return;
+      }
+      await this.runActions(opened, resolved, base);
+    } finally {
+      await opened.handle.close().catch(() => undefined);
     }
-    if (signature(before) !== signature(stats)) {
-      const entry = this.inFlight.get(file);
-      if (entry) entry.dirty = true;
-      return;
-    }
+  }
+
+  private async runActions(
+    opened: OpenedFile,
+    resolved: ResolvedRoute,
+    base: { route: string; routeIndex: number; file: string; name: string },
+  ): Promise<void> {
+    const { route } = resolved;
+    const { stats } = opened;
+    const file = opened.path;
+    const started = Date.now();
+    const destinations: string[] = [];
+    let sentName = base.name;
+    let attempts = 0;
+    let current = 0;
     this.logger.debug({ ...base, bytes: stats.size }, 'delivering');
     try {
       for (const [index, action] of route.actions.entries()) {
@@ -291,9 +366,15 @@ class Agent extends EventEmitter<SftAgentEvents> implements SftAgent {
           this.config.retry,
           async () => {
             if (action.type === 'writeFile') {
-              await writeFileAction(file, resolved.actionDirs[index]!, sentName, this.hard.signal);
+              await writeFileAction(
+                opened,
+                this.sftRoot,
+                resolved.actionDirs[index]!,
+                sentName,
+                this.hard.signal,
+              );
             } else {
-              await httpRequestAction(action, file, sentName, stats.size, {
+              await httpRequestAction(action, opened, sentName, stats.size, {
                 pools: this.pools,
                 httpClient: this.config.httpClient,
                 headers: this.apiHeaders,
@@ -347,9 +428,8 @@ class Agent extends EventEmitter<SftAgentEvents> implements SftAgent {
               new Date(started),
             );
       await this.fail(
-        file,
+        opened,
         resolved,
-        stats,
         { ...base, sentName, actionIndex: current, attempts: attempts + failure.attempts },
         failure,
       );
@@ -357,7 +437,7 @@ class Agent extends EventEmitter<SftAgentEvents> implements SftAgent {
     }
 
     let deleted = false;
-    const after = await stat(file).catch(() => undefined);
+    const after = await opened.handle.stat().catch(() => undefined);
     if (after && signature(after) !== signature(stats)) {
       // Rewritten while it was being delivered: what was sent may be neither version. Keep the
       // file and look at it again, so the new content is delivered rather than deleted unsent.
@@ -366,10 +446,23 @@ class Agent extends EventEmitter<SftAgentEvents> implements SftAgent {
       if (entry) entry.dirty = true;
     } else if (route.deleteOnSend) {
       try {
-        await unlink(file);
+        // Only the file that was sent, where it was: never through a link swapped in meanwhile.
+        await unlinkInPlace(this.sftRoot, file, stats);
         deleted = true;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        const gone =
+          (error as NodeJS.ErrnoException).code === 'ENOENT' ||
+          (error instanceof SftPathRefusedError && error.refusal === 'gone');
+        if (gone) {
+          // someone else removed it
+        } else if (error instanceof SftPathRefusedError) {
+          this.logger.warn(
+            { ...base, reason: error.message },
+            'delivered, but the source file was not deleted',
+          );
+          const entry = this.inFlight.get(file);
+          if (entry) entry.dirty = true;
+        } else {
           this.logger.error({ ...base, err: error }, 'delivered but could not delete the source file');
           this.settled.set(file, signature(stats));
         }
@@ -394,9 +487,8 @@ class Agent extends EventEmitter<SftAgentEvents> implements SftAgent {
   }
 
   private async fail(
-    file: string,
+    opened: OpenedFile,
     resolved: ResolvedRoute,
-    stats: Stats,
     info: {
       route: string;
       routeIndex: number;
@@ -408,6 +500,7 @@ class Agent extends EventEmitter<SftAgentEvents> implements SftAgent {
     },
     failure: RetriesExhaustedError,
   ): Promise<void> {
+    const file = opened.path;
     const action = resolved.route.actions[info.actionIndex]!;
     const last = failure.lastError;
     const record: ErrorRecord = {
@@ -428,14 +521,14 @@ class Agent extends EventEmitter<SftAgentEvents> implements SftAgent {
     };
     let moved: { file: string; sidecar: string } | undefined;
     try {
-      moved = await moveToErrorFolder(file, resolved.errorDir, record);
+      moved = await moveToErrorFolder(this.sftRoot, file, opened.stats, resolved.errorDir, record);
       this.logger.error(
         { ...record, errorFile: moved.file },
         'delivery failed; file moved to the error folder',
       );
     } catch (error) {
       // Never lose the file: it stays in the source directory, and is not retried until it changes.
-      this.settled.set(file, signature(stats));
+      this.settled.set(file, signature(opened.stats));
       this.logger.error(
         { ...record, err: error },
         'delivery failed and the file could not be moved to the error folder; it stays where it is',

@@ -1,5 +1,5 @@
 import type { Stats } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ReadLockConfig } from './config/types.ts';
 
@@ -11,7 +11,7 @@ export interface ReadLockHooks {
 
 /**
  * Waits until a file has not changed (size and modification time) for `minAgeMs`, checking every
- * `checkIntervalMs`, and returns its stats, or `undefined` if it disappeared. This is the
+ * `checkIntervalMs`, and returns its (`lstat`) stats, or `undefined` if it disappeared. This is the
  * original's read-lock: writers that write in place (the original egress service did) are never
  * read half-way. Chokidar's `awaitWriteFinish` already held the event back until the size was
  * stable; this also catches same-size rewrites and covers files found at start-up.
@@ -32,7 +32,7 @@ export async function waitForReadLock(
     hooks.signal?.throwIfAborted();
     let current: Stats;
     try {
-      current = await stat(file);
+      current = await lstat(file);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;

@@ -21,8 +21,3 @@ export function groupBySource(routes: readonly SftRoute[]): Map<string, SftRoute
   }
   return groups;
 }
-
-/** Whether a directory entry is a temporary or hidden file that writers rename into place later. */
-export function isIgnoredName(name: string): boolean {
-  return name.startsWith('.') || name.endsWith('.partial') || name.endsWith('.tmp');
-}

@@ -1,11 +1,13 @@
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
 import type { ReadLockConfig } from './config/types.ts';
-import { isIgnoredName } from './routing.ts';
+import { ensureDirectoryBelowRoot } from './volume/directories.ts';
+import { isIgnoredName } from './volume/names.ts';
 
 export interface SourceWatcherOptions {
-  /** Absolute directory to watch (created if missing). Only its direct entries are considered. */
+  /** The SFT root: `dir` and every directory between them must be real directories, not links. */
+  root: string;
+  /** Absolute directory below `root` to watch (created, mode 0700, if missing). Only its direct entries are considered. */
   dir: string;
   readLock: ReadLockConfig;
   /** A file appeared or changed and its size has been stable for `readLock.minAgeMs`. */
@@ -25,13 +27,15 @@ export interface SourceWatcher {
  * (`ignoreInitial: false`), so a restarted agent picks up what it left. `awaitWriteFinish` holds
  * events back until a file's size has been stable for `minAge`; hidden and `*.partial`/`*.tmp`
  * names (writers' temporary files, renamed into place when complete) are ignored, and so are
- * subdirectories.
+ * subdirectories. Symbolic links are not followed; a directory reached through one is refused
+ * (`SftPathRefusedError`) before anything is watched.
  */
 export async function watchSourceDirectory(options: SourceWatcherOptions): Promise<SourceWatcher> {
   const dir = path.resolve(options.dir);
-  await mkdir(dir, { recursive: true });
+  await ensureDirectoryBelowRoot(options.root, dir, { create: true });
   const watcher: FSWatcher = watch(dir, {
     depth: 0,
+    followSymlinks: false,
     ignoreInitial: false,
     persistent: true,
     awaitWriteFinish: {

@@ -757,6 +757,154 @@ const ROWS: Row[] = [
     },
   },
 
+  // ── issue 12: links below sftRoot, names the agent ignores, names in bytes, duplicates, modes ──
+  {
+    name: 'a directory that is a symbolic link pointing INSIDE sftRoot is refused too (no link at any level)',
+    ...sftRefused(
+      (id) => ({ destination_prefix: `/alias-${id}/` }),
+      'data.csv',
+      /links below the SFT root are refused/,
+      {
+        async prepare(id) {
+          await mkdir(path.join(c.world.sftRoot, `real-${id}`));
+          await symlink(path.join(c.world.sftRoot, `real-${id}`), path.join(c.world.sftRoot, `alias-${id}`));
+          await putRule(
+            badRule(id, {
+              transfer_type: 'SFT',
+              destination_bucket: undefined,
+              destination_prefix: `/alias-${id}/`,
+            }),
+          );
+          await putBad(id, 'data.csv', 'through a link');
+          return badFlag(id);
+        },
+        async check(id) {
+          const written = await readdir(path.join(c.world.sftRoot, `real-${id}`));
+          return written.length === 0 ? [] : [`written through the link: ${written.join(', ')}`];
+        },
+      },
+    ),
+  },
+  ...(
+    [
+      ['a hidden name (.x)', '.hidden.csv', /starts with/],
+      ['a *.tmp name', 'report.tmp', /ends with \\"\.tmp/],
+      ['a *.partial name', 'report.csv.partial', /ends with \\"\.partial/],
+    ] as const
+  ).map(
+    ([what, name, detail]): ServiceRow => ({
+      name: `SFT object with ${what}, which the agent never sends: refused, never counted as sent`,
+      ...sftRefused(
+        (id) => ({ destination_prefix: `/corpus/${id}/` }),
+        name,
+        new RegExp(`the SFT agent never sends it: it .*${detail.source}`),
+        {
+          async check(id) {
+            const directory = path.join(c.world.sftRoot, 'corpus', id);
+            const written = await readdir(directory).catch(() => []);
+            return written.length === 0 ? [] : [`written anyway: ${written.join(', ')}`];
+          },
+        },
+      ),
+      group: 'sft names',
+    }),
+  ),
+  {
+    kind: 'service',
+    group: 'sft names',
+    name: 'a valid 244-byte Cyrillic name is written (temporary names are capped in bytes), 0600',
+    async prepare(id) {
+      await putRule(
+        badRule(id, {
+          transfer_type: 'SFT',
+          destination_bucket: undefined,
+          destination_prefix: `/corpus/${id}/`,
+        }),
+      );
+      await putBad(id, `${'д'.repeat(120)}.csv`, `кириллица ${id}`);
+      return badFlag(id);
+    },
+    outcome: { action: 'deleted', reason: 'completed' },
+    async check(id) {
+      const file = path.join(c.world.sftRoot, 'corpus', id, `${'д'.repeat(120)}.csv`);
+      const content = await readFile(file, 'utf8').catch(() => undefined);
+      if (content !== `кириллица ${id}`) return [`expected ${file}`];
+      const mode = (await lstat(file)).mode & 0o777;
+      return mode === 0o600 ? [] : [`mode ${mode.toString(8)}, expected 600`];
+    },
+  },
+  {
+    name: 'a name of 256 bytes in 128 characters (under 255 UTF-16 units) is refused with the reason',
+    ...sftRefused(
+      (id) => ({ destination_prefix: `/corpus/${id}/` }),
+      'д'.repeat(128),
+      /name too long: .* is 256 bytes/,
+    ),
+    group: 'sft names',
+  },
+  {
+    kind: 'service',
+    group: 'sft names',
+    name: 'a decrypted HTME object written for the SFT agent is 0600',
+    async prepare(id) {
+      await putRule(
+        badRule(id, {
+          transfer_type: 'SFT',
+          destination_bucket: undefined,
+          destination_prefix: `/corpus/${id}/`,
+          decrypt: true,
+        }),
+      );
+      const object = await htme(`sft plaintext ${id}`);
+      await putBad(id, 'secret.csv.enc', object.body, object.metadata);
+      return badFlag(id);
+    },
+    outcome: { action: 'deleted', reason: 'completed' },
+    async check(id) {
+      const file = path.join(c.world.sftRoot, 'corpus', id, 'secret.csv.enc');
+      if ((await readFile(file, 'utf8').catch(() => undefined)) !== `sft plaintext ${id}`)
+        return [`expected the plaintext at ${file}`];
+      const mode = (await lstat(file)).mode & 0o777;
+      return mode === 0o600 ? [] : [`mode ${mode.toString(8)}, expected 600`];
+    },
+  },
+  ...(['S3', 'SFT'] as const).map(
+    (transferType): ServiceRow => ({
+      kind: 'service',
+      group: 'duplicates',
+      name: `${transferType}: north/totals.csv and south/totals.csv flatten to one name: the rule fails naming both, nothing is sent`,
+      async prepare(id) {
+        await putRule(
+          badRule(
+            id,
+            transferType === 'S3'
+              ? { control_file_prefix: 'dup.ctl' }
+              : { transfer_type: 'SFT', destination_bucket: undefined, destination_prefix: `/corpus/${id}/` },
+          ),
+        );
+        await putBad(id, 'north/totals.csv', 'north');
+        await putBad(id, 'south/totals.csv', 'south');
+        await putBad(id, 'other.csv', 'no collision');
+        return badFlag(id);
+      },
+      outcome: retained,
+      log: {
+        level: LEVEL.error,
+        msg: /^duplicate destination names/,
+        text: /totals\.csv from \\"corpus\/r\d+\/bad\/north\/totals\.csv\\" and \\"corpus\/r\d+\/bad\/south\/totals\.csv/,
+        context: ['rule', 'reason'],
+        errors: 1,
+      },
+      async check(id) {
+        const s3 = (await c.world.listKeys(c.world.targets.destinationBucket)).filter((key) =>
+          key.startsWith(`bad/${id}/`),
+        );
+        const sft = await readdir(path.join(c.world.sftRoot, 'corpus', id)).catch(() => []);
+        return [...s3, ...sft].length === 0 ? [] : [`sent anyway: ${[...s3, ...sft].join(', ')}`];
+      },
+    }),
+  ),
+
   // ── encryption metadata, DKS answers, SSM parameters ──
   {
     kind: 'service',

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadSftAgentConfig } from '../../src/sft/config/load.ts';
-import { groupBySource, isIgnoredName, selectRoute } from '../../src/sft/routing.ts';
+import { groupBySource, selectRoute } from '../../src/sft/routing.ts';
 import { SFT_TEMPLATE_DIR } from '../../src/sft/sandbox-config.ts';
+import { isIgnoredName } from '../../src/sft/volume/names.ts';
 
 const config = loadSftAgentConfig(`${SFT_TEMPLATE_DIR}agent-config.yml.tpl`, {
   aws_destination_url: 'nifi',

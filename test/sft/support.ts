@@ -6,11 +6,12 @@ import type { SftAgent } from '../../src/sft/agent.ts';
 import { parseSftAgentConfig } from '../../src/sft/config/parse.ts';
 import type { SftAgentConfig } from '../../src/sft/config/types.ts';
 import type { DeliveredEvent, FailedEvent, RetryingEvent, UnmatchedEvent } from '../../src/sft/events.ts';
+import { temporaryName } from '../../src/sft/volume/names.ts';
 
 /** Writes a file the way the egress service does: a hidden temporary name, then a rename. */
 export async function dropFile(dir: string, name: string, data: Buffer | string): Promise<string> {
   await mkdir(dir, { recursive: true });
-  const temporary = path.join(dir, `.${name}.${randomBytes(3).toString('hex')}.partial`);
+  const temporary = path.join(dir, temporaryName(name, randomBytes(3).toString('hex')));
   await writeFile(temporary, data);
   const target = path.join(dir, name);
   await rename(temporary, target);

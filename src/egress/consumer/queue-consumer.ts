@@ -7,6 +7,8 @@ import type { MessageProcessor, MessageVerdict } from '../message-processor.ts';
 import type { EgressEventBus, EgressEvents } from '../observability/events.ts';
 import type { EgressMetrics } from '../observability/metrics.ts';
 import { sendToDeadLetterQueue } from './dead-letter.ts';
+import { type ReceiveBackoffPolicy, receiveBackoffPolicy } from './receive-backoff.ts';
+import { ReceiveOutage } from './receive-outage.ts';
 
 /** Options for {@link QueueConsumer}. */
 export interface QueueConsumerOptions {
@@ -26,6 +28,11 @@ export interface QueueConsumerOptions {
   /** Long-poll wait (s), 1–20. */
   waitTimeSeconds: number;
   processor: Pick<MessageProcessor, 'process'>;
+  /**
+   * Waits between receives while they keep failing (endpoint down). Validated at construction.
+   * @defaultValue 0.5 s doubling to 20 s, 20 % jitter (`DEFAULT_RECEIVE_BACKOFF`)
+   */
+  receiveBackoff?: Partial<ReceiveBackoffPolicy> | undefined;
   events: EgressEventBus;
   metrics: EgressMetrics;
   logger: Logger;
@@ -60,7 +67,9 @@ interface InFlight {
  * - acknowledgement follows the processor's verdict: `delete` → deleted; `retain` → left for
  *   redelivery; `dead-letter` → sent to the DLQ with its reason, then deleted;
  * - {@link stop} drains: no new receives, in-flight messages finish (and are deleted) within the
- *   timeout, then the rest are aborted and left for redelivery.
+ *   timeout, then the rest are aborted and left for redelivery;
+ * - while receives fail (the endpoint is down) one poller probes with exponential, capped back-off
+ *   and the others wait; one line when the outage starts, one when it ends ({@link ReceiveOutage}).
  */
 export class QueueConsumer {
   private readonly consumers: Consumer[];
@@ -69,8 +78,14 @@ export class QueueConsumer {
   private stopping = false;
   private releasePollers: (() => void) | undefined;
   private readonly pollersParked: Promise<void>;
+  private readonly outage: ReceiveOutage;
 
   constructor(private readonly options: QueueConsumerOptions) {
+    this.outage = new ReceiveOutage({
+      policy: receiveBackoffPolicy(options.receiveBackoff),
+      logger: options.logger,
+      queueUrl: options.queueUrl,
+    });
     // Every in-flight message and object transfer listens on this one signal (and removes its
     // listener when done), so the default warning threshold of 10 would misfire under load.
     setMaxListeners(0, this.abortController.signal);
@@ -104,6 +119,7 @@ export class QueueConsumer {
   async stop(timeoutMs: number): Promise<{ drained: boolean }> {
     if (this.stopping) return { drained: this.inFlight.size === 0 };
     this.stopping = true;
+    this.outage.stop();
     const drained = await this.waitForInFlight(timeoutMs);
     if (!drained) {
       this.options.logger.warn(
@@ -143,9 +159,14 @@ export class QueueConsumer {
       heartbeatInterval: options.heartbeatIntervalSeconds,
       messageSystemAttributeNames: ['ApproximateReceiveCount'],
       strictReturn: false,
-      // While stopping, a poller that comes round for another receive waits here instead.
+      // During an outage a poller waits here for its back-off (or for the outage to end); while
+      // stopping, a poller that comes round for another receive waits here instead.
       preReceiveMessageCallback: async () => {
+        await this.outage.beforeReceive();
         if (this.stopping) await this.pollersParked;
+      },
+      postReceiveMessageCallback: async () => {
+        this.outage.succeeded();
       },
       handleMessage: (message) => this.handleMessage(message),
     });
@@ -157,7 +178,7 @@ export class QueueConsumer {
         return;
       }
       if (this.stopping) return; // aborted long polls while shutting down
-      options.logger.warn({ err: error }, 'SQS receive failed; the poller retries');
+      this.outage.failed(error);
     });
     consumer.on('processing_error', (error, message) => {
       options.logger.error(

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { ignoredNameReason, MAX_NAME_BYTES, utf8Length } from '../../sft/volume/names.ts';
 import { UnsafeDestinationError } from '../errors.ts';
 
 /** A file location under `sftRoot`, both paths absolute. */
@@ -10,8 +11,10 @@ export interface SftLocation {
 }
 
 /**
- * Refuses a single file name that is empty, `.`/`..`, contains `/` or NUL. Names come from S3 keys
- * and routing items, so any of these is possible and none can be written safely.
+ * Refuses a single SFT file name that is empty, `.`/`..`, contains `/` or NUL, is longer than a file
+ * system allows (255 bytes of UTF-8), or is a name the SFT agent ignores (hidden, `*.tmp`,
+ * `*.partial`: see `ignoredNameReason`) — written, it would count as sent but never leave. Names
+ * come from S3 keys and routing items, so any of these is possible.
  */
 export function assertSafeFileName(fileName: string, what: string): void {
   if (fileName === '' || fileName === '.' || fileName === '..') {
@@ -19,6 +22,18 @@ export function assertSafeFileName(fileName: string, what: string): void {
   }
   if (fileName.includes('/') || fileName.includes('\0')) {
     throw new UnsafeDestinationError(`${what} ${JSON.stringify(fileName)} contains '/' or NUL`);
+  }
+  const bytes = utf8Length(fileName);
+  if (bytes > MAX_NAME_BYTES) {
+    throw new UnsafeDestinationError(
+      `${what} name too long: ${JSON.stringify(fileName)} is ${bytes} bytes, the limit is ${MAX_NAME_BYTES}`,
+    );
+  }
+  const ignored = ignoredNameReason(fileName);
+  if (ignored) {
+    throw new UnsafeDestinationError(
+      `${what} ${JSON.stringify(fileName)} is refused: the SFT agent never sends it: ${ignored}`,
+    );
   }
 }
 

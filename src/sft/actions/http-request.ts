@@ -1,6 +1,10 @@
 import type { HttpClientConfig, HttpRequestAction } from '../config/types.ts';
 import { type HttpPools, type PostFileResult, postFile } from '../http/sender.ts';
 import { ActionError } from '../retry.ts';
+import { type OpenedFile, readRange } from '../volume/files.ts';
+
+/** The file being delivered, opened and checked once for the whole delivery. */
+export type SourceFile = Pick<OpenedFile, 'handle' | 'path'>;
 
 export interface HttpRequestContext {
   pools: HttpPools;
@@ -14,12 +18,12 @@ export interface HttpRequestContext {
 const HEADER_SAFE = /^[\x20-\x7e]+$/;
 
 /**
- * Sends the file to the action's URL with `filename: <name>`. A name that cannot travel in a
+ * Sends the file to the action's URL with `filename: <name>`, reading through its open handle. A name that cannot travel in a
  * header as-is is a permanent failure with a clear reason rather than a silently mangled name.
  */
 export async function httpRequestAction(
   action: HttpRequestAction,
-  filePath: string,
+  source: SourceFile,
   name: string,
   size: number,
   context: HttpRequestContext,
@@ -34,7 +38,8 @@ export async function httpRequestAction(
   }
   return postFile({
     url: action.url,
-    filePath,
+    filePath: source.path,
+    openBody: () => readRange(source, 0, size - 1),
     filename: name,
     size,
     pools: context.pools,

@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
@@ -55,7 +54,13 @@ export function createHttpPools(
 
 export interface PostFileRequest {
   url: URL;
+  /** Where the body comes from, for error messages. */
   filePath: string;
+  /**
+   * Opens the body for one attempt: the file's first `size` bytes. Called again when an attempt is
+   * repeated; the agent reads through the handle it checked, never by path.
+   */
+  openBody: () => Readable;
   /** Sent as the `filename` header. */
   filename: string;
   size: number;
@@ -91,10 +96,7 @@ function attempt(request: PostFileRequest): Promise<PostFileResult> {
     const timers: NodeJS.Timeout[] = [];
     // Exactly the bytes announced in content-length, even if the file grew since the read-lock
     // (the agent then sees the change and sends the file again).
-    const body =
-      request.size > 0
-        ? createReadStream(request.filePath, { start: 0, end: request.size - 1 })
-        : Readable.from([]);
+    const body = request.size > 0 ? request.openBody() : Readable.from([]);
     const req = (secure ? https : http).request(url, {
       method: 'POST',
       agent: secure ? request.pools.https : request.pools.http,
