@@ -869,7 +869,7 @@ const ROWS: Row[] = [
   { name: 'SSM re-wrap parameter not JSON', ...rewrap('KeyId=abc', /\/corpus\/.*\/key.*not a JSON object/) },
   {
     name: 'SSM re-wrap parameter without PublicKey',
-    ...rewrap('{"KeyId":"k"}', /\/corpus\/.*\/key.*bad: PublicKey/),
+    ...rewrap('{"KeyId":"k"}', /\/corpus\/.*\/key.*has no PublicKey/),
   },
   {
     name: 'SSM re-wrap PublicKey not Base64',
