@@ -1,0 +1,85 @@
+import { appendFileSync } from 'node:fs';
+
+/**
+ * Records the AWS calls a component makes, for the least-privilege check (docs/egress-service.md,
+ * "The IAM role"): when the variable below names a file, every call of a client passed to
+ * {@link recordAwsCalls} appends one JSON line to it. Without the variable nothing is recorded.
+ *
+ * The recorder is an SDK middleware, so it sees the exact operation (`CreateMultipartUpload`, not
+ * an HTTP request to be re-parsed) and works on every target, embedded or not. Each client is
+ * labelled with the principal whose credentials it signs with: the service's own role, or the
+ * role ARN it assumed for a rule's `role_arn`, so calls made through an assumed role are checked
+ * against that role rather than the task role.
+ */
+
+/** Names the file (JSON lines) that recorded calls are appended to. */
+export const AWS_CALL_LOG_VARIABLE = 'EGRESS_AWS_CALL_LOG';
+
+/** The principal label of a client that signs with the component's own credentials. */
+export const OWN_ROLE = 'task-role';
+
+/** Who makes the calls of a client. */
+export interface CallIdentity {
+  /** The component: `egress-service`. */
+  readonly caller: string;
+  /** {@link OWN_ROLE}, or the ARN of the role whose assumed credentials the client signs with. */
+  readonly principal: string;
+}
+
+/** One recorded call (a line of the log). */
+export interface RecordedAwsCall extends CallIdentity {
+  /** The SDK client's service: `S3`, `SQS`, `DynamoDB`, `SSM`, `STS`. */
+  readonly service: string;
+  /** The SDK operation: `PutObject`, `Scan`, `AssumeRole`… */
+  readonly operation: string;
+  /** The canned ACL the call sets, when it sets one (an extra IAM action: s3:PutObjectAcl). */
+  readonly acl?: string | undefined;
+}
+
+interface MiddlewareClient {
+  middlewareStack: {
+    add(
+      middleware: (
+        next: (args: { input: object }) => Promise<unknown>,
+        context: { clientName?: string; commandName?: string },
+      ) => (args: { input: object }) => Promise<unknown>,
+      options: { step: 'initialize'; name: string; override?: boolean },
+    ): void;
+  };
+}
+
+/** `S3Client` → `S3`, `DynamoDBClient` → `DynamoDB`. */
+function serviceOf(clientName: string | undefined): string {
+  return (clientName ?? 'unknown').replace(/Client$/, '');
+}
+
+/**
+ * Adds the recording middleware to `client` (once per client) and returns the client. The
+ * variable is read at call time, so a test can switch recording on after the client exists.
+ */
+export function recordAwsCalls<C extends object>(
+  client: C,
+  identity: CallIdentity,
+  env: NodeJS.ProcessEnv = process.env,
+): C {
+  (client as unknown as MiddlewareClient).middlewareStack.add(
+    (next, context) => async (args) => {
+      const file = env[AWS_CALL_LOG_VARIABLE];
+      if (file) {
+        const acl = (args.input as { ACL?: unknown }).ACL;
+        const call: RecordedAwsCall = {
+          ...identity,
+          service: serviceOf(context.clientName),
+          operation: (context.commandName ?? 'unknown').replace(/Command$/, ''),
+          ...(typeof acl === 'string' ? { acl } : {}),
+        };
+        // Synchronous on purpose: a test run that ends abruptly (cucumber's forceExit) still has
+        // every line, and this only runs when a test asked for it.
+        appendFileSync(file, `${JSON.stringify(call)}\n`);
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'egressAwsCallRecorder', override: true },
+  );
+  return client;
+}
