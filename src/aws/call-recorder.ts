@@ -34,9 +34,12 @@ export interface RecordedAwsCall extends CallIdentity {
   readonly operation: string;
   /** The canned ACL the call sets, when it sets one (an extra IAM action: s3:PutObjectAcl). */
   readonly acl?: string | undefined;
+  /** The access key the call is signed with, as the client's credential provider gave it. */
+  readonly accessKeyId?: string | undefined;
 }
 
 interface MiddlewareClient {
+  config?: { credentials?: () => Promise<{ accessKeyId?: string }> };
   middlewareStack: {
     add(
       middleware: (
@@ -62,16 +65,24 @@ export function recordAwsCalls<C extends object>(
   identity: CallIdentity,
   env: NodeJS.ProcessEnv = process.env,
 ): C {
-  (client as unknown as MiddlewareClient).middlewareStack.add(
+  const recorded = client as unknown as MiddlewareClient;
+  recorded.middlewareStack.add(
     (next, context) => async (args) => {
       const file = env[AWS_CALL_LOG_VARIABLE];
       if (file) {
         const acl = (args.input as { ACL?: unknown }).ACL;
+        // The provider caches, so this is the identity the signer is about to use (an assumed
+        // role's included); a provider that fails here fails the call itself a moment later.
+        const accessKeyId = await recorded.config
+          ?.credentials?.()
+          .then((identity) => identity.accessKeyId)
+          .catch(() => undefined);
         const call: RecordedAwsCall = {
           ...identity,
           service: serviceOf(context.clientName),
           operation: (context.commandName ?? 'unknown').replace(/Command$/, ''),
           ...(typeof acl === 'string' ? { acl } : {}),
+          ...(accessKeyId ? { accessKeyId } : {}),
         };
         // Synchronous on purpose: a test run that ends abruptly (cucumber's forceExit) still has
         // every line, and this only runs when a test asked for it.

@@ -222,6 +222,15 @@ describe('recording the egress service’s AWS calls (EGRESS_AWS_CALL_LOG)', () 
         'STS:AssumeRole',
       ]),
     );
+    // The label matches the credentials really used: the role's assumed key, the service's own key.
+    const roleKey = base.edge.assumedRoles().find((role) => role.roleArn === ROLE)?.accessKeyId;
+    expect(roleKey).toBeDefined();
+    expect(new Set(calls.filter((c) => c.principal === ROLE).map((c) => c.accessKeyId))).toEqual(
+      new Set([roleKey]),
+    );
+    expect(new Set(calls.filter((c) => c.principal === OWN_ROLE).map((c) => c.accessKeyId))).toEqual(
+      new Set(['test']),
+    );
     // Every write through the role carries the canned ACL (data, control file, manifest).
     const writes = calls.filter((c) => c.principal === ROLE && c.service === 'S3');
     expect(writes).toHaveLength(3);
