@@ -36,6 +36,16 @@ export interface RecordedAwsCall extends CallIdentity {
   readonly acl?: string | undefined;
   /** The access key the call is signed with, as the client's credential provider gave it. */
   readonly accessKeyId?: string | undefined;
+  /** What the call acts on: `bucket/key`, a bucket, a table, a queue URL, a parameter or role name. */
+  readonly resource?: string | undefined;
+}
+
+/** The resource named by a call's input, for the log (never a body or a secret). */
+function resourceOf(input: Record<string, unknown>): string | undefined {
+  const text = (name: string) => (typeof input[name] === 'string' ? (input[name] as string) : undefined);
+  const bucket = text('Bucket');
+  if (bucket !== undefined) return text('Key') === undefined ? bucket : `${bucket}/${text('Key')}`;
+  return text('TableName') ?? text('QueueUrl') ?? text('Name') ?? text('RoleArn');
 }
 
 interface MiddlewareClient {
@@ -70,7 +80,9 @@ export function recordAwsCalls<C extends object>(
     (next, context) => async (args) => {
       const file = env[AWS_CALL_LOG_VARIABLE];
       if (file) {
-        const acl = (args.input as { ACL?: unknown }).ACL;
+        const input = args.input as Record<string, unknown>;
+        const acl = input.ACL;
+        const resource = resourceOf(input);
         // The provider caches, so this is the identity the signer is about to use (an assumed
         // role's included); a provider that fails here fails the call itself a moment later.
         const accessKeyId = await recorded.config
@@ -83,6 +95,7 @@ export function recordAwsCalls<C extends object>(
           operation: (context.commandName ?? 'unknown').replace(/Command$/, ''),
           ...(typeof acl === 'string' ? { acl } : {}),
           ...(accessKeyId ? { accessKeyId } : {}),
+          ...(resource === undefined ? {} : { resource }),
         };
         // Synchronous on purpose: a test run that ends abruptly (cucumber's forceExit) still has
         // every line, and this only runs when a test asked for it.
