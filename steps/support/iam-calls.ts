@@ -9,16 +9,16 @@ import { requestedTarget } from './target.ts';
 /*
  * The least-privilege check over the whole BDD run (docs/egress-service.md, "The IAM role"): every
  * AWS call the egress service makes while the scenarios run is recorded (src/aws/call-recorder.ts)
- * to reports/aws-calls.ndjson, and after the last scenario each is judged against the original's
- * roles (config/iam/egress-task-role.yml). A call outside them fails the run, and with it
- * `npm test`; the verdicts are in reports/iam-check.txt.
+ * to reports/aws-calls.ndjson (or the file EGRESS_AWS_CALL_LOG names), and after the last scenario
+ * each is judged against the original's roles (config/iam/egress-task-role.yml). A call outside
+ * them fails the run, and with it `npm test`; the verdicts are in iam-check.txt beside the log.
  *
  * Switched on when this file loads, before any hook starts the sandbox. Only targets whose egress
  * service runs in this process are recorded; an external stack's service is not ours to observe.
  */
 
-const POLICY_FILE = path.resolve('config/iam/egress-task-role.yml');
-const REPORT_FILE = path.resolve('reports/iam-check.txt');
+/** `EGRESS_IAM_POLICY` names another policy file (test/bdd/iam-check.test.ts proves a denial fails the run). */
+const POLICY_FILE = path.resolve(process.env.EGRESS_IAM_POLICY || 'config/iam/egress-task-role.yml');
 const inProcess = requestedTarget() !== 'external';
 
 let log: string | undefined;
@@ -38,13 +38,14 @@ AfterAll({ timeout: 30_000 }, async () => {
     return;
   }
   const calls = parseRecordedCalls(await readFile(log, 'utf8'), log);
+  const reportFile = path.join(path.dirname(log), 'iam-check.txt');
   const check = checkAwsCalls(calls, await loadIamPolicy(POLICY_FILE));
   const report = formatIamCheck(check, path.relative(process.cwd(), POLICY_FILE));
-  await writeFile(REPORT_FILE, `${report}\n`);
+  await writeFile(reportFile, `${report}\n`);
   if (check.denied.length > 0) {
     throw new Error(`the egress service made AWS calls its original IAM role does not allow:\n${report}`);
   }
   // Scenarios always drive the service; a run without a single recorded call means the recorder broke.
   if (calls.length === 0) throw new Error(`no AWS call of the egress service was recorded in ${log}`);
-  console.log(`\n${report.split('\n')[0]} (details: ${path.relative(process.cwd(), REPORT_FILE)})`);
+  console.log(`\n${report.split('\n')[0]} (details: ${path.relative(process.cwd(), reportFile)})`);
 });
