@@ -44,8 +44,10 @@ export function createDynamoClient(target: AwsTarget): DynamoDBClient {
   return new DynamoDBClient(common(target));
 }
 
-export function createDocumentClient(target: AwsTarget): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(createDynamoClient(target), {
+/** A document client for a target, or over an existing DynamoDB client (which it then owns). */
+export function createDocumentClient(target: AwsTarget | DynamoDBClient): DynamoDBDocumentClient {
+  const client = target instanceof DynamoDBClient ? target : createDynamoClient(target);
+  return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });
 }

@@ -36,6 +36,8 @@ export interface S3WriteRecord {
   key?: string | undefined;
   status: number;
   accessKeyId?: string | undefined;
+  /** The canned ACL (`x-amz-acl`) the write asked for; for a multipart upload, its CreateMultipartUpload's. */
+  acl?: string | undefined;
   at: Date;
 }
 
@@ -72,6 +74,8 @@ export function encodeKeyPath(bucket: string, key?: string): string {
  */
 export class S3Gateway {
   private readonly writeListeners = new Set<(record: S3WriteRecord) => void>();
+  /** `x-amz-acl` of multipart uploads in progress, by `bucket/key`, for the write record of their completion. */
+  private readonly multipartAcls = new Map<string, string>();
 
   constructor(
     private readonly upstream: S3Upstream,
@@ -120,6 +124,7 @@ export class S3Gateway {
     }
     const mutation = classifyS3Mutation(method, info, req.headers);
     const accessKeyId = accessKeyFromAuthorization(req.headers.authorization);
+    const acl = this.aclOf(method, info, req);
     switch (mutation.kind) {
       case 'notification-config':
         await this.notificationConfiguration(method, info, req, res);
@@ -130,7 +135,7 @@ export class S3Gateway {
       case 'created':
       case 'removed':
         res.once('finish', () => {
-          this.recordWrite(method, info, res.statusCode, accessKeyId);
+          this.recordWrite(method, info, res.statusCode, accessKeyId, acl);
           if (res.statusCode >= 200 && res.statusCode < 300 && info.key !== undefined) {
             this.publish(info.bucket, info.key, mutation.eventName, mutation.kind, accessKeyId, req).catch(
               (error: unknown) =>
@@ -153,13 +158,42 @@ export class S3Gateway {
     }
   }
 
-  private recordWrite(method: string, info: S3RequestInfo, status: number, accessKeyId?: string): void {
+  /**
+   * The canned ACL a write asks for: its own `x-amz-acl`, or for a multipart completion the one its
+   * CreateMultipartUpload carried (remembered by bucket and key: enough to observe the ACL).
+   */
+  private aclOf(method: string, info: S3RequestInfo, req: IncomingMessage): string | undefined {
+    const header = req.headers['x-amz-acl'];
+    const acl = typeof header === 'string' ? header : undefined;
+    if (info.key === undefined) return acl;
+    const object = `${info.bucket}/${info.key}`;
+    if (method === 'DELETE' && info.query.has('uploadId')) this.multipartAcls.delete(object); // aborted
+    if (method !== 'POST') return acl;
+    if (info.query.has('uploads')) {
+      if (acl === undefined) this.multipartAcls.delete(object);
+      else this.multipartAcls.set(object, acl);
+    } else if (info.query.has('uploadId')) {
+      const remembered = this.multipartAcls.get(object);
+      this.multipartAcls.delete(object);
+      return acl ?? remembered;
+    }
+    return acl;
+  }
+
+  private recordWrite(
+    method: string,
+    info: S3RequestInfo,
+    status: number,
+    accessKeyId?: string,
+    acl?: string,
+  ): void {
     const record: S3WriteRecord = {
       method,
       bucket: info.bucket,
       key: info.key,
       status,
       accessKeyId,
+      ...(acl === undefined ? {} : { acl }),
       at: new Date(),
     };
     for (const listener of this.writeListeners) listener(record);

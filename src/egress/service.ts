@@ -1,7 +1,9 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Registry } from 'prom-client';
-import { createDocumentClient, createS3Client, createSqsClient } from '../aws/clients.ts';
+import { recordAwsCalls } from '../aws/call-recorder.ts';
+import { createDocumentClient, createDynamoClient, createS3Client, createSqsClient } from '../aws/clients.ts';
 import { type Logger, silentLogger } from '../logging/logger.ts';
+import { OWN_CREDENTIALS } from './aws-identity.ts';
 import { createLimiter } from './concurrency.ts';
 import {
   type EgressServiceConfig,
@@ -79,9 +81,11 @@ export async function startEgressService(
     logger.warn({ err: error, event }, 'egress event listener threw'),
   );
 
-  const sqs = createSqsClient(resolved.aws);
-  const sourceS3 = createS3Client(resolved.aws);
-  const documentClient = createDocumentClient(resolved.aws);
+  const sqs = recordAwsCalls(createSqsClient(resolved.aws), OWN_CREDENTIALS);
+  const sourceS3 = recordAwsCalls(createS3Client(resolved.aws), OWN_CREDENTIALS);
+  const documentClient = createDocumentClient(
+    recordAwsCalls(createDynamoClient(resolved.aws), OWN_CREDENTIALS),
+  );
   const clients = new DestinationClients({
     target: resolved.aws,
     logger,

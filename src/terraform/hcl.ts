@@ -1,7 +1,9 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from '@cdktf/hcl2json';
+import { parse as parseYaml } from 'yaml';
 import { TerraformSyntaxError } from './evaluate.ts';
+import { renderTerraformTemplate, type TemplateValues } from './template.ts';
 
 /*
  * Reading Terraform configuration with @cdktf/hcl2json (HashiCorp's HCL parser compiled to
@@ -15,6 +17,13 @@ export interface TerraformFile {
   readonly text: string;
   /** hcl2json's JSON form: `{ resource: { type: { name: [ {args} ] } }, locals: [ {…} ], variable: {…} }`. */
   readonly json: Record<string, unknown>;
+  /** For a Jinja template (`*.tf.j2`): the template values it uses that were not given. */
+  readonly templateMissing?: string[] | undefined;
+}
+
+/** `terraform.tf.j2`: Terraform kept as a Jinja template, rendered before use (`template.ts`). */
+export function isTerraformTemplate(name: string): boolean {
+  return name.endsWith('.tf.j2');
 }
 
 /** A path given to the import that is neither a `.tf` file nor a directory holding some. */
@@ -42,12 +51,14 @@ function isAutoVarFile(name: string): boolean {
 }
 
 /**
- * Expands the inputs (directories → their `*.tf` files, not recursive, as a Terraform root
- * module; files as given) and parses each. Also returns the variables files Terraform would load
- * automatically from those directories (`terraform.tfvars`, `*.auto.tfvars`).
+ * Expands the inputs (directories → their `*.tf` and `*.tf.j2` files, not recursive, as a
+ * Terraform root module; files as given) and parses each, templates rendered with
+ * `templateValues` first. Also returns the variables files Terraform would load automatically
+ * from those directories (`terraform.tfvars`, `*.auto.tfvars`).
  */
 export async function readTerraformFiles(
   inputs: readonly string[],
+  templateValues: TemplateValues = {},
 ): Promise<{ files: TerraformFile[]; autoVarFiles: string[] }> {
   const paths: string[] = [];
   const autoVarFiles: string[] = [];
@@ -57,7 +68,7 @@ export async function readTerraformFiles(
     if (!info) throw new TerraformInputError(`${input} does not exist`);
     if (info.isDirectory()) {
       const names = (await readdir(absolute)).sort();
-      const tf = names.filter((name) => name.endsWith('.tf'));
+      const tf = names.filter((name) => name.endsWith('.tf') || isTerraformTemplate(name));
       if (tf.length === 0) throw new TerraformInputError(`${input} holds no .tf files`);
       paths.push(...tf.map((name) => path.join(absolute, name)));
       autoVarFiles.push(...names.filter(isAutoVarFile).map((name) => path.join(absolute, name)));
@@ -67,10 +78,36 @@ export async function readTerraformFiles(
   }
   const files: TerraformFile[] = [];
   for (const file of [...new Set(paths)]) {
-    const text = await readFile(file, 'utf8');
-    files.push({ file, text, json: await parseHcl(path.basename(file), text) });
+    const source = await readFile(file, 'utf8');
+    if (isTerraformTemplate(file)) {
+      const rendered = renderTerraformTemplate(path.basename(file), source, templateValues);
+      const json = await parseHcl(path.basename(file), rendered.text);
+      files.push({ file, text: rendered.text, json, templateMissing: rendered.missing });
+    } else {
+      files.push({ file, text: source, json: await parseHcl(path.basename(file), source) });
+    }
   }
   return { files, autoVarFiles };
+}
+
+/** Reads the template values file: YAML or JSON, a mapping (the shape of the original's secret). */
+export async function readTemplateValuesFile(file: string): Promise<TemplateValues> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new TerraformInputError(`cannot read the template values ${file}: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    throw new TerraformSyntaxError(`${file}: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new TerraformSyntaxError(`${file}: expected a mapping of template values`);
+  }
+  return parsed as TemplateValues;
 }
 
 /** Reads a variables file: `.tfvars` (HCL) or JSON (`.json`, `.tfvars.json`). */

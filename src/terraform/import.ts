@@ -9,7 +9,8 @@ import {
   parseExpression,
   templateParts,
 } from './evaluate.ts';
-import { readTerraformFiles, readVariablesFile, resourcesOf, type TerraformFile } from './hcl.ts';
+import { parseHcl, readTerraformFiles, readVariablesFile, resourcesOf, type TerraformFile } from './hcl.ts';
+import type { TemplateValues } from './template.ts';
 import { isObject, kebab, type TfValue, toTemplateString, Unresolved } from './values.ts';
 
 /*
@@ -31,8 +32,12 @@ export interface ImportOptions {
   varFiles?: readonly string[] | undefined;
   /** Load `terraform.tfvars` and `*.auto.tfvars` from the directories given, as Terraform does. @defaultValue true */
   autoLoadVarFiles?: boolean | undefined;
-  /** `terraform.workspace`. */
+  /** `terraform.workspace`. @defaultValue `default`, Terraform's own when none is selected */
   workspace?: string | undefined;
+  /** `-var name=value` assignments, applied after every variables file (raw strings, or HCL for `{…}`/`[…]`). */
+  variables?: Readonly<Record<string, string>> | undefined;
+  /** Values to render `*.tf.j2` templates with (the original's `/concourse/dataworks/terraform` secret's shape). */
+  templateValues?: TemplateValues | undefined;
   /** For `TF_VAR_<name>` variables. @defaultValue process.env */
   env?: NodeJS.ProcessEnv | undefined;
 }
@@ -63,6 +68,8 @@ export interface ImportResult {
   readonly skipped: { readonly address: string; readonly reason: string }[];
   readonly files: string[];
   readonly varFiles: string[];
+  /** The `*.tf.j2` files rendered, with the template values they use that were not given. */
+  readonly templates: { readonly file: string; readonly missing: string[] }[];
 }
 
 /** `${expr}` as hcl2json writes a non-static argument → `expr`. */
@@ -143,11 +150,35 @@ async function evaluateItem(
   }
 }
 
+/**
+ * When a placeholder stands for a local that a Jinja template builds from a template value that
+ * was not given, says which value to give (`--template-values` / `--template-value`).
+ */
+function templateHint(
+  expression: string,
+  localSources: ReadonlyMap<string, { file: string }>,
+  files: readonly TerraformFile[],
+): string {
+  for (const match of expression.matchAll(/\blocal\.([A-Za-z_][\w-]*)/g)) {
+    const name = match[1]!;
+    const source = localSources.get(name);
+    const template = files.find((file) => file.file === source?.file && file.templateMissing !== undefined);
+    if (!template) continue;
+    const missing = template.templateMissing?.find((path) => path === name || path.startsWith(`${name}.`));
+    if (missing) {
+      return `; ${path.basename(template.file)} builds local.${name} from the template value "${missing}", which was not given (--template-values FILE or --template-value ${missing}.<environment>.<attribute>=VALUE)`;
+    }
+    return `; local.${name} comes from ${path.basename(template.file)}: check its template value "${name}" has this entry`;
+  }
+  return '';
+}
+
 /** Reads the variables: declared defaults, then TF_VAR_*, then the variables files in order. */
 async function collectVariables(
   files: readonly TerraformFile[],
   varFiles: readonly string[],
   env: NodeJS.ProcessEnv,
+  assignments: Readonly<Record<string, string>>,
 ): Promise<Map<string, TfValue>> {
   const variables = new Map<string, TfValue>();
   for (const file of files) {
@@ -162,6 +193,16 @@ async function collectVariables(
   for (const varFile of varFiles) {
     for (const [name, value] of Object.entries(await readVariablesFile(varFile))) {
       variables.set(name, value as TfValue);
+    }
+  }
+  // As `terraform plan -var`: a string as given; a collection written in HCL.
+  for (const [name, text] of Object.entries(assignments)) {
+    const trimmed = text.trim();
+    if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+      const parsed = await parseHcl(`--var ${name}`, `value = ${trimmed}\n`);
+      variables.set(name, parsed.value as TfValue);
+    } else {
+      variables.set(name, text);
     }
   }
   return variables;
@@ -183,12 +224,18 @@ export async function importRoutingItems(
   inputs: readonly string[],
   options: ImportOptions = {},
 ): Promise<ImportResult> {
-  const { files, autoVarFiles } = await readTerraformFiles(inputs);
+  const { files, autoVarFiles } = await readTerraformFiles(inputs, options.templateValues ?? {});
   const varFiles = [
     ...(options.autoLoadVarFiles === false ? [] : autoVarFiles),
     ...(options.varFiles ?? []).map((file) => path.resolve(file)),
   ];
-  const variables = await collectVariables(files, varFiles, options.env ?? process.env);
+  const variables = await collectVariables(
+    files,
+    varFiles,
+    options.env ?? process.env,
+    options.variables ?? {},
+  );
+  const workspace = options.workspace ?? 'default';
 
   const localSources = new Map<string, { value: unknown; file: string }>();
   const resources = new Map<string, Record<string, unknown>>();
@@ -210,7 +257,7 @@ export async function importRoutingItems(
   const baseContext = (file: string): EvaluationContext => ({
     file: path.basename(file),
     variables,
-    workspace: options.workspace,
+    workspace,
     resource: (type, name) => resources.get(`${type}.${name}`),
     local: async (name) => {
       if (localValues.has(name)) return localValues.get(name);
@@ -298,7 +345,7 @@ export async function importRoutingItems(
             address: instance.address,
             expression: use.expression,
             placeholder: use.placeholder,
-            reason: use.reason,
+            reason: use.reason + templateHint(use.expression, localSources, files),
           });
         }
         const item: Record<string, unknown> = { _resource: instance.address, ...evaluated.item };
@@ -323,5 +370,14 @@ export async function importRoutingItems(
       }
     }
   }
-  return { items, placeholders, skipped, files: files.map((f) => f.file), varFiles };
+  return {
+    items,
+    placeholders,
+    skipped,
+    files: files.map((f) => f.file),
+    varFiles,
+    templates: files
+      .filter((file) => file.templateMissing !== undefined)
+      .map((file) => ({ file: file.file, missing: file.templateMissing ?? [] })),
+  };
 }

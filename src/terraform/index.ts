@@ -7,7 +7,13 @@ export {
   TerraformSyntaxError,
 } from './evaluate.ts';
 export { SUPPORTED_FUNCTIONS } from './functions.ts';
-export { readTerraformFiles, readVariablesFile, TerraformInputError } from './hcl.ts';
+export {
+  isTerraformTemplate,
+  readTemplateValuesFile,
+  readTerraformFiles,
+  readVariablesFile,
+  TerraformInputError,
+} from './hcl.ts';
 export {
   type ImportedItem,
   type ImportOptions,
@@ -17,4 +23,10 @@ export {
   TerraformItemError,
 } from './import.ts';
 export { type ForEachShape, placeholderFor, type TraversalStep } from './placeholders.ts';
+export {
+  type RenderedTemplate,
+  renderTerraformTemplate,
+  setTemplateValue,
+  type TemplateValues,
+} from './template.ts';
 export { isUnresolved, kebab, type TfValue, Unresolved } from './values.ts';

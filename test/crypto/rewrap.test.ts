@@ -110,31 +110,95 @@ describe('re-wrapping a data key for a recipient', () => {
   });
 });
 
-describe('parseRewrapKeyParameter', () => {
+describe('parseRewrapKeyParameter: what the original (Gson, lenient) accepted is accepted', () => {
+  const KEY_ID = '4f9fbf95-2e4d-4b2f-a1c9-0d6f6e1e8a11';
+  // Each value yields KeyId → the expected id and a usable PublicKey (the test's RSA key).
+  const accepted: [string, () => string, string][] = [
+    ['the KMS GetPublicKey shape with extra fields', () => parameterValue(), KEY_ID],
+    ['only the two fields', () => JSON.stringify({ KeyId: 'k', PublicKey: publicKeyBase64 }), 'k'],
+    ['single-quoted names and values', () => `{'KeyId': 'k1', 'PublicKey': '${publicKeyBase64}'}`, 'k1'],
+    ['unquoted names', () => `{KeyId: "k2", PublicKey: "${publicKeyBase64}"}`, 'k2'],
+    ['an unquoted KeyId value', () => `{"KeyId": abc-123, "PublicKey": "${publicKeyBase64}"}`, 'abc-123'],
+    ['a numeric KeyId (read as its text)', () => `{"KeyId": 42, "PublicKey": "${publicKeyBase64}"}`, '42'],
+    [
+      'a boolean KeyId (read as its text)',
+      () => `{"KeyId": true, "PublicKey": "${publicKeyBase64}"}`,
+      'true',
+    ],
+    ['= and => separators', () => `{"KeyId" = "k3"; "PublicKey" => "${publicKeyBase64}"}`, 'k3'],
+    ['; between members', () => `{"KeyId": "k4"; "PublicKey": "${publicKeyBase64}"}`, 'k4'],
+    [
+      '// # and /* */ comments',
+      () =>
+        `# recipient key\n{ // rotated yearly\n "KeyId": /* id */ "k5",\n "PublicKey": "${publicKeyBase64}" }\n`,
+      'k5',
+    ],
+    ["the non-execute prefix )]}'", () => `)]}'\n{"KeyId": "k6", "PublicKey": "${publicKeyBase64}"}`, 'k6'],
+    ['escapes \\/ and \\u', () => `{"KeyId": "a\\/b\\u0041", "PublicKey": "${publicKeyBase64}"}`, 'a/bA'],
+    [
+      'a duplicate field (the later wins)',
+      () => `{"KeyId": "old", "PublicKey": "${publicKeyBase64}", "KeyId": "new"}`,
+      'new',
+    ],
+    [
+      'lenient extras: trailing array comma, NaN, nested objects',
+      () =>
+        `{"EncryptionAlgorithms": [RSAES_OAEP_SHA_256,, ], "Score": NaN, "Meta": {"a": [1; 2]}, "KeyId": "k7", "PublicKey": "${publicKeyBase64}"}`,
+      'k7',
+    ],
+    [
+      'a PublicKey without its Base64 padding',
+      () => `{"KeyId": "k8", "PublicKey": "${publicKeyBase64.replace(/=+$/, '')}"}`,
+      'k8',
+    ],
+    ['surrounding whitespace', () => `\n\t ${parameterValue({ KeyId: 'k9' })} \n`, 'k9'],
+  ];
+  it.each(accepted)('accepts %s', (_name, value, keyId) => {
+    const key = parseRewrapKeyParameter(PARAMETER, value());
+    expect(key.keyId).toBe(keyId);
+    expect(key.publicKey.asymmetricKeyType).toBe('rsa');
+  });
+});
+
+describe('parseRewrapKeyParameter: what the original refused is refused, naming the parameter and the fault', () => {
   const ecKey = () =>
     generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'der', type: 'spki' });
 
   it.each([
     ['missing', () => undefined, /is missing/],
     ['empty', () => '', /is missing/],
-    ['not JSON', () => '{KeyId: nope', /not valid JSON/],
-    ['a JSON array', () => '[]', /must be a JSON object/],
-    ['without PublicKey', () => JSON.stringify({ KeyId: 'k' }), /PublicKey/],
-    ['without KeyId', () => JSON.stringify({ PublicKey: publicKeyBase64 }), /KeyId/],
-    ['with a numeric KeyId', () => parameterValue({ KeyId: 42 }), /KeyId/],
+    ['null', () => 'null', /holds null/],
+    ['not closed', () => '{KeyId: nope', /not a JSON object: unterminated object/],
+    ['a JSON array', () => '[]', /not a JSON object: expected an object, found an array/],
+    ['a JSON string', () => '"abc"', /expected an object, found a value/],
+    ['followed by more text', () => `${parameterValue()} {}`, /followed by more text/],
+    ['with a trailing comma in the object', () => '{"KeyId": "k",}', /expected a name/],
+    ['with an unknown escape', () => '{"KeyId": "a\\qb"}', /invalid escape sequence/],
+    ['with an unterminated string', () => '{"KeyId": "k', /unterminated string/],
+    ['without PublicKey', () => JSON.stringify({ KeyId: 'k' }), /has no PublicKey/],
+    ['without KeyId', () => JSON.stringify({ PublicKey: publicKeyBase64 }), /has no KeyId/],
+    ['with a null KeyId', () => `{"KeyId": null, "PublicKey": "${publicKeyBase64}"}`, /has no KeyId/],
+    ['with an empty KeyId', () => parameterValue({ KeyId: '' }), /has an empty KeyId/],
+    ['with an object as KeyId', () => parameterValue({ KeyId: { id: 1 } }), /an object as KeyId/],
     [
-      'with lower-case field names',
+      'with lower-case field names (Gson matches names exactly)',
       () => JSON.stringify({ keyId: 'k', publicKey: publicKeyBase64 }),
-      /KeyId/,
+      /has no KeyId/,
     ],
     ['with a PublicKey that is not Base64', () => parameterValue({ PublicKey: 'not base64!' }), /not Base64/],
+    [
+      'with a PublicKey broken over lines (Java’s decoder refuses whitespace)',
+      () => parameterValue({ PublicKey: `${publicKeyBase64.slice(0, 64)}\n${publicKeyBase64.slice(64)}` }),
+      /not Base64/,
+    ],
+    ['with a PublicKey with wrong padding', () => parameterValue({ PublicKey: 'QUJD=' }), /not Base64/],
     [
       'with a PublicKey that is not a key',
       () => parameterValue({ PublicKey: 'QUJD' }),
       /SubjectPublicKeyInfo/,
     ],
     ['with an EC key', () => parameterValue({ PublicKey: ecKey().toString('base64') }), /RSA is required/],
-  ])('refuses a parameter %s, naming it', (_name, value, problem) => {
+  ])('refuses a parameter %s', (_name, value, problem) => {
     const parse = () => parseRewrapKeyParameter(PARAMETER, value());
     expect(parse).toThrow(RewrapKeyError);
     expect(parse).toThrow(problem);

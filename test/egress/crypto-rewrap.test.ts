@@ -199,7 +199,7 @@ describe.concurrent('re-wrapping data keys for a recipient (rewrap_datakey, S3)'
     );
     expect(reasons('MALFORMED')).toEqual(
       Array(2).fill(
-        expect.stringContaining(`no re-wrap key: re-wrap key parameter '${malformed}' is not valid JSON`),
+        expect.stringContaining(`no re-wrap key: re-wrap key parameter '${malformed}' is not a JSON object`),
       ),
     );
     // decrypt + rewrap on an S3 rule is an invalid item: reported, and it takes no action.

@@ -1035,10 +1035,10 @@ const ROWS: Row[] = [
     ...cryptoRefused(withCseMetadata({ 'x-amz-wrap-alg': 'kms' }), /x-amz-wrap-alg/),
   },
   { name: 'SSM re-wrap parameter missing', ...rewrap(undefined, /\/corpus\/.*\/key.*does not exist/) },
-  { name: 'SSM re-wrap parameter not JSON', ...rewrap('KeyId=abc', /\/corpus\/.*\/key.*not valid JSON/) },
+  { name: 'SSM re-wrap parameter not JSON', ...rewrap('KeyId=abc', /\/corpus\/.*\/key.*not a JSON object/) },
   {
     name: 'SSM re-wrap parameter without PublicKey',
-    ...rewrap('{"KeyId":"k"}', /\/corpus\/.*\/key.*bad: PublicKey/),
+    ...rewrap('{"KeyId":"k"}', /\/corpus\/.*\/key.*has no PublicKey/),
   },
   {
     name: 'SSM re-wrap PublicKey not Base64',

@@ -48,8 +48,10 @@ describe('egress routes import-tf', () => {
     const out = path.join(dir, 'items.json');
     const { err, error } = await run([
       FIXTURES,
-      '--var-file',
-      path.join(FIXTURES, 'sandbox.tfvars'),
+      '--template-values',
+      path.join(FIXTURES, 'template-values.yml'),
+      '--workspace',
+      'sandbox',
       '--out',
       out,
     ]);
@@ -57,7 +59,7 @@ describe('egress routes import-tf', () => {
     const items = JSON.parse(await readFile(out, 'utf8')) as Record<string, unknown>[];
     expect(items).toHaveLength(97);
     expect(err).toContain(
-      'imported 97 routing items from data-egress.tf, locals.tf, variables.tf (variables: sandbox.tfvars)',
+      'imported 97 routing items from data-egress.tf, locals.tf, terraform.tf.j2 (variables: none)',
     );
     expect(err).toContain(
       '  data.terraform_remote_state.common.outputs.published_bucket.id → "published-bucket"  (data sources are only known at plan time)',
@@ -68,9 +70,13 @@ describe('egress routes import-tf', () => {
     const { err, error } = await run([
       path.join(FIXTURES, 'data-egress.tf'),
       path.join(FIXTURES, 'locals.tf'),
-      path.join(FIXTURES, 'variables.tf'),
-      '--var-file',
-      path.join(FIXTURES, 'sandbox.tfvars'),
+      path.join(FIXTURES, 'terraform.tf.j2'),
+      '--template-values',
+      path.join(FIXTURES, 'template-values.yml'),
+      '--template-value',
+      'opsmi.sandbox.bucket_name=opsmi-from-flag',
+      '--workspace',
+      'sandbox',
       '--load',
       '--endpoint',
       edge.endpoint,
@@ -88,7 +94,7 @@ describe('egress routes import-tf', () => {
       recipient_name: 'CBOL',
       transfer_type: 'S3',
       source_bucket: 'published-bucket',
-      destination_bucket: 'opsmi-destination',
+      destination_bucket: 'opsmi-from-flag',
       destination_prefix: 'cbol/$TODAYS_DATE/',
       decrypt: true,
       rewrap_datakey: false,
@@ -96,7 +102,26 @@ describe('egress routes import-tf', () => {
     });
   });
 
+  it('without the template values, names each placeholder that stays and the items that hold it', async () => {
+    const { err, error } = await run([FIXTURES, '--workspace', 'sandbox', '--out', path.join(dir, 'x.json')]);
+    expect(error).toBeUndefined();
+    expect(err).toContain(
+      '  terraform.tf.j2: rendered without the template values opsmi, oneservice, pdm_rtg, terraform.terraform_version',
+    );
+    expect(err).toContain('values could not be known and hold placeholders, in 97 of 97 items:');
+    expect(err).toContain(
+      '  local.opsmi[local.environment].bucket_name → "opsmi-bucket-name"  (no element "sandbox"; terraform.tf.j2 builds local.opsmi from the template value "opsmi", which was not given',
+    );
+    expect(err).toContain('    in 2 items: opsmi_data_egress_config, cbol_data_egress_config');
+  });
+
   it.each([
+    [[FIXTURES, '--var', 'no-equals'], '--var "no-equals": expected name=value'],
+    [[FIXTURES, '--template-value', 'x'], '--template-value "x": expected path.to.name=value'],
+    [
+      [FIXTURES, '--template-values', path.join(os.tmpdir(), 'no-such-values.yml')],
+      'cannot read the template values',
+    ],
     [[path.join(os.tmpdir(), 'no-such-dir-tf')], 'does not exist'],
     [[FIXTURES, '--out', 'x.json', '--load'], 'give --out FILE or --load, not both'],
     [[FIXTURES, '--load'], '--load needs --sandbox DIR or --endpoint URL'],

@@ -6,13 +6,15 @@ import {
   fromAttributeValues,
   type ImportResult,
   importRoutingItems,
+  readTemplateValuesFile,
+  type TemplateValues,
   TerraformItemError,
   TerraformSyntaxError,
 } from '../../src/terraform/index.ts';
 import { renderFixture } from './fixtures/generate.ts';
 
 const FIXTURES = path.resolve('test/terraform/fixtures');
-const VARS = path.join(FIXTURES, 'sandbox.tfvars');
+const TEMPLATE_VALUES = path.join(FIXTURES, 'template-values.yml');
 
 type Item = Record<string, unknown>;
 
@@ -23,9 +25,11 @@ function withoutNotes(items: readonly Item[]): Item[] {
 
 let dir: string;
 let roundTrip: ImportResult;
+let templateValues: TemplateValues;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'tf-import-'));
-  roundTrip = await importRoutingItems([FIXTURES], { varFiles: [VARS] });
+  templateValues = await readTemplateValuesFile(TEMPLATE_VALUES);
+  roundTrip = await importRoutingItems([FIXTURES], { templateValues, workspace: 'sandbox', env: {} });
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -93,22 +97,58 @@ describe('egress routes import-tf: the round trip against config/rules/routing-i
     }
   });
 
-  it('without the variables file, local.environment is unknown and the buckets become placeholders', async () => {
-    const result = await importRoutingItems([FIXTURES], { env: {} });
-    const cbol = result.items.find((item) => item.address === 'cbol_data_egress_config');
-    expect(cbol?.item.destination_bucket).toBe('opsmi-bucket-name');
-    expect(result.placeholders.find((use) => use.placeholder === 'opsmi-bucket-name')).toEqual({
-      address: 'opsmi_data_egress_config',
+  it('without the template values, the 64 items whose buckets come from terraform.tf.j2 keep placeholders, each reported with its items', async () => {
+    const result = await importRoutingItems([FIXTURES], { workspace: 'sandbox', env: {} });
+    expect(result.templates).toEqual([
+      {
+        file: path.join(FIXTURES, 'terraform.tf.j2'),
+        missing: ['opsmi', 'oneservice', 'pdm_rtg', 'terraform.terraform_version'],
+      },
+    ]);
+    const fromTemplate = result.placeholders.filter((use) => use.expression.startsWith('local.'));
+    expect(new Set(fromTemplate.map((use) => use.address)).size).toBe(64);
+    expect(new Set(fromTemplate.map((use) => use.placeholder))).toEqual(
+      new Set(['opsmi-bucket-name', 'oneservice-bucket-name', 'pdm-rtg-bucket-name', 'pdm-rtg-rtg-role-arn']),
+    );
+    expect(fromTemplate.find((use) => use.address === 'cbol_data_egress_config')).toEqual({
+      address: 'cbol_data_egress_config',
       expression: 'local.opsmi[local.environment].bucket_name',
       placeholder: 'opsmi-bucket-name',
-      reason: 'variable environment has no value (give it in the variables file)',
+      reason:
+        'no element "sandbox"; terraform.tf.j2 builds local.opsmi from the template value "opsmi", which was not given (--template-values FILE or --template-value opsmi.<environment>.<attribute>=VALUE)',
+    });
+    const cbol = result.items.find((item) => item.address === 'cbol_data_egress_config');
+    expect(cbol?.item.destination_bucket).toBe('opsmi-bucket-name');
+  });
+
+  it('with the template values, every local of terraform.tf.j2 is concrete: only remote state and secrets stay placeholders', () => {
+    const locals = roundTrip.placeholders.filter((use) => use.expression.startsWith('local.'));
+    expect(locals).toEqual([]);
+    const rtg = roundTrip.items.find((item) => item.address === 'pdm_rtg_data_egress_config');
+    expect(rtg?.item).toMatchObject({
+      destination_bucket: 'pdm-rtg-destination',
+      role_arn: 'pdm-rtg-role-arn',
     });
   });
 
-  it('TF_VAR_ variables count, as in Terraform', async () => {
-    const result = await importRoutingItems([FIXTURES], { env: { TF_VAR_environment: 'production' } });
-    const cbol = result.items.find((item) => item.address === 'cbol_data_egress_config');
-    expect(cbol?.item.destination_bucket).toBe('dwx-production-opsmi-egress');
+  it('the workspace chooses the environment, as terraform.workspace does (default → development)', async () => {
+    const production = await importRoutingItems([FIXTURES], {
+      templateValues,
+      workspace: 'production',
+      env: {},
+    });
+    const cbol = (result: ImportResult) =>
+      result.items.find((item) => item.address === 'cbol_data_egress_config');
+    expect(cbol(production)?.item.destination_bucket).toBe('dwx-production-opsmi-egress');
+    expect(
+      production.items.find((item) => item.address === 'pdm_rtg_data_egress_config')?.item.role_arn,
+    ).toBe('arn:aws:iam::000000000000:role/rtg-egress');
+    // No workspace given: Terraform's "default", which the original maps to "development".
+    const development = await importRoutingItems([FIXTURES], {
+      templateValues: { ...templateValues, opsmi: { development: { bucket_name: 'dev-opsmi' } } },
+      env: {},
+    });
+    expect(cbol(development)?.item.destination_bucket).toBe('dev-opsmi');
   });
 });
 
@@ -181,6 +221,26 @@ ${ITEM(`,
       ['pdm["pdm/a"]', 'pdm/a/', true, 'PDM/A x-2'],
       ['pdm["pdm/b"]', 'pdm/b/', false, 'PDM/B x-2'],
     ]);
+  });
+
+  it('--var wins over TF_VAR_ and the variables files, as terraform plan -var does; HCL for collections', async () => {
+    const files = {
+      'main.tf': `
+variable "env" { default = "from-default" }
+variable "prefixes" { type = list(string) }
+resource "aws_dynamodb_table_item" "x" {
+  for_each = toset(var.prefixes)
+  item = <<ITEM
+  {"source_prefix": {"S": "\${each.key}/\${var.env}/"}, "pipeline_name": {"S": "P"}}
+  ITEM
+}`,
+    };
+    const result = await importConfig('vars', files, {
+      env: { TF_VAR_env: 'from-env' },
+      varFiles: [await writeVars('vars.tfvars.json', { env: 'from-file', prefixes: ['a'] })],
+      variables: { env: 'from-flag', prefixes: '["b", "c"]' },
+    });
+    expect(result.items.map((item) => item.item.source_prefix)).toEqual(['b/from-flag/', 'c/from-flag/']);
   });
 
   it('count = 0 leaves a resource out; conditionals and terraform.workspace are evaluated', async () => {

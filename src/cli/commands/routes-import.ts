@@ -15,6 +15,10 @@ import {
 import {
   type ImportResult,
   importRoutingItems,
+  type PlaceholderUse,
+  readTemplateValuesFile,
+  setTemplateValue,
+  type TemplateValues,
   TerraformInputError,
   TerraformItemError,
   TerraformSyntaxError,
@@ -23,6 +27,9 @@ import { UserError } from '../errors.ts';
 
 interface ImportFlags {
   varFile: string[];
+  var: string[];
+  templateValues?: string;
+  templateValue: string[];
   workspace?: string;
   out?: string;
   load: boolean;
@@ -38,13 +45,30 @@ function describe(result: ImportResult): string[] {
     ? result.varFiles.map((file) => path.basename(file)).join(', ')
     : 'none';
   const lines = [`imported ${result.items.length} routing items from ${files} (variables: ${vars})`];
+  for (const template of result.templates) {
+    if (template.missing.length) {
+      lines.push(
+        `  ${path.basename(template.file)}: rendered without the template values ${template.missing.join(', ')}`,
+      );
+    }
+  }
   for (const skipped of result.skipped) lines.push(`  skipped ${skipped.address}: ${skipped.reason}`);
-  const unique = new Map(
-    result.placeholders.map((use) => [`${use.expression}\u0000${use.placeholder}`, use]),
-  );
-  if (unique.size) lines.push(`${unique.size} values could not be known and hold placeholders:`);
-  for (const use of unique.values()) {
+  const unique = new Map<string, { use: PlaceholderUse; items: Set<string> }>();
+  for (const use of result.placeholders) {
+    const key = `${use.expression}\u0000${use.placeholder}`;
+    const entry = unique.get(key) ?? { use, items: new Set<string>() };
+    entry.items.add(use.address);
+    unique.set(key, entry);
+  }
+  const affected = new Set(result.placeholders.map((use) => use.address));
+  if (unique.size) {
+    lines.push(
+      `${unique.size} values could not be known and hold placeholders, in ${affected.size} of ${result.items.length} items:`,
+    );
+  }
+  for (const { use, items } of unique.values()) {
     lines.push(`  ${use.expression} → "${use.placeholder}"  (${use.reason})`);
+    lines.push(`    in ${items.size} item${items.size === 1 ? '' : 's'}: ${[...items].join(', ')}`);
   }
   return lines;
 }
@@ -97,7 +121,18 @@ async function load(result: ImportResult, flags: ImportFlags): Promise<string> {
   );
 }
 
-/** `egress routes import-tf <dir|files…> [--var-file F] [--out items.json | --load]`. */
+/** `--var name=value` flags → a map (the last of a name wins, as Terraform). */
+function variableAssignments(assignments: readonly string[]): Record<string, string> {
+  const variables: Record<string, string> = {};
+  for (const assignment of assignments) {
+    const equals = assignment.indexOf('=');
+    if (equals <= 0) throw new UserError(`--var ${JSON.stringify(assignment)}: expected name=value`);
+    variables[assignment.slice(0, equals).trim()] = assignment.slice(equals + 1);
+  }
+  return variables;
+}
+
+/** `egress routes import-tf <dir|files…> [--var-file F] [--var n=v] [--template-values F] [--out items.json | --load]`. */
 export function registerImportTfCommand(routes: Command): void {
   routes
     .command('import-tf')
@@ -111,7 +146,23 @@ export function registerImportTfCommand(routes: Command): void {
       (file: string, files: string[]) => [...files, file],
       [] as string[],
     )
-    .option('--workspace <name>', 'value of terraform.workspace')
+    .option(
+      '--var <name=value>',
+      'set a Terraform variable, as terraform plan -var (repeatable; wins over the variables files)',
+      (assignment: string, assignments: string[]) => [...assignments, assignment],
+      [] as string[],
+    )
+    .option(
+      '--template-values <file>',
+      'YAML or JSON values to render *.tf.j2 templates with (the shape of the original secret /concourse/dataworks/terraform)',
+    )
+    .option(
+      '--template-value <path=value>',
+      'one template value, e.g. opsmi.development.bucket_name=my-bucket (repeatable; wins over --template-values)',
+      (assignment: string, assignments: string[]) => [...assignments, assignment],
+      [] as string[],
+    )
+    .option('--workspace <name>', 'value of terraform.workspace (default: default, as Terraform)')
     .option('--out <file>', 'write the items (JSON, the format of config/rules/routing-items.json) to a file')
     .option('--load', 'put the items into the routing table (with --sandbox DIR or --endpoint URL)', false)
     .option('--sandbox <dir>', 'with --load: the sandbox whose sandbox.json is in <dir>')
@@ -122,7 +173,16 @@ export function registerImportTfCommand(routes: Command): void {
       if (flags.out && flags.load) throw new UserError('give --out FILE or --load, not both');
       let result: ImportResult;
       try {
-        result = await importRoutingItems(paths, { varFiles: flags.varFile, workspace: flags.workspace });
+        const templateValues: TemplateValues = flags.templateValues
+          ? await readTemplateValuesFile(flags.templateValues)
+          : {};
+        for (const assignment of flags.templateValue) setTemplateValue(templateValues, assignment);
+        result = await importRoutingItems(paths, {
+          varFiles: flags.varFile,
+          variables: variableAssignments(flags.var),
+          templateValues,
+          workspace: flags.workspace,
+        });
       } catch (error) {
         if (
           error instanceof TerraformSyntaxError ||

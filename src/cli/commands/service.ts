@@ -23,6 +23,7 @@ export function registerServiceCommand(program: Command): void {
     );
   const attributeOf = new Map<string, string>();
   for (const setting of SETTINGS) {
+    if (!setting.flag) continue;
     const option = new Option(
       `${setting.flag} <value>`,
       `${setting.description} [env ${setting.env.join(', ')}]`,
@@ -32,7 +33,10 @@ export function registerServiceCommand(program: Command): void {
   }
   command.action(async (options: Record<string, string | undefined>) => {
     const flags = Object.fromEntries(
-      SETTINGS.map((setting) => [setting.field, options[attributeOf.get(setting.field)!]]),
+      SETTINGS.map((setting) => [
+        setting.field,
+        attributeOf.has(setting.field) ? options[attributeOf.get(setting.field)!] : undefined,
+      ]),
     );
     let config: ResolvedEgressServiceConfig;
     try {

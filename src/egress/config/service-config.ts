@@ -84,6 +84,16 @@ const configSchema = z
         caPath: optionalText,
         certPath: optionalText,
         keyPath: optionalText,
+        /** PKCS#12 keystore with the client identity (the original's `SECURITY_KEYSTORE`). */
+        keystorePath: optionalText,
+        keystorePassword: z.string().optional(),
+        /** Password of the key entry; PKCS#12 stores normally use the store password for it. */
+        keyPassword: z.string().optional(),
+        /** The key entry to use; optional when the keystore holds one key. */
+        keystoreAlias: optionalText,
+        /** PKCS#12 truststore with the CA certificates to trust (the original's `SECURITY_TRUSTSTORE`). */
+        truststorePath: optionalText,
+        truststorePassword: z.string().optional(),
       })
       .default({}),
   })
@@ -99,8 +109,33 @@ const configSchema = z
         message: `is required with dks.${given} (the client certificate and its key go together)`,
       });
     }
+    // PEM and PKCS#12 are two ways to give the same thing: refused together rather than one
+    // silently winning, so an operator never debugs the file that is not in use.
+    const mixes = [
+      ['keystorePath', 'certPath', 'the client identity: a PKCS#12 keystore or a PEM certificate and key'],
+      ['truststorePath', 'caPath', 'the trusted CA: a PKCS#12 truststore or a PEM CA file'],
+    ] as const;
+    for (const [store, pem, what] of mixes) {
+      if (
+        dks[store] !== undefined &&
+        (dks[pem] !== undefined || (pem === 'certPath' && dks.keyPath !== undefined))
+      ) {
+        context.addIssue({ code: 'custom', path: ['dks', store], message: `give ${what}, not both` });
+      }
+    }
+    const storeFields = [
+      ['keystorePassword', 'keystorePath'],
+      ['keyPassword', 'keystorePath'],
+      ['keystoreAlias', 'keystorePath'],
+      ['truststorePassword', 'truststorePath'],
+    ] as const;
+    for (const [field, store] of storeFields) {
+      if (dks[field] !== undefined && dks[store] === undefined) {
+        context.addIssue({ code: 'custom', path: ['dks', field], message: `is set but dks.${store} is not` });
+      }
+    }
     if (dks.url === undefined) {
-      for (const field of ['caPath', 'certPath', 'keyPath'] as const) {
+      for (const field of ['caPath', 'certPath', 'keyPath', 'keystorePath', 'truststorePath'] as const) {
         if (dks[field] !== undefined) {
           context.addIssue({ code: 'custom', path: ['dks', field], message: 'is set but dks.url is not' });
         }
@@ -125,13 +160,20 @@ type Field =
   | 'dksUrl'
   | 'dksCaPath'
   | 'dksCertPath'
-  | 'dksKeyPath';
+  | 'dksKeyPath'
+  | 'dksKeystorePath'
+  | 'dksKeystorePassword'
+  | 'dksKeyPassword'
+  | 'dksKeystoreAlias'
+  | 'dksTruststorePath'
+  | 'dksTruststorePassword';
 
 /** One setting: its env variables (preferred first), its CLI flag and what it means. */
 export interface SettingDescription {
   readonly field: Field;
   readonly env: readonly string[];
-  readonly flag: string;
+  /** Absent for passwords: a flag would show them in the process list. */
+  readonly flag?: string;
   readonly description: string;
   readonly default: string;
 }
@@ -313,6 +355,45 @@ export const SETTINGS: readonly SettingDescription[] = [
     description: 'client key (PEM) for the DKS',
     default: 'none',
   },
+  {
+    field: 'dksKeystorePath',
+    env: ['SECURITY_KEYSTORE'],
+    flag: '--dks-keystore',
+    description: 'PKCS#12 keystore with the DKS client certificate and key',
+    default: 'none',
+  },
+  {
+    field: 'dksKeystorePassword',
+    env: ['SECURITY_KEYSTORE_PASSWORD'],
+    description: 'password of the keystore',
+    default: 'none',
+  },
+  {
+    field: 'dksKeyPassword',
+    env: ['SECURITY_KEY_PASSWORD'],
+    description: 'password of the key entry (PKCS#12: the keystore password)',
+    default: 'the keystore password',
+  },
+  {
+    field: 'dksKeystoreAlias',
+    env: ['SECURITY_KEYSTORE_ALIAS'],
+    flag: '--dks-keystore-alias',
+    description: 'the key entry of the keystore to use',
+    default: 'its only key',
+  },
+  {
+    field: 'dksTruststorePath',
+    env: ['SECURITY_TRUSTSTORE'],
+    flag: '--dks-truststore',
+    description: 'PKCS#12 truststore with the CA certificates trusted for the DKS',
+    default: 'none',
+  },
+  {
+    field: 'dksTruststorePassword',
+    env: ['SECURITY_TRUSTSTORE_PASSWORD'],
+    description: 'password of the truststore',
+    default: 'none',
+  },
 ];
 
 /** A configuration that cannot be used; each problem names the variable or flag at fault. */
@@ -328,6 +409,12 @@ const DKS_FIELDS: Partial<Record<Field, keyof ResolvedEgressServiceConfig['dks']
   dksCaPath: 'caPath',
   dksCertPath: 'certPath',
   dksKeyPath: 'keyPath',
+  dksKeystorePath: 'keystorePath',
+  dksKeystorePassword: 'keystorePassword',
+  dksKeyPassword: 'keyPassword',
+  dksKeystoreAlias: 'keystoreAlias',
+  dksTruststorePath: 'truststorePath',
+  dksTruststorePassword: 'truststorePassword',
 };
 
 function formatIssues(error: z.ZodError, nameOf: (pathText: string) => string): string[] {
@@ -385,7 +472,10 @@ export function loadEgressServiceConfig(sources: ConfigSources = {}): ResolvedEg
     }
     const dksKey = DKS_FIELDS[setting.field];
     const pathText = dksKey ? `dks.${dksKey}` : setting.field;
-    shownName.set(pathText, from ?? `${setting.env[0]} (or ${setting.flag})`);
+    shownName.set(
+      pathText,
+      from ?? (setting.flag ? `${setting.env[0]} (or ${setting.flag})` : setting.env[0]!),
+    );
     if (value === undefined) continue;
     if (dksKey) dks[dksKey] = value;
     else raw[setting.field] = value;

@@ -4,8 +4,9 @@ import { EgressConfigError, type ResolvedEgressServiceConfig, SETTINGS } from '.
 import type { EgressCrypto } from '../transfer/content-seam.ts';
 import { DataKeyServiceClient, type DataKeyServiceClientOptions } from './dks-client.ts';
 import { createEgressCrypto } from './egress-crypto.ts';
+import { KeystoreError, readKeystoreIdentity, readTruststore } from './keystore.ts';
 
-/** The service's `dks` settings (URL and PEM file paths). */
+/** The service's `dks` settings (URL, PEM file paths, PKCS#12 stores). */
 export type DksSettings = ResolvedEgressServiceConfig['dks'];
 
 /** A crypto built by the service itself, with the DKS client it owns. */
@@ -16,53 +17,111 @@ export interface OwnedEgressCrypto {
   close(): Promise<void>;
 }
 
-const PEM_FIELDS = {
+const SETTING_OF = {
   caPath: 'dksCaPath',
   certPath: 'dksCertPath',
   keyPath: 'dksKeyPath',
+  keystorePath: 'dksKeystorePath',
+  keystorePassword: 'dksKeystorePassword',
+  keyPassword: 'dksKeyPassword',
+  keystoreAlias: 'dksKeystoreAlias',
+  truststorePath: 'dksTruststorePath',
+  truststorePassword: 'dksTruststorePassword',
 } as const;
 
 /** `dks.caPath (EGRESS_DKS_CA / --dks-ca)`: the field as the config and the operator know it. */
-function fieldName(field: keyof typeof PEM_FIELDS): string {
-  const setting = SETTINGS.find((candidate) => candidate.field === PEM_FIELDS[field]);
-  return setting ? `dks.${field} (${setting.env[0]} / ${setting.flag})` : `dks.${field}`;
+function fieldName(field: keyof typeof SETTING_OF): string {
+  const setting = SETTINGS.find((candidate) => candidate.field === SETTING_OF[field]);
+  if (!setting) return `dks.${field}`;
+  return `dks.${field} (${setting.env[0]}${setting.flag ? ` / ${setting.flag}` : ''})`;
 }
 
-async function readPem(field: keyof typeof PEM_FIELDS, file: string): Promise<string> {
-  let text: string;
+async function readBytes(field: keyof typeof SETTING_OF, file: string): Promise<Buffer> {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new EgressConfigError([`${fieldName(field)}: cannot read ${JSON.stringify(file)} (${code})`]);
   }
+}
+
+async function readPem(field: 'caPath' | 'certPath' | 'keyPath', file: string): Promise<string> {
+  const text = (await readBytes(field, file)).toString('utf8');
   if (!text.includes('-----BEGIN ')) {
     throw new EgressConfigError([`${fieldName(field)}: ${JSON.stringify(file)} is not a PEM file`]);
   }
   return text;
 }
 
+/** Reads a PKCS#12 store through `read`, turning its errors into configuration errors. */
+function fromStore<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof KeystoreError) throw new EgressConfigError([error.message]);
+    throw error;
+  }
+}
+
 /**
- * Reads the DKS TLS material named by the settings, once. `undefined` when no CA is configured
- * (then the system trust store applies and no client certificate is sent).
+ * Reads the DKS TLS material named by the settings, once: PEM files (`EGRESS_DKS_CA`, `_CERT`,
+ * `_KEY`) or the original's PKCS#12 stores (`SECURITY_KEYSTORE`, `SECURITY_TRUSTSTORE` and their
+ * passwords and alias) — for each of trust and identity one or the other, never both (the
+ * configuration refuses the mix). `undefined` when no trust is configured (then the system trust
+ * store applies and no client certificate is sent).
  *
- * @throws EgressConfigError naming the field of a missing, unreadable or non-PEM file
+ * @throws EgressConfigError naming the variable of a missing, unreadable or unusable file, a
+ *   wrong password, a missing alias, or a JKS file (with the keytool conversion)
  */
 export async function loadDksTls(settings: DksSettings): Promise<DataKeyServiceClientOptions['tls']> {
-  const [ca, cert, key] = await Promise.all([
+  const [ca, cert, key, keystore, truststore] = await Promise.all([
     settings.caPath === undefined ? undefined : readPem('caPath', settings.caPath),
     settings.certPath === undefined ? undefined : readPem('certPath', settings.certPath),
     settings.keyPath === undefined ? undefined : readPem('keyPath', settings.keyPath),
+    settings.keystorePath === undefined ? undefined : readBytes('keystorePath', settings.keystorePath),
+    settings.truststorePath === undefined ? undefined : readBytes('truststorePath', settings.truststorePath),
   ]);
-  if (ca === undefined) {
-    if (cert !== undefined || key !== undefined) {
+  const trusted =
+    ca ??
+    (truststore === undefined || settings.truststorePath === undefined
+      ? undefined
+      : fromStore(() =>
+          readTruststore({
+            file: settings.truststorePath!,
+            bytes: truststore,
+            password: settings.truststorePassword,
+            names: { file: fieldName('truststorePath'), password: fieldName('truststorePassword') },
+          }),
+        ));
+  const identity =
+    keystore === undefined || settings.keystorePath === undefined
+      ? cert === undefined || key === undefined
+        ? undefined
+        : { cert, key }
+      : fromStore(() =>
+          readKeystoreIdentity({
+            file: settings.keystorePath!,
+            bytes: keystore,
+            password: settings.keystorePassword,
+            keyPassword: settings.keyPassword,
+            alias: settings.keystoreAlias,
+            names: {
+              file: fieldName('keystorePath'),
+              password: fieldName('keystorePassword'),
+              keyPassword: fieldName('keyPassword'),
+              alias: fieldName('keystoreAlias'),
+            },
+          }),
+        );
+  if (trusted === undefined) {
+    if (identity !== undefined) {
       throw new EgressConfigError([
-        `${fieldName('caPath')}: required with a client certificate (dks.certPath / dks.keyPath)`,
+        `${fieldName('caPath')} or ${fieldName('truststorePath')}: required with a client certificate (dks.certPath / dks.keyPath or dks.keystorePath)`,
       ]);
     }
     return undefined;
   }
-  return { ca, ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }) };
+  return { ca: trusted, ...(identity ? { cert: identity.cert, key: identity.key } : {}) };
 }
 
 /**

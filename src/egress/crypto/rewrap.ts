@@ -1,6 +1,6 @@
 import { constants, createPublicKey, type KeyObject, publicEncrypt } from 'node:crypto';
-import { z } from 'zod';
-import { decodeStrictBase64 } from './base64.ts';
+import { decodeJavaBase64 } from './base64.ts';
+import { LenientJsonError, type LenientValue, readLenientObject } from './gson-lenient.ts';
 import { dataProductMetadata, type HtmeEnvelope, htmeMetadata } from './htme.ts';
 import type { ObjectMetadata } from './metadata.ts';
 
@@ -26,38 +26,52 @@ export interface RewrapKey {
   publicKey: KeyObject;
 }
 
-// Only KeyId and PublicKey are used; the KMS GetPublicKey-shaped extras are ignored (spec §4.5).
-const parameterSchema = z.looseObject({
-  KeyId: z.string().min(1),
-  PublicKey: z.string().min(1),
-});
+/** A `String` field as Gson fills it: text as is, null/absent as absent, a structure refused. */
+function stringField(
+  parameterName: string,
+  members: Map<string, LenientValue>,
+  field: 'KeyId' | 'PublicKey',
+): string {
+  const value = members.get(field);
+  if (value === undefined || value.kind === 'null') {
+    throw new RewrapKeyError(
+      parameterName,
+      `has no ${field} (the value needs the fields KeyId and PublicKey)`,
+    );
+  }
+  if (value.kind === 'structure') {
+    throw new RewrapKeyError(parameterName, `has an ${value.type} as ${field}; a string is required`);
+  }
+  return value.text;
+}
 
 /**
  * Parses the SSM parameter value `{KeyId, PublicKey, …}` (PublicKey = Base64 DER
- * SubjectPublicKeyInfo of an RSA key).
+ * SubjectPublicKeyInfo of an RSA key) exactly as leniently as the original did: Gson's lenient
+ * reader (comments, single quotes, unquoted names and values, `=` separators, extra fields — see
+ * `gson-lenient.ts`), numbers and booleans as their text, Java's Base64 decoder (padding optional).
+ * Only the two fields are used; the KMS GetPublicKey-shaped extras are ignored (spec §4.5).
  *
- * @throws RewrapKeyError naming `parameterName` for a missing value, malformed JSON, missing
- *   fields or an unusable key.
+ * @throws RewrapKeyError naming `parameterName` and what is wrong: missing value, text Gson would
+ *   refuse, a missing/empty field, or an unusable key.
  */
 export function parseRewrapKeyParameter(parameterName: string, value: string | undefined): RewrapKey {
   if (value === undefined || value.trim() === '')
     throw new RewrapKeyError(parameterName, 'is missing or empty');
-  let json: unknown;
+  let members: Map<string, LenientValue> | undefined;
   try {
-    json = JSON.parse(value);
+    members = readLenientObject(value);
   } catch (error) {
-    throw new RewrapKeyError(parameterName, 'is not valid JSON', { cause: error });
+    if (!(error instanceof LenientJsonError)) throw error;
+    throw new RewrapKeyError(parameterName, `is not a JSON object: ${error.message}`, { cause: error });
   }
-  const parsed = parameterSchema.safeParse(json);
-  if (!parsed.success) {
-    const fields = [...new Set(parsed.error.issues.map((issue) => issue.path.join('.') || '(root)'))];
-    throw new RewrapKeyError(
-      parameterName,
-      `must be a JSON object with non-empty string fields KeyId and PublicKey (bad: ${fields.join(', ')})`,
-    );
-  }
-  const der = decodeStrictBase64(parsed.data.PublicKey.trim());
-  if (der === undefined) throw new RewrapKeyError(parameterName, 'has a PublicKey that is not Base64');
+  if (members === undefined) throw new RewrapKeyError(parameterName, 'holds null, not a JSON object');
+  const keyId = stringField(parameterName, members, 'KeyId');
+  // Deliberately stricter than the original, which wrote an empty key id onto the objects.
+  if (keyId === '') throw new RewrapKeyError(parameterName, 'has an empty KeyId');
+  const der = decodeJavaBase64(stringField(parameterName, members, 'PublicKey').trim());
+  if (der === undefined || der.length === 0)
+    throw new RewrapKeyError(parameterName, 'has a PublicKey that is not Base64');
   let publicKey: KeyObject;
   try {
     publicKey = createPublicKey({ key: der, format: 'der', type: 'spki' });
@@ -72,7 +86,7 @@ export function parseRewrapKeyParameter(parameterName: string, value: string | u
       `has a ${publicKey.asymmetricKeyType ?? 'non-RSA'} PublicKey; RSA is required`,
     );
   }
-  return { keyId: parsed.data.KeyId, publicKey };
+  return { keyId, publicKey };
 }
 
 /**

@@ -2,9 +2,11 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { recordAwsCalls } from '../../aws/call-recorder.ts';
 import { createS3Client, createSsmClient, createStsClient } from '../../aws/clients.ts';
 import type { AwsTarget } from '../../aws/target.ts';
 import type { Logger } from '../../logging/logger.ts';
+import { assumedRole, OWN_CREDENTIALS } from '../aws-identity.ts';
 
 /** Session name of every role assumption, as in the original (spec §7.4). */
 export const ROLE_SESSION_NAME = 'data-egress';
@@ -44,7 +46,10 @@ export class DestinationClients {
     const id = roleArn ?? '';
     let client = this.s3Clients.get(id);
     if (!client) {
-      client = createS3Client(this.options.target, roleArn ? this.credentialsFor(roleArn) : undefined);
+      client = recordAwsCalls(
+        createS3Client(this.options.target, roleArn ? this.credentialsFor(roleArn) : undefined),
+        roleArn ? assumedRole(roleArn) : OWN_CREDENTIALS,
+      );
       this.s3Clients.set(id, client);
     }
     return client;
@@ -55,7 +60,10 @@ export class DestinationClients {
     const id = roleArn ?? '';
     let client = this.ssmClients.get(id);
     if (!client) {
-      client = createSsmClient(this.options.target, roleArn ? this.credentialsFor(roleArn) : undefined);
+      client = recordAwsCalls(
+        createSsmClient(this.options.target, roleArn ? this.credentialsFor(roleArn) : undefined),
+        roleArn ? assumedRole(roleArn) : OWN_CREDENTIALS,
+      );
       this.ssmClients.set(id, client);
     }
     return client;
@@ -96,7 +104,7 @@ export class DestinationClients {
   }
 
   private async assume(roleArn: string): Promise<AwsCredentialIdentity> {
-    this.sts ??= createStsClient(this.options.target);
+    this.sts ??= recordAwsCalls(createStsClient(this.options.target), OWN_CREDENTIALS);
     const response = await this.sts.send(
       new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: ROLE_SESSION_NAME }),
     );
