@@ -15,6 +15,7 @@ import {
   planControlFile,
   planManifest,
 } from './plan/destinations.ts';
+import { s3Url } from './plan/locations.ts';
 import { dataProduct, dataProductType, isEgressableKey } from './plan/naming.ts';
 import type { ResolvedRule } from './rules/matching.ts';
 import { describeRuleKey } from './rules/rule.ts';
@@ -141,7 +142,7 @@ export async function egressRule(
       previousPageStart = scheduled;
     }
   } catch (error) {
-    listingFailure = `listing s3://${rule.sourceBucket}/${resolved.sourcePrefix} failed: ${describeFailure(error)}`;
+    listingFailure = `listing ${s3Url(rule.sourceBucket, resolved.sourcePrefix)} failed: ${describeFailure(error)}`;
     logger.error({ reason: listingFailure }, 'failed to list source objects');
   }
   // Transfers already started are always awaited, even when the listing broke off.
