@@ -29,7 +29,8 @@ function text(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function flagsOf(rule: EgressRule): string[] {
+/** A rule's short markers: decrypt, rewrap, gz, z, timestamp, control, manifest(:mode), role. */
+export function ruleBadges(rule: EgressRule): string[] {
   const flags: string[] = [];
   if (rule.decrypt) flags.push('decrypt');
   if (rule.rewrapDatakey) flags.push('rewrap');
@@ -75,7 +76,7 @@ function rowOf(checked: CheckedItem): RuleRow {
       rule.transferType === 'SFT'
         ? rule.destinationPrefix
         : s3Url(rule.destinationBucket ?? '', destinationKeyPrefix(rule.destinationPrefix)),
-    flags: flagsOf(rule),
+    flags: ruleBadges(rule),
     valid: true,
   };
 }

@@ -8,7 +8,7 @@ import { createBucket } from '../../src/aws/buckets.ts';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { loadEnvironmentFile, provisionEnvironment } from '../../src/aws/provisioning/index.ts';
 import { type DateStamps, dateStamps } from '../../src/egress/plan/dates.ts';
-import { describeDestination } from '../../src/egress/plan/locations.ts';
+import { describeDestination, s3Url } from '../../src/egress/plan/locations.ts';
 import { isFlagKey } from '../../src/egress/plan/naming.ts';
 import { resolveSourcePrefix } from '../../src/egress/rules/matching.ts';
 import { describeRuleKey } from '../../src/egress/rules/rule.ts';
@@ -26,6 +26,7 @@ import {
   sandboxTarget,
   sftContextFor,
 } from '../../src/routes/index.ts';
+import { buildMapGraph, buildRoutingMap, type MapNode } from '../../src/routes/map/index.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { plannedRefusals, plannedWrites, reportedFailures, reportedWrites } from './support/compare.ts';
 import { scenarioArbitrary } from './support/generated-rules.ts';
@@ -69,7 +70,7 @@ afterAll(async () => {
 const where = (arrival: Extract<Arrival, { kind: 's3' }>) => `${arrival.bucket}/${arrival.key}`;
 
 describe('routes explain agrees with the service for the 97 deployed rules', () => {
-  it('each rule’s sample arrives exactly where explain says, with the same contents, and nothing else does', async () => {
+  it('each rule’s sample arrives exactly where explain (and the routing map) says, with the same contents, and nothing else does', async () => {
     expect(RULES).toHaveLength(97);
     const samples = RULES.map((record, index) => {
       const sample = sampleForItem(record.item, stamps, { stem: `deployed-${index}` });
@@ -177,6 +178,61 @@ describe('routes explain agrees with the service for the 97 deployed rules', () 
       );
       expect(allowed, entry).toContain(content);
     }
+
+    // The routing map (issue 21) says the same: each rule's edge to its destination is where the
+    // service wrote the rule's sample, and an SFT rule's stub NiFi nodes are where it arrived.
+    const graph = buildMapGraph(buildRoutingMap(RULES, stamps, sft));
+    const nodeById = new Map(graph.nodes.map((node) => [node.id, node]));
+    const reachable = (id: string): MapNode[] => {
+      const next = graph.edges.filter((edge) => edge.from === id).map((edge) => nodeById.get(edge.to)!);
+      return [...next, ...next.flatMap((node) => reachable(node.id))];
+    };
+    const nifiKeys = new Set(
+      [...expectedArrivals.keys()].filter((key) => key.startsWith(`${sft.nifiBucket}/`)),
+    );
+    let checked = 0;
+    for (const { record, sample } of samples) {
+      const ruleId = describeRuleKey({
+        sourcePrefix: record.item.source_prefix,
+        pipelineName: record.item.pipeline_name,
+      });
+      const ruleNode = graph.nodes.find((node) => node.identity === ruleId)!;
+      const sent = world.events.object_transferred.find(
+        (event) => describeRuleKey(event.rule) === ruleId && event.sourceKey === sample.dataKey,
+      );
+      if (!ruleNode.rule?.valid) {
+        expect(sent, ruleId).toBeUndefined();
+        continue;
+      }
+      const next = reachable(ruleNode.id);
+      const destination = next[0]!;
+      const written = sent!.destination;
+      if (written.transferType === 'S3') {
+        expect(destination.identity, ruleId).toBe(
+          s3Url(written.bucket, written.key.slice(0, written.key.lastIndexOf('/') + 1)),
+        );
+      } else {
+        expect(destination.identity, ruleId).toBe(`sft ${path.posix.join('/', written.directory)}`);
+        const arrived = [...nifiKeys].filter((key) => key.endsWith(`/${written.fileName}`));
+        expect(arrived.length, ruleId).toBeGreaterThan(0);
+        const nifi = next.filter((node) => node.kind === 'nifi').map((node) => node.identity);
+        for (const key of arrived) {
+          expect(
+            nifi.some(
+              (prefix) =>
+                `s3://${key}`.startsWith(prefix) && !`s3://${key}`.slice(prefix.length).includes('/'),
+            ),
+            key,
+          ).toBe(true);
+        }
+      }
+      expect(
+        next.some((node) => node.identity === `recipient ${record.item.recipient_name}`),
+        ruleId,
+      ).toBe(true);
+      checked += 1;
+    }
+    expect(checked).toBe(96);
   }, 90_000);
 });
 
