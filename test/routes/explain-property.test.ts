@@ -6,17 +6,10 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dateStamps } from '../../src/egress/plan/dates.ts';
 import { describeDestination } from '../../src/egress/plan/locations.ts';
-import { resolveSourcePrefix } from '../../src/egress/rules/matching.ts';
 import { describeRuleKey } from '../../src/egress/rules/rule.ts';
-import {
-  type ExpectedDelivery,
-  expectedDeliveries,
-  keyUnderPrefix,
-  recordsFromItems,
-  sampleFlagKey,
-} from '../../src/routes/index.ts';
+import { type ExpectedDelivery, expectedDeliveries, recordsFromItems } from '../../src/routes/index.ts';
 import { plannedRefusals, plannedWrites, reportedFailures, reportedWrites } from './support/compare.ts';
-import { scenarioArbitrary } from './support/generated-rules.ts';
+import { concreteScenario, scenarioArbitrary } from './support/generated-rules.ts';
 import { type MemoryObject, processInMemory } from './support/in-memory-service.ts';
 
 /*
@@ -44,25 +37,13 @@ describe('routes explain plans what the egress service writes (property)', () =>
         const stamps = dateStamps(scenario.now, 'UTC');
         const dayBefore = dateStamps(new Date(scenario.now.getTime() - 86_400_000), 'UTC');
         const items = scenario.items;
-        const prefixOf = (index: number, day = stamps) =>
-          resolveSourcePrefix(String(items[index]!.source_prefix), day);
-        const generated: MemoryObject[] = scenario.objects.map((object) => {
-          const item = items[object.rule]!;
-          const bucket = object.otherBucket
-            ? item.source_bucket === 'src-a'
-              ? 'src-b'
-              : 'src-a'
-            : item.source_bucket;
-          const key = object.stray
-            ? `elsewhere/${object.name}`
-            : keyUnderPrefix(prefixOf(object.rule), object.name);
-          return { bucket, key };
+        const concrete = concreteScenario(scenario, items, {
+          stamps,
+          dayBefore,
+          otherBucket: (bucket) => (bucket === 'src-a' ? 'src-b' : 'src-a'),
         });
-        // A bucket holds a key once.
-        const objects = [...new Map(generated.map((o) => [`${o.bucket}/${o.key}`, o])).values()];
-        const flagKeys = scenario.flags.map((flag) =>
-          sampleFlagKey(prefixOf(flag.rule, flag.late ? dayBefore : stamps)),
-        );
+        const objects: MemoryObject[] = concrete.objects;
+        const flagKeys = concrete.flags.map((flag) => flag.key);
         const root = path.join(sftRoot, String(run));
         await mkdir(root);
         const service = await processInMemory({ items, objects, flagKeys, now: scenario.now, sftRoot: root });

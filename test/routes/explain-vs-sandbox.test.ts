@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -9,19 +8,15 @@ import { createDocumentClient } from '../../src/aws/clients.ts';
 import { loadEnvironmentFile, provisionEnvironment } from '../../src/aws/provisioning/index.ts';
 import { type DateStamps, dateStamps } from '../../src/egress/plan/dates.ts';
 import { describeDestination, s3Url } from '../../src/egress/plan/locations.ts';
-import { isFlagKey } from '../../src/egress/plan/naming.ts';
-import { resolveSourcePrefix } from '../../src/egress/rules/matching.ts';
 import { describeRuleKey } from '../../src/egress/rules/rule.ts';
 import {
   type Arrival,
   type ExpectedDelivery,
   expectedDeliveries,
   type FlagOutcome,
-  keyUnderPrefix,
   type RoutingItemRecord,
   recordsFromItems,
   type SftContext,
-  sampleFlagKey,
   sampleForItem,
   sandboxTarget,
   sftContextFor,
@@ -29,7 +24,8 @@ import {
 import { buildMapGraph, buildRoutingMap, type MapNode } from '../../src/routes/map/index.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { plannedRefusals, plannedWrites, reportedFailures, reportedWrites } from './support/compare.ts';
-import { scenarioArbitrary } from './support/generated-rules.ts';
+import { DEPLOYED_RULES } from './support/deployed-rules.ts';
+import { concreteScenario, type Scenario, scenarioArbitrary } from './support/generated-rules.ts';
 import { type SandboxWorld, startSandboxWorld } from './support/sandbox-world.ts';
 
 /*
@@ -43,10 +39,7 @@ import { type SandboxWorld, startSandboxWorld } from './support/sandbox-world.ts
  * Second, a few generated rule sets (the property test's generator, end to end).
  */
 
-const RULES = recordsFromItems(
-  JSON.parse(readFileSync('config/rules/routing-items.json', 'utf8')) as unknown[],
-  'routing-items.json',
-);
+const RULES = DEPLOYED_RULES;
 
 let world: SandboxWorld;
 let stamps: DateStamps;
@@ -252,8 +245,6 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
-type Scenario = typeof scenarioArbitrary extends fc.Arbitrary<infer T> ? T : never;
-
 /**
  * A generated scenario moved into its own namespace (`<tag>/` prefixes, `<tag>-` file names and
  * pipelines, its own destination buckets) and made concrete for the day of `stamps`.
@@ -275,36 +266,20 @@ function prepareScenario(scenario: Scenario, tag: string, stamps: DateStamps, da
         : '',
     manifest_file_name: item.manifest_file_name ? `${tag}-${item.manifest_file_name}` : '',
   }));
-  const prefixOf = (index: number, day = stamps) =>
-    resolveSourcePrefix(String(items[index]!.source_prefix), day);
-  const objects = [
-    ...new Map(
-      scenario.objects
-        // An object named like a flag raises its own S3 event: the in-memory property covers those.
-        .filter((object) => !isFlagKey(object.name))
-        .map((object) => {
-          const item = items[object.rule]!;
-          const bucket = object.otherBucket
-            ? item.source_bucket === 'source'
-              ? 'published-bucket'
-              : 'source'
-            : item.source_bucket;
-          const name = tagName(object.name, tag);
-          const key = object.stray ? `${tag}-elsewhere/${name}` : keyUnderPrefix(prefixOf(object.rule), name);
-          return [`${bucket}/${key}`, { bucket, key, body: `${tag} ${bucket}/${key}\n` }] as const;
-        }),
-    ).values(),
-  ];
-  const flags = [
-    ...new Map(
-      scenario.flags.map((flag) => {
-        const bucket = items[flag.rule]!.source_bucket;
-        const key = sampleFlagKey(prefixOf(flag.rule, flag.late ? dayBefore : stamps));
-        return [key, { bucket, key }] as const;
-      }),
-    ).values(),
-  ];
-  return { items, objects, flags, destinations };
+  const { objects, flags } = concreteScenario(scenario, items, {
+    stamps,
+    dayBefore,
+    otherBucket: (bucket) => (bucket === 'source' ? 'published-bucket' : 'source'),
+    name: (name) => tagName(name, tag),
+    strayPrefix: `${tag}-elsewhere/`,
+    withoutFlagNames: true,
+  });
+  return {
+    items,
+    objects: objects.map((object) => ({ ...object, body: `${tag} ${object.bucket}/${object.key}\n` })),
+    flags,
+    destinations,
+  };
 }
 
 describe('routes explain agrees with the service for generated rules, end to end', () => {

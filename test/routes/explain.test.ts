@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   type Explanation,
@@ -11,12 +10,9 @@ import {
   stubHdfsTargets,
 } from '../../src/routes/index.ts';
 import { sandboxSftAgentConfig } from '../../src/sft/sandbox-config.ts';
+import { DEPLOYED_RULES } from './support/deployed-rules.ts';
 
-/** The original deployment's 97 rules, as the sandbox seeds them. */
-const REAL_RULES = recordsFromItems(
-  JSON.parse(readFileSync('config/rules/routing-items.json', 'utf8')) as unknown[],
-  'routing-items.json',
-);
+const REAL_RULES = DEPLOYED_RULES;
 const DAY = processingDay('2026-11-24', 'UTC');
 const SFT: SftContext = {
   config: sandboxSftAgentConfig({ nifiUrl: 'https://127.0.0.1:8091' }),

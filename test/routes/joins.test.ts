@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { describeDestination, s3Url } from '../../src/egress/plan/locations.ts';
 import { destinationKeyPrefix, targetKey } from '../../src/egress/plan/naming.ts';
 import { formatRuleTable, listRules, recordsFromItems } from '../../src/routes/index.ts';
+import { DEPLOYED_RULES } from './support/deployed-rules.ts';
 
 /*
  * Issue 19 item 6: `routes list` printed `s3://opsmi-bucket-name//` for the OpsMI rule, whose
@@ -10,10 +10,7 @@ import { formatRuleTable, listRules, recordsFromItems } from '../../src/routes/i
  * destinations are shown as the service writes them (`destinationKeyPrefix`), never the raw column.
  */
 
-const REAL_RULES = recordsFromItems(
-  JSON.parse(readFileSync('config/rules/routing-items.json', 'utf8')) as unknown[],
-  'routing-items.json',
-);
+const REAL_RULES = DEPLOYED_RULES;
 
 describe('s3Url: the one join of a bucket and a key', () => {
   it.each([

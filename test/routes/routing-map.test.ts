@@ -21,11 +21,9 @@ import {
   renderMapSvg,
   renderRoutingMap,
 } from '../../src/routes/map/index.ts';
+import { DEPLOYED_RULES } from './support/deployed-rules.ts';
 
-const RULES = recordsFromItems(
-  JSON.parse(readFileSync('config/rules/routing-items.json', 'utf8')) as unknown[],
-  'routing-items.json',
-);
+const RULES = DEPLOYED_RULES;
 const STAMPS = dateStamps(new Date('2026-11-24T09:00:00Z'), 'UTC');
 const SFT = sftContextFor(undefined);
 const MAP = buildRoutingMap(RULES, STAMPS, SFT);

@@ -1,4 +1,8 @@
 import fc from 'fast-check';
+import type { DateStamps } from '../../../src/egress/plan/dates.ts';
+import { isFlagKey } from '../../../src/egress/plan/naming.ts';
+import { resolveSourcePrefix } from '../../../src/egress/rules/matching.ts';
+import { keyUnderPrefix, sampleFlagKey } from '../../../src/routes/index.ts';
 
 /*
  * Generated routing items, objects and flags for the property tests: prefixes with and without
@@ -108,3 +112,52 @@ export const scenarioArbitrary = fc
       }),
     }),
   );
+
+export type Scenario = typeof scenarioArbitrary extends fc.Arbitrary<infer T> ? T : never;
+
+/** How a scenario is made concrete: its names and buckets in one world. */
+export interface ConcreteOptions {
+  /** The processing day, and the day before (for late flags). */
+  readonly stamps: DateStamps;
+  readonly dayBefore: DateStamps;
+  /** The source bucket a rule does NOT read, for objects put in the other bucket. */
+  readonly otherBucket: (bucket: string) => string;
+  /** A data object's name as put (a world may tag names to keep scenarios apart). */
+  readonly name?: (name: string) => string;
+  /** Where stray objects (under no rule's prefix) go. @defaultValue `elsewhere/` */
+  readonly strayPrefix?: string;
+  /** Leave out objects whose name is a flag's (they raise their own S3 events in a real world). */
+  readonly withoutFlagNames?: boolean;
+}
+
+/**
+ * A scenario's objects (each bucket holding a key once) and flag keys, for `items` — the
+ * scenario's items as the world stores them (their source prefixes and buckets).
+ */
+export function concreteScenario(
+  scenario: Scenario,
+  items: readonly { readonly source_prefix?: unknown; readonly source_bucket: string }[],
+  options: ConcreteOptions,
+): { objects: { bucket: string; key: string }[]; flags: { bucket: string; key: string }[] } {
+  const prefixOf = (index: number, day: DateStamps) =>
+    resolveSourcePrefix(String(items[index]!.source_prefix), day);
+  const objects = scenario.objects
+    .filter((object) => !options.withoutFlagNames || !isFlagKey(object.name))
+    .map((object) => {
+      const own = items[object.rule]!.source_bucket;
+      const bucket = object.otherBucket ? options.otherBucket(own) : own;
+      const name = options.name ? options.name(object.name) : object.name;
+      const key = object.stray
+        ? `${options.strayPrefix ?? 'elsewhere/'}${name}`
+        : keyUnderPrefix(prefixOf(object.rule, options.stamps), name);
+      return { bucket, key };
+    });
+  const flags = scenario.flags.map((flag) => ({
+    bucket: items[flag.rule]!.source_bucket,
+    key: sampleFlagKey(prefixOf(flag.rule, flag.late ? options.dayBefore : options.stamps)),
+  }));
+  const distinct = (entries: { bucket: string; key: string }[]) => [
+    ...new Map(entries.map((entry) => [`${entry.bucket}/${entry.key}`, entry])).values(),
+  ];
+  return { objects: distinct(objects), flags: distinct(flags) };
+}
