@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -27,6 +27,11 @@ export function motoPythonCandidates(
 ): string[] {
   if (env.EGRESS_MOTO_PYTHON) return [env.EGRESS_MOTO_PYTHON];
   return [path.join(peersDir, 'bin/python'), 'python3'];
+}
+
+/** True for an interpreter inside the project's `.peers/` venv. */
+function isPeersPython(python: string): boolean {
+  return path.resolve(python).startsWith(`${path.resolve(PEERS_DIR)}${path.sep}`);
 }
 
 /** Options for {@link startMoto}. */
@@ -180,7 +185,7 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
       port: line.port!,
       version: line.moto ?? 'unknown',
       python: line.python ?? python,
-      fromPeers: path.resolve(python).startsWith(`${path.resolve(PEERS_DIR)}${path.sep}`),
+      fromPeers: isPeersPython(python),
       process: child,
       stop() {
         stopping ??= (async () => {
@@ -198,4 +203,32 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
     };
   }
   throw new MotoUnavailableError(tried);
+}
+
+/** An interpreter that can run moto, and moto's version there. */
+export interface MotoInstallation {
+  python: string;
+  version: string;
+  fromPeers: boolean;
+}
+
+/**
+ * The first interpreter of {@link motoPythonCandidates} that imports moto, without starting a
+ * server (for a test file deciding whether to run or skip); `undefined` when there is none.
+ */
+export function findMoto(pythons: string[] = motoPythonCandidates()): MotoInstallation | undefined {
+  for (const python of pythons) {
+    const result = spawnSync(python, ['-c', 'import moto; print(moto.__version__)'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    if (result.status === 0) {
+      return {
+        python,
+        version: result.stdout.trim(),
+        fromPeers: isPeersPython(python),
+      };
+    }
+  }
+  return undefined;
 }
