@@ -82,7 +82,7 @@ describe.skipIf(!motoAvailable('startMoto() tests'))('startMoto()', () => {
     const script = [
       `import { startMoto } from ${JSON.stringify(path.resolve('src/peers/moto.ts'))};`,
       'const server = await startMoto();',
-      'console.log(`PORT ${server.port}`);',
+      "console.log('PORT ' + server.port);",
       'setInterval(() => {}, 1000);',
     ].join('\n');
     const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
