@@ -3,7 +3,7 @@ import type { SandboxState } from '../../src/sandbox/state-file.ts';
 import type { PipelineEvents } from './pipeline-events.ts';
 
 /** The targets `EGRESS_TARGET` chooses between. */
-export const TARGET_NAMES = ['embedded', 'moto', 'localstack', 'external'] as const;
+export const TARGET_NAMES = ['embedded', 'localstack', 'external', 'moto'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
 /** The environment a scenario runs against, whatever started it. */
