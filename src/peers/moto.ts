@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { PROJECT_ROOT } from '../sandbox/settings.ts';
@@ -106,7 +106,13 @@ function launch(python: string, options: StartMotoOptions): Promise<Attempt> {
   });
   // Writing nothing, but closing a pipe whose reader is gone must not throw.
   child.stdin!.on('error', () => {});
-  if (options.logFile && child.stderr) child.stderr.pipe(createWriteStream(options.logFile, { flags: 'a' }));
+  if (options.logFile && child.stderr) {
+    mkdirSync(path.dirname(options.logFile), { recursive: true });
+    const log = createWriteStream(options.logFile, { flags: 'a' });
+    // A log that cannot be written must not take the run down with it.
+    log.on('error', () => child.stderr?.unpipe(log).resume());
+    child.stderr.pipe(log);
+  }
   const timeoutMs = options.readyTimeoutMs ?? 30_000;
   return new Promise<Attempt>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });

@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
@@ -103,4 +106,18 @@ describe.skipIf(!motoAvailable('startMoto() tests'))('startMoto()', () => {
       description: `moto on port ${port} to stop after its parent was killed`,
     });
   }, 90_000);
+});
+
+describe.skipIf(!motoAvailable('startMoto() log file test'))('startMoto({ logFile })', () => {
+  it('creates the log file’s directory, and appends moto’s own output there', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'moto-log-'));
+    const logFile = path.join(dir, 'not-yet/moto.log');
+    const server = await startMoto({ logFile });
+    try {
+      expect(existsSync(logFile)).toBe(true);
+    } finally {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
