@@ -5,13 +5,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PINNED_MOTO_VERSION } from '../../src/peers/moto.ts';
+import { PINNED_MOTO_VERSION, startMoto } from '../../src/peers/moto.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { requestedTarget } from '../../steps/support/target.ts';
-import { describeMoto, MOTO_SKIP_MESSAGE } from '../../steps/support/targets/moto.ts';
+import { describeMoto, isMotoEndpoint, MOTO_SKIP_MESSAGE } from '../../steps/support/targets/moto.ts';
 import { motoAvailable } from '../helpers/moto.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -109,6 +110,37 @@ describe('EGRESS_TARGET=moto', () => {
     expect(MOTO_SKIP_MESSAGE).toContain('npm run peers');
     expect(run.output()).toMatch(/4 scenarios \(4 skipped\)/);
   }, 120_000);
+});
+
+describe('isMotoEndpoint', () => {
+  it('is false for an S3-like endpoint that has no moto API, and for nothing at all', async () => {
+    const s3Like = http.createServer((_req, res) =>
+      res
+        .writeHead(404, { 'content-type': 'application/xml' })
+        .end('<Error><Code>NoSuchBucket</Code></Error>'),
+    );
+    await new Promise<void>((resolve) => s3Like.listen(0, '127.0.0.1', resolve));
+    const port = (s3Like.address() as net.AddressInfo).port;
+    try {
+      expect(await isMotoEndpoint(`http://127.0.0.1:${port}`)).toBe(false);
+    } finally {
+      await new Promise((resolve) => s3Like.close(resolve));
+    }
+    expect(await isMotoEndpoint(`http://127.0.0.1:${port}`)).toBe(false);
+  });
+
+  it.skipIf(!motoAvailable('isMotoEndpoint on moto'))(
+    'is true for moto',
+    async () => {
+      const moto = await startMoto();
+      try {
+        expect(await isMotoEndpoint(moto.endpoint)).toBe(true);
+      } finally {
+        await moto.stop();
+      }
+    },
+    60_000,
+  );
 });
 
 describe.skipIf(!motoAvailable('EGRESS_TARGET=moto cucumber runs'))('EGRESS_TARGET=moto with moto', () => {

@@ -58,3 +58,22 @@ export async function startMotoTarget(): Promise<MotoTargetStart> {
     throw error;
   }
 }
+
+/**
+ * Whether an endpoint is a moto server: moto answers `GET /moto-api/config` with its JSON
+ * configuration (an S3 endpoint would look for a bucket `moto-api`). Used by the external target,
+ * whose stack may run on moto, to skip `@moto-gap` there too.
+ */
+export async function isMotoEndpoint(endpoint: string, timeoutMs = 3_000): Promise<boolean> {
+  try {
+    const response = await fetch(new URL('/moto-api/config', endpoint), {
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (!response.ok || !(response.headers.get('content-type') ?? '').includes('application/json'))
+      return false;
+    const body = (await response.json()) as unknown;
+    return body !== null && typeof body === 'object' && !Array.isArray(body);
+  } catch {
+    return false;
+  }
+}
