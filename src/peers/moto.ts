@@ -174,6 +174,10 @@ function launch(python: string, options: StartMotoOptions): Promise<Attempt> {
  * closes), so an interrupted or crashed test run leaves nothing behind.
  */
 export async function startMoto(options: StartMotoOptions = {}): Promise<MotoServer> {
+  const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+  if (!Number.isFinite(readyTimeoutMs) || readyTimeoutMs < 1 || readyTimeoutMs > 600_000) {
+    throw new RangeError(`startMoto: readyTimeoutMs must be 1–600000 ms, not ${options.readyTimeoutMs}`);
+  }
   const pythons = options.pythons ?? motoPythonCandidates();
   const tried: { python: string; reason: string }[] = [];
   for (const python of pythons) {

@@ -121,3 +121,11 @@ describe.skipIf(!motoAvailable('startMoto() log file test'))('startMoto({ logFil
     }
   }, 60_000);
 });
+
+describe('startMoto() options', () => {
+  it.each([0, -1, 600_001, Number.NaN])('refuses readyTimeoutMs %s, naming the limit', async (value) => {
+    await expect(startMoto({ readyTimeoutMs: value, pythons: [] })).rejects.toThrow(
+      'startMoto: readyTimeoutMs must be 1–600000 ms',
+    );
+  });
+});
