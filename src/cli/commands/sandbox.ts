@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import { AwsEndpointUnreachableError } from '../../aws/endpoint-probe.ts';
 import { EnvironmentFileError } from '../../aws/provisioning/index.ts';
 import { OriginPolicyError } from '../../edge/index.ts';
+import { chooseAwsEndpoint, endpointWaitMs } from '../../sandbox/aws-endpoint.ts';
 import { PortInUseError, type Sandbox, startSandbox } from '../../sandbox/sandbox.ts';
 import { SandboxSettingError } from '../../sandbox/settings.ts';
 import { UserError } from '../errors.ts';
@@ -11,12 +13,13 @@ interface SandboxFlags {
   exitAfterDemo: boolean;
   stateDir?: string;
   env?: string;
+  awsEndpoint?: string;
 }
 
 function summary(sandbox: Sandbox): string[] {
   const s = sandbox.state;
   const lines = [
-    `  AWS endpoint   ${s.aws.endpoint}  (region ${s.region}, credentials test/test, path-style S3)`,
+    `  AWS endpoint   ${s.aws.endpoint}  (${sandbox.edge ? 'embedded edge' : 'not started here'}; region ${s.region}, access key ${s.aws.accessKeyId}, path-style S3)`,
     `  queue          ${s.queue.url}`,
     `  dead letters   ${s.deadLetterQueue.url}`,
     `  rules table    ${s.table}`,
@@ -43,7 +46,9 @@ async function demoFailure(sandbox: Sandbox, signal: AbortSignal): Promise<strin
 export function registerSandboxCommand(program: Command): void {
   program
     .command('sandbox')
-    .description('start the whole pipeline on the embedded AWS edge (no Docker) and run a short demo')
+    .description(
+      'start the whole pipeline on the embedded AWS edge (no Docker), or on a running AWS endpoint, and run a short demo',
+    )
     .option('--no-demo', 'start the sandbox without the demo')
     .option('--exit-after-demo', 'exit 0 once the demo has finished (for CI)', false)
     .option(
@@ -51,13 +56,22 @@ export function registerSandboxCommand(program: Command): void {
       'where sandbox.json, certificates, logs and the SFT root live (default: .sandbox/ in the project)',
     )
     .option('--env <file>', 'environment file to provision (default: config/sandbox/environment.yml)')
+    .option(
+      '--aws-endpoint <url>',
+      'provision and run against this AWS endpoint (moto, LocalStack) instead of the embedded edge ' +
+        "(default: EGRESS_AWS_ENDPOINT_URL, else the environment file's aws.endpoint); credentials from " +
+        'AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else test/test',
+    )
     .action(async (flags: SandboxFlags) => {
       const started = Date.now();
       let sandbox: Sandbox;
       try {
+        const endpoint = chooseAwsEndpoint(flags.awsEndpoint, process.env, undefined);
         sandbox = await startSandbox({
           stateDir: flags.stateDir,
           environmentFile: flags.env,
+          awsEndpoint: endpoint?.endpoint,
+          endpointWaitMs: endpointWaitMs(process.env),
           onProgress: (message) => console.log(`· ${message}`),
         });
       } catch (error) {
@@ -65,7 +79,8 @@ export function registerSandboxCommand(program: Command): void {
           error instanceof PortInUseError ||
           error instanceof SandboxSettingError ||
           error instanceof OriginPolicyError ||
-          error instanceof EnvironmentFileError
+          error instanceof EnvironmentFileError ||
+          error instanceof AwsEndpointUnreachableError
         ) {
           throw new UserError(error.message, { cause: error });
         }
