@@ -5,7 +5,8 @@ import { buildApp } from 'fauxqs';
 import { type AwsTarget, DEFAULT_REGION, EMULATOR_CREDENTIALS } from '../aws/target.ts';
 import { type Logger, silentLogger } from '../logging/logger.ts';
 import { AwsServiceError, jsonErrorBody, queryErrorBody, s3ErrorBody } from './aws-error.ts';
-import { BodyTooLargeError, readBody, relay, send } from './http-util.ts';
+import { installEmulatorHooks } from './emulator-hooks.ts';
+import { BodyTooLargeError, logServerErrors, noteServerError, readBody, relay, send } from './http-util.ts';
 import { BucketNotifier, type NotificationRecord, type QueuePublisher } from './notifications/notifier.ts';
 import { S3Gateway, type S3Upstream, type S3WriteRecord } from './s3-gateway.ts';
 import { ParameterStore } from './ssm.ts';
@@ -124,6 +125,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
   const logger = options.logger ?? silentLogger();
 
   const fauxqs = buildApp({ logger: false, defaultRegion: region });
+  installEmulatorHooks(fauxqs);
   await fauxqs.ready();
   const dynamo = dynalite({
     createTableMs: 0,
@@ -143,7 +145,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
       return { statusCode: response.statusCode, headers: response.headers, rawPayload: response.rawPayload };
     },
   };
-  const s3 = new S3Gateway(upstream, notifier, logger);
+  const s3 = new S3Gateway(upstream, notifier, logger, { region });
   const parameters = new ParameterStore(region);
   const roles = new RoleIssuer();
 
@@ -216,9 +218,12 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
   };
 
   const server = http.createServer((req, res) => {
+    logServerErrors(req, res, logger);
     dispatch(req, res).catch((error: unknown) => {
       const tooLarge = error instanceof BodyTooLargeError;
-      logger.error({ err: error, method: req.method, url: req.url }, 'edge request failed');
+      if (tooLarge)
+        logger.warn({ method: req.method, url: req.url, err: error }, 'edge request body too large');
+      else noteServerError(res, error);
       send(
         res,
         tooLarge ? 413 : 500,

@@ -70,3 +70,32 @@ export function declaredBodySize(req: IncomingMessage): number | undefined {
   const value = Number(Array.isArray(raw) ? raw[0] : raw);
   return Number.isFinite(value) ? value : undefined;
 }
+
+const SERVER_ERROR = Symbol('edge.serverError');
+
+/** Remembers why a response is a 5xx, so the one log line {@link logServerErrors} writes names it. */
+export function noteServerError(res: ServerResponse, error: unknown): void {
+  (res as ServerResponse & { [SERVER_ERROR]?: unknown })[SERVER_ERROR] = error;
+}
+
+/**
+ * Logs every 5xx the edge answers, whichever component produced it, with the request line
+ * (method, URL, host) and the cause when one was noted: a server error is never silent.
+ */
+export function logServerErrors(
+  req: IncomingMessage,
+  res: ServerResponse,
+  logger: { error(fields: object, message: string): void },
+): void {
+  // The request line as the client sent it, before any rewriting (virtual-host addressing).
+  const { method, url } = req;
+  const host = req.headers.host;
+  res.once('finish', () => {
+    if (res.statusCode < 500) return;
+    const cause = (res as ServerResponse & { [SERVER_ERROR]?: unknown })[SERVER_ERROR];
+    logger.error(
+      { method, url, host, status: res.statusCode, ...(cause === undefined ? {} : { err: cause }) },
+      `edge answered ${res.statusCode} to ${method} ${url}`,
+    );
+  });
+}
