@@ -349,6 +349,48 @@ describe('aws-chunked bodies (SigV4 streaming)', () => {
   });
 });
 
+describe('addressing', () => {
+  async function putAndGet(host: string, path: string, body: string) {
+    const put = await rawRequest(
+      edge.port,
+      [`PUT ${path} HTTP/1.1`, `Host: ${host}`, 'Content-Type: text/plain', `Content-Length: ${body.length}`],
+      [body],
+    );
+    const get = await rawRequest(edge.port, [`GET ${path} HTTP/1.1`, `Host: ${host}`]);
+    return { put: put.status, get: get.status, body: get.body };
+  }
+
+  it.each([
+    ['a container host name', (p: number) => `host.docker.internal:${p}`],
+    ['LocalStack’s path-style host', (p: number) => `s3.localhost.localstack.cloud:${p}`],
+    ['a compose service name', (p: number) => `edge:${p}`],
+  ])('serves path-style requests whatever dots the host has: %s', async (_name, host) => {
+    const key = `addressing/path-${randomBytes(3).toString('hex')}.txt`;
+    const result = await putAndGet(host(edge.port), `/${bucket}/${key}`, 'path-style');
+    expect(result).toEqual({ put: 200, get: 200, body: 'path-style' });
+    expect((await stored(key)).body.toString()).toBe('path-style');
+  });
+
+  it.each([
+    ['<bucket>.localhost', (b: string, p: number) => `${b}.localhost:${p}`],
+    ['<bucket>.s3.localhost', (b: string, p: number) => `${b}.s3.localhost:${p}`],
+    [
+      'LocalStack’s <bucket>.s3.localhost.localstack.cloud',
+      (b: string, p: number) => `${b}.s3.localhost.localstack.cloud:${p}`,
+    ],
+  ])('serves virtual-hosted requests: %s', async (_name, host) => {
+    const key = `addressing/virtual-${randomBytes(3).toString('hex')}.txt`;
+    const result = await putAndGet(host(bucket, edge.port), `/${key}`, 'virtual');
+    expect(result).toEqual({ put: 200, get: 200, body: 'virtual' });
+    expect((await stored(key)).body.toString()).toBe('virtual');
+    const location = await rawRequest(edge.port, [
+      'GET /?location HTTP/1.1',
+      `Host: ${host(bucket, edge.port)}`,
+    ]);
+    expect(location.body).toContain(`>${edge.region}</LocationConstraint>`);
+  });
+});
+
 const curl = commandAvailable('curl');
 if (!curl) console.log('skipped: no `curl` command on this machine (curl request-shape tests)');
 
