@@ -9,6 +9,7 @@ import { installEmulatorHooks } from './emulator-hooks.ts';
 import { BodyTooLargeError, logServerErrors, noteServerError, readBody, relay, send } from './http-util.ts';
 import { BucketNotifier, type NotificationRecord, type QueuePublisher } from './notifications/notifier.ts';
 import { S3Gateway, type S3Upstream, type S3WriteRecord } from './s3-gateway.ts';
+import { SqsGateway } from './sqs-gateway.ts';
 import { ParameterStore } from './ssm.ts';
 import { type AssumedRole, RoleIssuer } from './sts.ts';
 
@@ -137,7 +138,8 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
   // loopback port only so that its own close() runs its database shutdown.
   await listen(dynamo, 0, '127.0.0.1');
 
-  const notifier = new BucketNotifier(region, queuePublisher(fauxqs), logger);
+  const publisher = queuePublisher(fauxqs);
+  const notifier = new BucketNotifier(region, publisher, logger);
   const upstream: S3Upstream = {
     route: (req, res) => fauxqs.routing(req, res),
     inject: async (request) => {
@@ -146,6 +148,14 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     },
   };
   const s3 = new S3Gateway(upstream, notifier, logger, { region });
+  const sqs = new SqsGateway({
+    route: (req, res) => fauxqs.routing(req, res),
+    inject: async (request) => {
+      const response = await fauxqs.inject(request);
+      return { statusCode: response.statusCode, headers: response.headers, rawPayload: response.rawPayload };
+    },
+    queueUrl: (arn) => publisher.queueUrl(arn),
+  });
   const parameters = new ParameterStore(region);
   const roles = new RoleIssuer();
 
@@ -193,7 +203,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     if (target.startsWith('DynamoDB_')) {
       dynamo.emit('request', req, res);
     } else if (target.startsWith('AmazonSQS.')) {
-      fauxqs.routing(req, res);
+      await sqs.handle(req, res, target.slice('AmazonSQS.'.length));
     } else if (target.startsWith('AmazonSSM.')) {
       await handleSsm(req, res, target.slice('AmazonSSM.'.length));
     } else if (path === '/_edge/health') {

@@ -272,6 +272,14 @@ export class S3Gateway {
     relay(res, created);
   }
 
+  /** The region a bucket lives in: where it was created through the edge, else the edge's. */
+  private bucketRegion(bucket: string): string {
+    const constraint = this.bucketLocations.get(bucket);
+    if (constraint === undefined) return this.region;
+    if (constraint === '') return 'us-east-1';
+    return constraint === 'EU' ? 'eu-west-1' : constraint;
+  }
+
   /** GetBucketLocation, which the emulator lacks: the constraint the bucket was created with. */
   private async bucketLocation(
     info: S3RequestInfo,
@@ -380,6 +388,14 @@ export class S3Gateway {
     }
     try {
       const configuration = parseNotificationConfiguration(body.toString('utf8'));
+      const bucketRegion = this.bucketRegion(info.bucket);
+      for (const queue of configuration.queueConfigurations) {
+        if (queue.queueArn.split(':')[3] !== bucketRegion) {
+          throw new InvalidNotificationConfigurationError(
+            `The notification destination service region is not valid for the bucket location constraint (${queue.queueArn} is not in ${bucketRegion})`,
+          );
+        }
+      }
       await this.notifier.set(info.bucket, configuration);
       this.logger.info(
         { bucket: info.bucket, queues: configuration.queueConfigurations.map((q) => q.queueArn) },
