@@ -443,6 +443,16 @@ describe.skipIf(!curl)('curl', () => {
     expect((await stored('curl/chunked.txt')).body.toString()).toBe('streamed through stdin\n');
   });
 
+  it('PUT -T - of a chunked body over the 11 MiB limit answers EntityTooLarge (400), not a 5xx', async () => {
+    const put = await run('curl', ['-sS', '-w', '\n%{http_code}', '-T', '-', url('curl/too-big.bin')], {
+      input: 'x'.repeat(12 * 1024 * 1024),
+    });
+    expect(put.stdout.trim().split('\n').at(-1)).toBe('400');
+    expect(put.stdout).toContain('<Code>EntityTooLarge</Code>');
+    expect(await missing('curl/too-big.bin')).toBe(true);
+    expect(serverErrors()).toEqual([]);
+  });
+
   it('PUT with Expect: 100-continue stores the body', async () => {
     const put = await run('curl', [
       '-sS',
