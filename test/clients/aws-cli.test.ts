@@ -22,7 +22,10 @@ import { awsCli, awsCliVersion, capturingLogger } from './support.ts';
 const version = awsCliVersion();
 if (!version) console.log('skipped: no `aws` command on this machine (AWS CLI tests)');
 
-describe.skipIf(!version)('the AWS CLI against the embedded edge', () => {
+/** Each `aws` invocation starts a Python process (1–3 s on a loaded 2-core machine); tests make several. */
+const CLI_TIMEOUTS = { timeout: 180_000 };
+
+describe.skipIf(!version)('the AWS CLI against the embedded edge', CLI_TIMEOUTS, () => {
   let edge: Edge;
   let log: ReturnType<typeof capturingLogger>;
   let aws: ReturnType<typeof awsCli>;

@@ -17,7 +17,10 @@ import { awsCli, awsCliVersion } from './support.ts';
 const version = awsCliVersion();
 if (!version) console.log('skipped: no `aws` command on this machine (strictness tests)');
 
-describe.skipIf(!version)('the edge refuses what AWS refuses', () => {
+/** Each `aws` invocation starts a Python process (1–3 s on a loaded 2-core machine); tests make several. */
+const CLI_TIMEOUTS = { timeout: 180_000 };
+
+describe.skipIf(!version)('the edge refuses what AWS refuses', CLI_TIMEOUTS, () => {
   let edge: Edge;
   let aws: ReturnType<typeof awsCli>;
   let work: string;
@@ -67,7 +70,7 @@ describe.skipIf(!version)('the edge refuses what AWS refuses', () => {
       bucket = uniqueName('strict');
       await createBucket(createS3Client(edge.target), bucket);
       arn = await queueArn(uniqueName('strict-events'));
-    });
+    }, 120_000);
 
     const rule = (queue: string, events: string[], filters: Record<string, string> = {}) => ({
       QueueArn: queue,
