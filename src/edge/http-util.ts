@@ -90,12 +90,22 @@ export function logServerErrors(
   // The request line as the client sent it, before any rewriting (virtual-host addressing).
   const { method, url } = req;
   const host = req.headers.host;
+  const causeOf = () => (res as ServerResponse & { [SERVER_ERROR]?: unknown })[SERVER_ERROR];
   res.once('finish', () => {
     if (res.statusCode < 500) return;
-    const cause = (res as ServerResponse & { [SERVER_ERROR]?: unknown })[SERVER_ERROR];
+    const cause = causeOf();
     logger.error(
       { method, url, host, status: res.statusCode, ...(cause === undefined ? {} : { err: cause }) },
       `edge answered ${res.statusCode} to ${method} ${url}`,
+    );
+  });
+  // A failure after the response had started cannot become a 5xx: the connection is cut instead.
+  res.once('close', () => {
+    const cause = causeOf();
+    if (res.writableFinished || cause === undefined) return;
+    logger.error(
+      { method, url, host, status: res.statusCode, err: cause },
+      `edge cut the response to ${method} ${url} after a failure`,
     );
   });
 }

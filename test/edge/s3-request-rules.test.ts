@@ -18,6 +18,7 @@ import { parseS3Request } from '../../src/edge/s3-request.ts';
 import { unsupportedSubresource } from '../../src/edge/s3-subresources.ts';
 import { planUploadBody } from '../../src/edge/s3-upload.ts';
 import { credentialScope } from '../../src/edge/sigv4.ts';
+import { waitFor } from '../../src/util/wait.ts';
 
 function codeOf(action: () => unknown): string | undefined {
   try {
@@ -340,21 +341,33 @@ describe('5xx logging', () => {
     const server = http.createServer((req, res) => {
       logServerErrors(req, res, logger);
       if (req.url === '/fail') noteServerError(res, new Error('disk on fire'));
+      if (req.url === '/cut') {
+        res.writeHead(200, { 'content-length': '10' });
+        res.write('part');
+        noteServerError(res, new Error('stream broke'));
+        res.destroy();
+        return;
+      }
       res.statusCode = req.url === '/fail' ? 500 : req.url === '/unavailable' ? 503 : 404;
       res.end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
     try {
-      for (const path of ['/fail', '/unavailable', '/missing']) {
-        await fetch(`http://127.0.0.1:${port}${path}`, { method: 'PUT', body: 'x' });
+      for (const path of ['/fail', '/unavailable', '/missing', '/cut']) {
+        // The cut response makes fetch itself fail; only the server's log matters here.
+        await fetch(`http://127.0.0.1:${port}${path}`, { method: 'PUT', body: 'x' })
+          .then((response) => response.text())
+          .catch(() => undefined);
       }
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+    await waitFor(() => lines.length === 3, { description: 'three log lines' });
     expect(lines.map((l) => l.message)).toEqual([
       'edge answered 500 to PUT /fail',
       'edge answered 503 to PUT /unavailable',
+      'edge cut the response to PUT /cut after a failure',
     ]);
     expect(lines[0]!.fields).toMatchObject({
       method: 'PUT',
