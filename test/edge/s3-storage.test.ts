@@ -484,7 +484,7 @@ describe('S3 object bodies on disk', () => {
     });
   });
 
-  it('stores and serves virtual-hosted-style requests through fauxqs over the same catalogue', async () => {
+  it('stores and serves virtual-hosted-style requests through the same storage (the gateway makes them path-style)', async () => {
     const bucket = await newBucket();
     const { port } = new URL(edge.endpoint);
     const request = (method: string, path: string, body?: Buffer) =>
@@ -506,7 +506,7 @@ describe('S3 object bodies on disk', () => {
         req.on('error', reject);
         req.end(body);
       });
-    const data = bytes(MiB, 95); // past the in-memory size: a file, written by the fallback path
+    const data = bytes(MiB, 95); // past the in-memory size: a file
     expect((await request('PUT', '/vhost/object.bin', data)).status).toBe(200);
     const got = await request('GET', '/vhost/object.bin');
     expect(got.status).toBe(200);
@@ -681,8 +681,8 @@ describe('S3 storage directory', () => {
     const directory = path.join(root, 'stopped-edge');
     const other = await startEdge({ port: 0, s3StorageDir: directory });
     const client = createS3Client(other.target);
-    await createBucket(client, 'b');
-    await client.send(new PutObjectCommand({ Bucket: 'b', Key: 'k', Body: bytes(MiB, 1) }));
+    await createBucket(client, 'stop-test');
+    await client.send(new PutObjectCommand({ Bucket: 'stop-test', Key: 'k', Body: bytes(MiB, 1) }));
     client.destroy();
     expect((await readdir(path.join(directory, 'blobs'))).length).toBe(1);
     await other.stop();
