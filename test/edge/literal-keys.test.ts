@@ -164,3 +164,53 @@ describe('keys are taken literally from the raw request path', () => {
     expect(Messages ?? []).toEqual([]);
   });
 });
+
+describe('virtual-hosted requests (the bucket in Host) are taken literally too', () => {
+  const port = () => new URL(t.edge.endpoint).port;
+
+  it('stores and announces a dot-segment key sent to <bucket>.localhost in that bucket, as sent', async () => {
+    await drainEvents(0);
+    const answer = await rawHttp(t.edge.endpoint, {
+      method: 'PUT',
+      path: `/v/../${source}/vhost.flag`,
+      headers: { host: `${destination}.localhost:${port()}` },
+      body: 'virtual',
+    });
+    expect(answer.status, answer.body).toBe(200);
+    expect(await drainEvents(1)).toEqual([
+      { bucket: destination, key: `v/../${source}/vhost.flag`, size: 'virtual'.length },
+    ]);
+    const got = await rawHttp(t.edge.endpoint, {
+      method: 'GET',
+      path: `/${destination}/v/../${source}/vhost.flag`,
+    });
+    expect(got.body).toBe('virtual');
+    expect(await listKeys(source)).toEqual(['p/pipeline_success.flag']);
+  });
+
+  it.each([
+    ['malformed percent-encoding', '/%zz.flag', 'InvalidURI'],
+    ['a target that is not a path', 'http://example.org/x.flag', 'InvalidURI'],
+  ])('refuses %s whatever the Host says', async (_name, target, code) => {
+    const before = await listKeys(destination);
+    const answer = await rawHttp(t.edge.endpoint, {
+      method: 'PUT',
+      path: target,
+      headers: { host: `${destination}.localhost:${port()}` },
+      body: 'x',
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body).toContain(`<Code>${code}</Code>`);
+    expect(await listKeys(destination)).toEqual(before);
+  });
+
+  it('refuses a virtual-hosted Host that is not a loopback name unless allowed (DNS rebinding)', async () => {
+    const answer = await rawHttp(t.edge.endpoint, {
+      method: 'GET',
+      path: '/p/pipeline_success.flag',
+      headers: { host: `${source}.s3.evil.example:${port()}` },
+    });
+    expect(answer.status).toBe(403);
+    expect(answer.body).toContain('<Code>AccessDenied</Code>');
+  });
+});

@@ -171,7 +171,13 @@ export class ObjectRequests {
         res.end();
         return;
       }
-      await pipeline(Readable.from(this.bytes(blobs, wanted.start, wanted.end), { objectMode: false }), res);
+      const body = Readable.from(this.bytes(blobs, wanted.start, wanted.end), { objectMode: false });
+      // A read that fails while the client is still there is the edge's failure (the response is
+      // cut, and logged); one that fails because the client left is nobody's.
+      body.once('error', (error) => {
+        if (!req.socket.destroyed) noteServerError(res, error);
+      });
+      await pipeline(body, res);
     } finally {
       for (const blob of blobs) this.blobs.release(blob);
     }
