@@ -401,70 +401,66 @@ if (!curl) console.log('skipped: no `curl` command on this machine (curl request
 
 describe.skipIf(!curl)('curl', () => {
   const url = (key: string) => `${edge.endpoint}/${bucket}/${key}`;
+  /** Runs curl; its output is the response body (when kept), then a line with the status. */
+  const curlStatus = async (args: string[], input?: string) => {
+    const result = await run(
+      'curl',
+      ['-sS', '-w', '\n%{http_code}', ...args],
+      input === undefined ? {} : { input },
+    );
+    const lines = result.stdout.trimEnd().split('\n');
+    return { status: lines.at(-1), body: lines.slice(0, -1).join('\n') };
+  };
 
   it('PUT with Content-Length: 0 stores an empty object', async () => {
-    const put = await run('curl', [
-      '-sS',
+    const put = await curlStatus([
       '-o',
       '/dev/null',
-      '-w',
-      '%{http_code}',
       '-X',
       'PUT',
       '-H',
       'Content-Length: 0',
       url('curl/x/y.flag'),
     ]);
-    expect(put.stdout).toBe('200');
+    expect(put.status).toBe('200');
     expect((await stored('curl/x/y.flag')).body.length).toBe(0);
   });
 
   it('PUT --data-binary (curl’s form content type) stores the bytes', async () => {
-    const put = await run('curl', [
-      '-sS',
+    const put = await curlStatus([
       '-o',
       '/dev/null',
-      '-w',
-      '%{http_code}',
       '-X',
       'PUT',
       '--data-binary',
       'a=1&b=2',
       url('curl/form'),
     ]);
-    expect(put.stdout).toBe('200');
+    expect(put.status).toBe('200');
     expect((await stored('curl/form')).body.toString()).toBe('a=1&b=2');
   });
 
   it('PUT -T - streams a chunked body', async () => {
-    const put = await run(
-      'curl',
-      ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-T', '-', url('curl/chunked.txt')],
-      {
-        input: 'streamed through stdin\n',
-      },
+    const put = await curlStatus(
+      ['-o', '/dev/null', '-T', '-', url('curl/chunked.txt')],
+      'streamed through stdin\n',
     );
-    expect(put.stdout).toBe('200');
+    expect(put.status).toBe('200');
     expect((await stored('curl/chunked.txt')).body.toString()).toBe('streamed through stdin\n');
   });
 
   it('PUT -T - of a chunked body over the 11 MiB limit answers EntityTooLarge (400), not a 5xx', async () => {
-    const put = await run('curl', ['-sS', '-w', '\n%{http_code}', '-T', '-', url('curl/too-big.bin')], {
-      input: 'x'.repeat(12 * 1024 * 1024),
-    });
-    expect(put.stdout.trim().split('\n').at(-1)).toBe('400');
-    expect(put.stdout).toContain('<Code>EntityTooLarge</Code>');
+    const put = await curlStatus(['-T', '-', url('curl/too-big.bin')], 'x'.repeat(12 * 1024 * 1024));
+    expect(put.status).toBe('400');
+    expect(put.body).toContain('<Code>EntityTooLarge</Code>');
     expect(await missing('curl/too-big.bin')).toBe(true);
     expect(serverErrors()).toEqual([]);
   });
 
   it('PUT with Expect: 100-continue stores the body', async () => {
-    const put = await run('curl', [
-      '-sS',
+    const put = await curlStatus([
       '-o',
       '/dev/null',
-      '-w',
-      '%{http_code}',
       '-X',
       'PUT',
       '-H',
@@ -475,7 +471,7 @@ describe.skipIf(!curl)('curl', () => {
       'continued',
       url('curl/continue.txt'),
     ]);
-    expect(put.stdout).toBe('200');
+    expect(put.status).toBe('200');
     expect((await stored('curl/continue.txt')).body.toString()).toBe('continued');
   });
 
@@ -497,17 +493,14 @@ describe.skipIf(!curl)('curl', () => {
     ]);
     const eTag = /etag: (\S+)/i.exec(part.stdout)![1]!;
     const completion = `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${eTag}</ETag></Part></CompleteMultipartUpload>`;
-    const done = await run('curl', [
-      '-sS',
-      '-w',
-      '\n%{http_code}',
+    const done = await curlStatus([
       '-X',
       'POST',
       '--data-binary',
       completion,
       `${url(key)}?uploadId=${encodeURIComponent(UploadId!)}`,
     ]);
-    expect(done.stdout.trim().split('\n').at(-1)).toBe('200');
+    expect(done.status).toBe('200');
     expect((await stored(key)).body.toString()).toBe('part one');
   });
 
@@ -518,10 +511,7 @@ describe.skipIf(!curl)('curl', () => {
 
   it('a PUT to an object’s ?tagging is refused (501), not stored over the object', async () => {
     await s3().send(new PutObjectCommand({ Bucket: bucket, Key: 'curl/tagged', Body: 'data' }));
-    const put = await run('curl', [
-      '-sS',
-      '-w',
-      '\n%{http_code}',
+    const put = await curlStatus([
       '-X',
       'PUT',
       '-H',
@@ -530,8 +520,8 @@ describe.skipIf(!curl)('curl', () => {
       '<Tagging><TagSet/></Tagging>',
       `${url('curl/tagged')}?tagging`,
     ]);
-    expect(put.stdout.trim().split('\n').at(-1)).toBe('501');
-    expect(put.stdout).toContain('<Code>NotImplemented</Code>');
+    expect(put.status).toBe('501');
+    expect(put.body).toContain('<Code>NotImplemented</Code>');
     expect((await stored('curl/tagged')).body.toString()).toBe('data');
   });
 });

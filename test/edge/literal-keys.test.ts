@@ -87,6 +87,15 @@ async function drainEvents(expected: number): Promise<Announced[]> {
   return events;
 }
 
+/** A PUT to `target` is refused with S3's `code` and leaves the destination bucket as it was. */
+async function expectRefusedPut(target: string, headers: Record<string, string>, code: string) {
+  const before = await listKeys(destination);
+  const answer = await rawHttp(t.edge.endpoint, { method: 'PUT', path: target, headers, body: 'x' });
+  expect(answer.status).toBe(400);
+  expect(answer.body).toContain(`<Code>${code}</Code>`);
+  expect(await listKeys(destination)).toEqual(before);
+}
+
 async function listKeys(bucket: string): Promise<string[]> {
   const answer = await rawHttp(t.edge.endpoint, { method: 'GET', path: `/${bucket}?list-type=2` });
   expect(answer.status).toBe(200);
@@ -133,15 +142,7 @@ describe('keys are taken literally from the raw request path', () => {
     [`%zz.flag`, 'InvalidURI'],
     [`h#x.flag`, 'InvalidURI'],
   ])('refuses %s with %s, storing and announcing nothing', async (tail, code) => {
-    const before = await listKeys(destination);
-    const answer = await rawHttp(t.edge.endpoint, {
-      method: 'PUT',
-      path: `/${destination}/${tail}`,
-      body: 'x',
-    });
-    expect(answer.status).toBe(400);
-    expect(answer.body).toContain(`<Code>${code}</Code>`);
-    expect(await listKeys(destination)).toEqual(before);
+    await expectRefusedPut(`/${destination}/${tail}`, {}, code);
   });
 
   it('refuses the bucket names "." and ".." (which a URL parser would resolve into another bucket)', async () => {
@@ -192,16 +193,7 @@ describe('virtual-hosted requests (the bucket in Host) are taken literally too',
     ['malformed percent-encoding', '/%zz.flag', 'InvalidURI'],
     ['a target that is not a path', 'http://example.org/x.flag', 'InvalidURI'],
   ])('refuses %s whatever the Host says', async (_name, target, code) => {
-    const before = await listKeys(destination);
-    const answer = await rawHttp(t.edge.endpoint, {
-      method: 'PUT',
-      path: target,
-      headers: { host: `${destination}.localhost:${port()}` },
-      body: 'x',
-    });
-    expect(answer.status).toBe(400);
-    expect(answer.body).toContain(`<Code>${code}</Code>`);
-    expect(await listKeys(destination)).toEqual(before);
+    await expectRefusedPut(target, { host: `${destination}.localhost:${port()}` }, code);
   });
 
   it('refuses a virtual-hosted Host that is not a loopback name unless allowed (DNS rebinding)', async () => {
