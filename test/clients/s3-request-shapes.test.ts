@@ -166,6 +166,23 @@ describe('empty and plain bodies on raw sockets', () => {
 });
 
 describe('aws-chunked bodies (SigV4 streaming)', () => {
+  /** The head of a signed aws-chunked PUT to `target` (path and query) with a Content-Length. */
+  const signedStreamingPut = (
+    target: string,
+    decodedLength: number,
+    framed: Buffer,
+    extra: string[] = [],
+  ) => [
+    `PUT ${target} HTTP/1.1`,
+    `Host: 127.0.0.1:${edge.port}`,
+    'Content-Encoding: aws-chunked',
+    ...extra,
+    'x-amz-content-sha256: STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+    `x-amz-decoded-content-length: ${decodedLength}`,
+    SIGV4,
+    `Content-Length: ${framed.length}`,
+  ];
+
   it('stores the payload of a signed aws-chunked body, whatever the network splits', async () => {
     const payload = randomBytes(100_000);
     const framed = awsChunked(payload, { chunkSize: 8192, signed: true });
@@ -173,16 +190,9 @@ describe('aws-chunked bodies (SigV4 streaming)', () => {
       const key = `chunked/signed-${split}.bin`;
       const response = await rawRequest(
         edge.port,
-        [
-          `PUT /${bucket}/${key} HTTP/1.1`,
-          `Host: 127.0.0.1:${edge.port}`,
-          'Content-Encoding: aws-chunked',
+        signedStreamingPut(`/${bucket}/${key}`, payload.length, framed, [
           'Content-Type: application/octet-stream',
-          'x-amz-content-sha256: STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
-          `x-amz-decoded-content-length: ${payload.length}`,
-          SIGV4,
-          `Content-Length: ${framed.length}`,
-        ],
+        ]),
         split === 1
           ? pieces(framed.subarray(0, 300), 1).concat([framed.subarray(300)])
           : pieces(framed, split),
@@ -245,15 +255,11 @@ describe('aws-chunked bodies (SigV4 streaming)', () => {
     const framed = awsChunked(payload, { chunkSize: 65_536, signed: true });
     const response = await rawRequest(
       edge.port,
-      [
-        `PUT /${bucket}/${key}?partNumber=1&uploadId=${encodeURIComponent(UploadId!)} HTTP/1.1`,
-        `Host: 127.0.0.1:${edge.port}`,
-        'Content-Encoding: aws-chunked',
-        'x-amz-content-sha256: STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
-        `x-amz-decoded-content-length: ${payload.length}`,
-        SIGV4,
-        `Content-Length: ${framed.length}`,
-      ],
+      signedStreamingPut(
+        `/${bucket}/${key}?partNumber=1&uploadId=${encodeURIComponent(UploadId!)}`,
+        payload.length,
+        framed,
+      ),
       pieces(framed, 100_000),
     );
     expect(response.status, response.body).toBe(200);
@@ -287,15 +293,7 @@ describe('aws-chunked bodies (SigV4 streaming)', () => {
     const key = `chunked/bad-${randomBytes(4).toString('hex')}`;
     const response = await rawRequest(
       edge.port,
-      [
-        `PUT /${bucket}/${key} HTTP/1.1`,
-        `Host: 127.0.0.1:${edge.port}`,
-        'Content-Encoding: aws-chunked',
-        'x-amz-content-sha256: STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
-        `x-amz-decoded-content-length: ${payload.length}`,
-        SIGV4,
-        `Content-Length: ${framed.length}`,
-      ],
+      signedStreamingPut(`/${bucket}/${key}`, payload.length, framed),
       [framed],
     );
     expect(response.status).toBe(400);
@@ -308,15 +306,7 @@ describe('aws-chunked bodies (SigV4 streaming)', () => {
     const framed = awsChunked(payload, { chunkSize: 4, signed: true });
     const response = await rawRequest(
       edge.port,
-      [
-        `PUT /${bucket}/chunked/short HTTP/1.1`,
-        `Host: 127.0.0.1:${edge.port}`,
-        'Content-Encoding: aws-chunked',
-        'x-amz-content-sha256: STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
-        `x-amz-decoded-content-length: ${payload.length + 5}`,
-        SIGV4,
-        `Content-Length: ${framed.length}`,
-      ],
+      signedStreamingPut(`/${bucket}/chunked/short`, payload.length + 5, framed),
       [framed],
     );
     expect(response.status).toBe(400);
@@ -411,41 +401,22 @@ describe.skipIf(!curl)('curl', () => {
     const lines = result.stdout.trimEnd().split('\n');
     return { status: lines.at(-1), body: lines.slice(0, -1).join('\n') };
   };
+  /** A PUT by curl whose answer body is not kept: its status. */
+  const curlPut = async (args: string[], input?: string) =>
+    (await curlStatus(['-o', '/dev/null', '-X', 'PUT', ...args], input)).status;
 
   it('PUT with Content-Length: 0 stores an empty object', async () => {
-    const put = await curlStatus([
-      '-o',
-      '/dev/null',
-      '-X',
-      'PUT',
-      '-H',
-      'Content-Length: 0',
-      url('curl/x/y.flag'),
-    ]);
-    expect(put.status).toBe('200');
+    expect(await curlPut(['-H', 'Content-Length: 0', url('curl/x/y.flag')])).toBe('200');
     expect((await stored('curl/x/y.flag')).body.length).toBe(0);
   });
 
   it('PUT --data-binary (curl’s form content type) stores the bytes', async () => {
-    const put = await curlStatus([
-      '-o',
-      '/dev/null',
-      '-X',
-      'PUT',
-      '--data-binary',
-      'a=1&b=2',
-      url('curl/form'),
-    ]);
-    expect(put.status).toBe('200');
+    expect(await curlPut(['--data-binary', 'a=1&b=2', url('curl/form')])).toBe('200');
     expect((await stored('curl/form')).body.toString()).toBe('a=1&b=2');
   });
 
   it('PUT -T - streams a chunked body', async () => {
-    const put = await curlStatus(
-      ['-o', '/dev/null', '-T', '-', url('curl/chunked.txt')],
-      'streamed through stdin\n',
-    );
-    expect(put.status).toBe('200');
+    expect(await curlPut(['-T', '-', url('curl/chunked.txt')], 'streamed through stdin\n')).toBe('200');
     expect((await stored('curl/chunked.txt')).body.toString()).toBe('streamed through stdin\n');
   });
 
@@ -458,20 +429,8 @@ describe.skipIf(!curl)('curl', () => {
   });
 
   it('PUT with Expect: 100-continue stores the body', async () => {
-    const put = await curlStatus([
-      '-o',
-      '/dev/null',
-      '-X',
-      'PUT',
-      '-H',
-      'Expect: 100-continue',
-      '-H',
-      'Content-Type: text/plain',
-      '--data-binary',
-      'continued',
-      url('curl/continue.txt'),
-    ]);
-    expect(put.status).toBe('200');
+    const headers = ['-H', 'Expect: 100-continue', '-H', 'Content-Type: text/plain'];
+    expect(await curlPut([...headers, '--data-binary', 'continued', url('curl/continue.txt')])).toBe('200');
     expect((await stored('curl/continue.txt')).body.toString()).toBe('continued');
   });
 
