@@ -15,6 +15,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   provision: async () => (await import('./commands/provision.ts')).registerProvisionCommand,
   routes: async () => (await import('./commands/routes.ts')).registerRoutesCommand,
   certs: async () => (await import('./commands/certs.ts')).registerCertsCommand,
+  env: async () => (await import('./commands/env.ts')).registerEnvCommand,
+  'describe-stack': async () => (await import('./commands/describe-stack.ts')).registerDescribeStackCommand,
   'stub-dks': async () => (await import('./commands/stub-dks.ts')).registerStubDksCommand,
   'stub-nifi': async () => (await import('./commands/stub-nifi.ts')).registerStubNifiCommand,
   'sft-agent': async () => (await import('./commands/sft-agent.ts')).registerSftAgentCommand,

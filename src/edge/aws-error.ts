@@ -1,6 +1,6 @@
 /** An error the edge returns in an AWS protocol's own shape. */
 export class AwsServiceError extends Error {
-  override readonly name = 'AwsServiceError';
+  override readonly name: string = 'AwsServiceError';
   constructor(
     readonly code: string,
     message: string,

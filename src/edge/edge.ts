@@ -12,8 +12,18 @@ import {
   queryErrorBody,
 } from './aws-error.ts';
 import { DynamoDbFront } from './dynamodb.ts';
+import { installEmulatorErrorHandler } from './emulator-errors.ts';
 import { holdFaultContainment, runInRequestScope } from './fault-containment.ts';
-import { BodyTooLargeError, ClientGoneError, readBody, relay, send } from './http-util.ts';
+import {
+  BodyTooLargeError,
+  ClientGoneError,
+  forwardedHeaders,
+  logServerErrors,
+  noteServerError,
+  readBody,
+  relay,
+  send,
+} from './http-util.ts';
 import { BucketNotifier, type NotificationRecord, type QueuePublisher } from './notifications/notifier.ts';
 import {
   ALLOWED_HOSTS_VARIABLE,
@@ -23,6 +33,7 @@ import {
 } from './origin-policy.ts';
 import { MAX_S3_BODY_BYTES, S3Gateway, type S3Upstream, type S3WriteRecord } from './s3-gateway.ts';
 import { S3Storage, type S3StorageStats } from './s3-storage/index.ts';
+import { SqsGateway } from './sqs-gateway.ts';
 import { SqsReceiveFront } from './sqs-receive.ts';
 import { ParameterStore } from './ssm.ts';
 import { type AssumedRole, RoleIssuer } from './sts.ts';
@@ -188,7 +199,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     logger,
   });
   const fauxqs = buildApp({ logger: false, defaultRegion: region, stores: storage.fauxqsStores() });
-  storage.installErrorHandler(fauxqs);
+  installEmulatorErrorHandler(fauxqs);
   await fauxqs.ready();
   const dynamo = dynalite({
     createTableMs: 0,
@@ -200,7 +211,8 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
   // loopback port only so that its own close() runs its database shutdown.
   await listen(dynamo, 0, '127.0.0.1');
 
-  const notifier = new BucketNotifier(region, queuePublisher(fauxqs), logger);
+  const publisher = queuePublisher(fauxqs);
+  const notifier = new BucketNotifier(region, publisher, logger);
   const upstream: S3Upstream = {
     route: (req, res) => {
       if (!storage.handle(req, res)) fauxqs.routing(req, res);
@@ -212,12 +224,17 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
       return { statusCode: response.statusCode, headers: response.headers, rawPayload: response.rawPayload };
     },
   };
-  const s3 = new S3Gateway(upstream, notifier, logger);
+  const s3 = new S3Gateway(upstream, notifier, logger, { region });
   const parameters = new ParameterStore(region);
   const roles = new RoleIssuer();
 
   const dynamoDb = new DynamoDbFront(dynamo);
   const sqsReceive = new SqsReceiveFront(fauxqs, logger);
+  const sqs = new SqsGateway({
+    route: (req, res) => fauxqs.routing(req, res),
+    inject: (request) => fauxqs.inject(request),
+    queueUrl: (arn) => publisher.queueUrl(arn),
+  });
 
   const handleSsm = async (req: IncomingMessage, res: ServerResponse, operation: string) => {
     const contentType = 'application/x-amz-json-1.1';
@@ -250,10 +267,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
       }
       return;
     }
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (typeof value === 'string' && name !== 'content-length') headers[name] = value;
-    }
+    const headers = forwardedHeaders(req);
     relay(res, await fauxqs.inject({ method: 'POST', url: req.url ?? '/', headers, payload: body }));
   };
 
@@ -268,7 +282,8 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
       return { service: 'sqs', protocol: 'json-1.0', handle: () => sqsReceive.handle(req, res) };
     }
     if (target.startsWith('AmazonSQS.')) {
-      return { service: 'sqs', protocol: 'json-1.0', handle: () => fauxqs.routing(req, res) };
+      const operation = target.slice('AmazonSQS.'.length);
+      return { service: 'sqs', protocol: 'json-1.0', handle: () => sqs.handle(req, res, operation) };
     }
     if (target.startsWith('AmazonSSM.')) {
       const operation = target.slice('AmazonSSM.'.length);
@@ -305,6 +320,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
    * The one place a failed request is answered: a client that hung up gets nothing (debug line);
    * an over-size body a 413; anything else — a bug, or an emulator that threw, even from a later
    * callback — a 500 in the service's own error shape and one error line with the request line.
+   * That line is the request's only one: the 5xx observer ({@link logServerErrors}) stays quiet.
    */
   const fail = (req: IncomingMessage, res: ServerResponse, r: EdgeRoute, error: unknown, escaped = false) => {
     const request = `${req.method} ${req.url}`;
@@ -320,6 +336,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
         { err: error, request, target, service: r.service, ...(escaped ? { escaped } : {}) },
         'edge request failed',
       );
+      noteServerError(res, error, { logged: true });
     }
     // Answered already (an exception from a timer the request left behind) or nobody to answer.
     if (res.writableFinished) return;
@@ -364,6 +381,8 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
   };
 
   const server = http.createServer((req, res) => {
+    // A 5xx answered by an emulator or the storage layer (not through fail()) is logged here, once.
+    logServerErrors(req, res, logger);
     const r = route(req, res);
     if (refuseForeign(req, res, r)) return;
     runInRequestScope({ fail: (error) => fail(req, res, r, error, true) }, () => {

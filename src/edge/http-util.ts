@@ -90,3 +90,73 @@ export function declaredBodySize(req: IncomingMessage): number | undefined {
   const value = Number(Array.isArray(raw) ? raw[0] : raw);
   return Number.isFinite(value) ? value : undefined;
 }
+
+/**
+ * The headers of a request the edge has read whole, for an in-process call carrying that body
+ * (`fastify.inject`): the framing headers describe the original stream, not the copy.
+ */
+export function forwardedHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (typeof value === 'string' && name !== 'content-length' && name !== 'transfer-encoding') {
+      headers[name] = value;
+    }
+  }
+  return headers;
+}
+
+const SERVER_ERROR = Symbol('edge.serverError');
+
+interface NotedServerError {
+  cause: unknown;
+  /** The failure has its log line already (the edge's `fail()`); the observer writes none. */
+  logged: boolean;
+}
+
+type NotedResponse = ServerResponse & { [SERVER_ERROR]?: NotedServerError };
+
+/**
+ * Remembers why a response is a 5xx (or was cut), so the one log line {@link logServerErrors}
+ * writes names it; `logged` when whoever noted it has written that line already.
+ */
+export function noteServerError(
+  res: ServerResponse,
+  error: unknown,
+  options: { logged?: boolean } = {},
+): void {
+  (res as NotedResponse)[SERVER_ERROR] = { cause: error, logged: options.logged ?? false };
+}
+
+/**
+ * Logs every 5xx the edge answers, whichever component produced it (an emulator, the S3 storage,
+ * an error handler), with the request line (method, URL, host) and the cause when one was noted,
+ * and every response cut after a noted failure: a server error is never silent, and is logged
+ * once — a failure the edge's `fail()` has logged is not logged again.
+ */
+export function logServerErrors(
+  req: IncomingMessage,
+  res: ServerResponse,
+  logger: { error(fields: object, message: string): void },
+): void {
+  // The request line as the client sent it, before any rewriting (virtual-host addressing).
+  const { method, url } = req;
+  const host = req.headers.host;
+  const noted = () => (res as NotedResponse)[SERVER_ERROR];
+  res.once('finish', () => {
+    const failure = noted();
+    if (res.statusCode < 500 || failure?.logged) return;
+    logger.error(
+      { method, url, host, status: res.statusCode, ...(failure === undefined ? {} : { err: failure.cause }) },
+      `edge answered ${res.statusCode} to ${method} ${url}`,
+    );
+  });
+  // A failure after the response had started cannot become a 5xx: the connection is cut instead.
+  res.once('close', () => {
+    const failure = noted();
+    if (res.writableFinished || failure === undefined || failure.logged) return;
+    logger.error(
+      { method, url, host, status: res.statusCode, err: failure.cause },
+      `edge cut the response to ${method} ${url} after a failure`,
+    );
+  });
+}

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../logging/logger.ts';
-import { readBody, relay } from './http-util.ts';
+import { forwardedHeaders, readBody, relay } from './http-util.ts';
 
 /** fauxqs's in-process entry point, as far as a buffered SQS call needs it. */
 export interface SqsInjector {
@@ -14,16 +14,6 @@ export interface SqsInjector {
 
 /** ReceiveMessage bodies are a queue URL and a few numbers. */
 const MAX_RECEIVE_BODY_BYTES = 64 * 1024;
-
-function forwardedHeaders(req: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (typeof value === 'string' && name !== 'content-length' && name !== 'transfer-encoding') {
-      headers[name] = value;
-    }
-  }
-  return headers;
-}
 
 /** Receipt handles of a ReceiveMessage answer (JSON protocol); none when it is not one. */
 export function receiptHandles(payload: Buffer): string[] {

@@ -12,8 +12,22 @@ export interface LoggerOptions {
   component?: string;
   /** Minimum level. @defaultValue `process.env.LOG_LEVEL ?? 'info'` */
   level?: string;
-  /** Where lines go. @defaultValue standard output */
+  /**
+   * Where lines go. @defaultValue standard output, and also the file named by `LOG_FILE` when that
+   * is set (appended to; containers use it to share their log with a test runner).
+   */
   destination?: DestinationStream;
+}
+
+function defaultDestination(): DestinationStream {
+  const stdout = pino.destination({ dest: 1, sync: false });
+  const file = process.env.LOG_FILE;
+  if (!file) return stdout;
+  // Each stream takes every line the logger's own level lets through.
+  return pino.multistream([
+    { level: 'trace', stream: stdout },
+    { level: 'trace', stream: pino.destination({ dest: file, append: true, mkdir: true, sync: false }) },
+  ]);
 }
 
 /**
@@ -40,7 +54,7 @@ export function createLogger(options: LoggerOptions): Logger {
         censor: '[redacted]',
       },
     },
-    options.destination ?? pino.destination({ dest: 1, sync: false }),
+    options.destination ?? defaultDestination(),
   );
 }
 

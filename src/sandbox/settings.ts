@@ -64,7 +64,7 @@ export function resolveSandboxSettings(
   return {
     host: env.EGRESS_HOST || '127.0.0.1',
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'eu-west-2',
-    stateDir: path.resolve(options.stateDir ?? path.join(PROJECT_ROOT, '.sandbox')),
+    stateDir: path.resolve(options.stateDir ?? (env.EGRESS_STATE_DIR || path.join(PROJECT_ROOT, '.sandbox'))),
     ports,
     nifiBucket: `stub-hdfs-${environmentName}`,
   };

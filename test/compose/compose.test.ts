@@ -15,6 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadEnvironmentFile } from '../../src/aws/provisioning/index.ts';
 import { registerCertsCommand } from '../../src/cli/commands/certs.ts';
+import { registerDescribeStackCommand } from '../../src/cli/commands/describe-stack.ts';
 import { registerProvisionCommand } from '../../src/cli/commands/provision.ts';
 import { registerServiceCommand } from '../../src/cli/commands/service.ts';
 import { registerSftAgentCommand } from '../../src/cli/commands/sft-agent.ts';
@@ -26,10 +27,13 @@ import { LOCALSTACK_IMAGE } from '../../steps/support/targets/localstack.ts';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
 const EGRESS_IMAGE = 'egress-sandbox:local';
+/** The `test` stage of the same Dockerfile (features, steps, dev dependencies), for the `bdd` service. */
+const TEST_IMAGE = 'egress-sandbox:test';
 
 interface Service {
   image: string;
-  build?: { context: string; dockerfile: string };
+  build?: { context: string; dockerfile: string; target?: string };
+  profiles?: string[];
   command?: string[];
   environment?: Record<string, string>;
   volumes?: string[];
@@ -65,8 +69,13 @@ const composeSchema = {
             type: 'object',
             required: ['context', 'dockerfile'],
             additionalProperties: false,
-            properties: { context: { type: 'string' }, dockerfile: { type: 'string' } },
+            properties: {
+              context: { type: 'string' },
+              dockerfile: { type: 'string' },
+              target: { type: 'string', pattern: '^[a-z]+$' },
+            },
           },
+          profiles: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[a-z][a-z0-9-]*$' } },
           command: { type: 'array', minItems: 1, items: { type: 'string' } },
           environment: {
             type: 'object',
@@ -133,6 +142,7 @@ function egressProgram(): Command {
   registerStubNifiCommand(program);
   registerServiceCommand(program);
   registerSftAgentCommand(program);
+  registerDescribeStackCommand(program);
   return program;
 }
 
@@ -159,6 +169,8 @@ describe('docker-compose.yml', () => {
       expect(service.image, name).not.toMatch(/:latest$/);
       if (service.image === EGRESS_IMAGE) {
         expect(service.build, name).toEqual({ context: '.', dockerfile: 'Dockerfile' });
+      } else if (service.image === TEST_IMAGE) {
+        expect(service.build, name).toEqual({ context: '.', dockerfile: 'Dockerfile', target: 'test' });
       } else {
         expect(service.build, name).toBeUndefined();
       }
@@ -240,6 +252,7 @@ describe('docker-compose.yml', () => {
       'AWS_SECRET_ACCESS_KEY',
       'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED',
       'LOG_LEVEL',
+      'LOG_FILE', // src/logging/logger.ts
     ]);
     const environment = compose.services.egress?.environment ?? {};
     for (const variable of Object.keys(environment)) expect(known.has(variable), variable).toBe(true);
@@ -257,6 +270,67 @@ describe('docker-compose.yml', () => {
       new RegExp(`/000000000000/${queue.deadLetter!.name}$`),
     );
     expect(environment.tables.map((t) => t.name)).toContain(egress.EGRESS_TABLE);
+  });
+
+  it('loads the routing rules in init, after the environment', () => {
+    const init = compose.services.init!.command!;
+    const files = init.flatMap((arg, i) => (init[i - 1] === '--env' ? [arg] : []));
+    expect(files).toEqual(['config/sandbox/environment.yml', 'config/sandbox/rules.yml']);
+    for (const file of files) expect(existsSync(path.join(ROOT, file)), file).toBe(true);
+  });
+
+  describe('the state file for the external BDD target', () => {
+    const describe_ = compose.services['stack-file']!;
+    const bdd = compose.services.bdd!;
+    const flag = (name: string) => describe_.command![describe_.command!.indexOf(name) + 1]!;
+    const mountPoints = (service: Service) => (service.volumes ?? []).map((v) => v.split(':')[1]!);
+    const mounted = (service: Service, file: string) =>
+      mountPoints(service).some((point) => file === point || file.startsWith(`${point}/`));
+
+    it('is written once the services it describes are up', () => {
+      expect(describe_.depends_on).toMatchObject({
+        egress: { condition: 'service_healthy' },
+        'sft-agent': { condition: 'service_healthy' },
+      });
+      expect(bdd.depends_on).toEqual({ 'stack-file': { condition: 'service_completed_successfully' } });
+    });
+
+    it('names URLs by compose service and listening port, so every container reaches them', () => {
+      const urls = ['--endpoint', '--dks-url', '--nifi-url', '--metrics-url'].map(flag);
+      for (const url of urls) {
+        const { hostname, port } = new URL(url);
+        const service = compose.services[hostname];
+        expect(service, `${url}: a compose service`).toBeDefined();
+        const listens = [
+          ...(service!.ports ?? []).map((p) => p.split(':').at(-1)),
+          ...(service!.command ?? []),
+        ];
+        expect(listens, `${url}: ${hostname} listens on ${port}`).toContain(port);
+      }
+    });
+
+    it('names paths that the services writing them and the bdd service both mount', () => {
+      expect(mounted(describe_, flag('--state-dir'))).toBe(true);
+      expect(bdd.environment?.EGRESS_SANDBOX_JSON).toBe(`${flag('--state-dir')}/sandbox.json`);
+      expect(bdd.environment?.EGRESS_TARGET).toBe('external');
+      for (const name of ['--tls-dir', '--sft-root', '--logs', '--state-dir']) {
+        expect(mounted(bdd, flag(name)), `bdd mounts ${flag(name)}`).toBe(true);
+      }
+      expect(flag('--sft-root')).toBe(compose.services.egress!.environment!.EGRESS_SFT_ROOT);
+      expect(flag('--logs')).toBe(compose.services.egress!.environment!.LOG_FILE);
+      expect(mounted(compose.services.egress!, flag('--logs'))).toBe(true);
+    });
+
+    it('runs the bdd service from the Dockerfile stage that holds the features and steps', () => {
+      const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+      const stage = dockerfile.slice(dockerfile.indexOf('AS test'), dockerfile.indexOf('AS runtime'));
+      for (const copied of ['features', 'steps', 'cucumber.mjs']) expect(stage).toContain(copied);
+      expect(bdd.profiles).toEqual(['bdd']);
+      expect(bdd.command).toEqual(['test:bdd']);
+      // The runtime image stays the default (last) stage.
+      const froms = [...dockerfile.matchAll(/^FROM .* AS ([a-z]+)$/gm)].map((m) => m[1]);
+      expect(froms.at(-1)).toBe('runtime');
+    });
   });
 
   it('issues the server certificate for every HTTPS host name the services call', () => {

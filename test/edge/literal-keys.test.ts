@@ -87,6 +87,15 @@ async function drainEvents(expected: number): Promise<Announced[]> {
   return events;
 }
 
+/** A PUT to `target` is refused with S3's `code` and leaves the destination bucket as it was. */
+async function expectRefusedPut(target: string, headers: Record<string, string>, code: string) {
+  const before = await listKeys(destination);
+  const answer = await rawHttp(t.edge.endpoint, { method: 'PUT', path: target, headers, body: 'x' });
+  expect(answer.status).toBe(400);
+  expect(answer.body).toContain(`<Code>${code}</Code>`);
+  expect(await listKeys(destination)).toEqual(before);
+}
+
 async function listKeys(bucket: string): Promise<string[]> {
   const answer = await rawHttp(t.edge.endpoint, { method: 'GET', path: `/${bucket}?list-type=2` });
   expect(answer.status).toBe(200);
@@ -133,15 +142,7 @@ describe('keys are taken literally from the raw request path', () => {
     [`%zz.flag`, 'InvalidURI'],
     [`h#x.flag`, 'InvalidURI'],
   ])('refuses %s with %s, storing and announcing nothing', async (tail, code) => {
-    const before = await listKeys(destination);
-    const answer = await rawHttp(t.edge.endpoint, {
-      method: 'PUT',
-      path: `/${destination}/${tail}`,
-      body: 'x',
-    });
-    expect(answer.status).toBe(400);
-    expect(answer.body).toContain(`<Code>${code}</Code>`);
-    expect(await listKeys(destination)).toEqual(before);
+    await expectRefusedPut(`/${destination}/${tail}`, {}, code);
   });
 
   it('refuses the bucket names "." and ".." (which a URL parser would resolve into another bucket)', async () => {
@@ -162,5 +163,46 @@ describe('keys are taken literally from the raw request path', () => {
       new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }),
     );
     expect(Messages ?? []).toEqual([]);
+  });
+});
+
+describe('virtual-hosted requests (the bucket in Host) are taken literally too', () => {
+  const port = () => new URL(t.edge.endpoint).port;
+
+  it('stores and announces a dot-segment key sent to <bucket>.localhost in that bucket, as sent', async () => {
+    await drainEvents(0);
+    const answer = await rawHttp(t.edge.endpoint, {
+      method: 'PUT',
+      path: `/v/../${source}/vhost.flag`,
+      headers: { host: `${destination}.localhost:${port()}` },
+      body: 'virtual',
+    });
+    expect(answer.status, answer.body).toBe(200);
+    expect(await drainEvents(1)).toEqual([
+      { bucket: destination, key: `v/../${source}/vhost.flag`, size: 'virtual'.length },
+    ]);
+    const got = await rawHttp(t.edge.endpoint, {
+      method: 'GET',
+      path: `/${destination}/v/../${source}/vhost.flag`,
+    });
+    expect(got.body).toBe('virtual');
+    expect(await listKeys(source)).toEqual(['p/pipeline_success.flag']);
+  });
+
+  it.each([
+    ['malformed percent-encoding', '/%zz.flag', 'InvalidURI'],
+    ['a target that is not a path', 'http://example.org/x.flag', 'InvalidURI'],
+  ])('refuses %s whatever the Host says', async (_name, target, code) => {
+    await expectRefusedPut(target, { host: `${destination}.localhost:${port()}` }, code);
+  });
+
+  it('refuses a virtual-hosted Host that is not a loopback name unless allowed (DNS rebinding)', async () => {
+    const answer = await rawHttp(t.edge.endpoint, {
+      method: 'GET',
+      path: '/p/pipeline_success.flag',
+      headers: { host: `${source}.s3.evil.example:${port()}` },
+    });
+    expect(answer.status).toBe(403);
+    expect(answer.body).toContain('<Code>AccessDenied</Code>');
   });
 });

@@ -57,15 +57,34 @@ describe('notification configuration XML', () => {
   it.each([
     [
       'a misspelt event',
-      '<QueueConfiguration><Queue>arn:q</Queue><Event>s3:ObjectCreated:put</Event></QueueConfiguration>',
+      '<QueueConfiguration><Queue>arn:aws:sqs:eu-west-2:000000000000:q</Queue><Event>s3:ObjectCreated:put</Event></QueueConfiguration>',
       /not supported/,
     ],
     ['no queue', '<QueueConfiguration><Event>s3:ObjectCreated:*</Event></QueueConfiguration>', /Queue/],
-    ['no event', '<QueueConfiguration><Queue>arn:q</Queue></QueueConfiguration>', /Event/],
+    [
+      'no event',
+      '<QueueConfiguration><Queue>arn:aws:sqs:eu-west-2:000000000000:q</Queue></QueueConfiguration>',
+      /Event/,
+    ],
     [
       'an unknown filter name',
-      '<QueueConfiguration><Queue>arn:q</Queue><Event>s3:ObjectCreated:*</Event><Filter><S3Key><FilterRule><Name>middle</Name><Value>x</Value></FilterRule></S3Key></Filter></QueueConfiguration>',
-      /prefix' or 'suffix/,
+      '<QueueConfiguration><Queue>arn:aws:sqs:eu-west-2:000000000000:q</Queue><Event>s3:ObjectCreated:*</Event><Filter><S3Key><FilterRule><Name>middle</Name><Value>x</Value></FilterRule></S3Key></Filter></QueueConfiguration>',
+      /filter rule name must be either prefix or suffix/,
+    ],
+    [
+      'two prefix rules in one filter',
+      '<QueueConfiguration><Queue>arn:aws:sqs:eu-west-2:000000000000:q</Queue><Event>s3:ObjectCreated:*</Event><Filter><S3Key><FilterRule><Name>prefix</Name><Value>a/</Value></FilterRule><FilterRule><Name>Prefix</Name><Value>b/</Value></FilterRule></S3Key></Filter></QueueConfiguration>',
+      /Cannot specify more than one prefix rule in a filter\./,
+    ],
+    [
+      'a filter value over 1024 bytes',
+      `<QueueConfiguration><Queue>arn:aws:sqs:eu-west-2:000000000000:q</Queue><Event>s3:ObjectCreated:*</Event><Filter><S3Key><FilterRule><Name>suffix</Name><Value>${'ü'.repeat(513)}</Value></FilterRule></S3Key></Filter></QueueConfiguration>`,
+      /cannot exceed 1024 bytes/,
+    ],
+    [
+      'a queue ARN that is not an SQS ARN',
+      '<QueueConfiguration><Queue>arn:aws:sns:eu-west-2:000000000000:topic</Queue><Event>s3:ObjectCreated:*</Event></QueueConfiguration>',
+      /The ARN is not well formed/,
     ],
     [
       'a topic destination',
@@ -75,6 +94,74 @@ describe('notification configuration XML', () => {
   ])('refuses %s', (_name, inner, message) => {
     expect(() => parseNotificationConfiguration(xml(inner))).toThrow(InvalidNotificationConfigurationError);
     expect(() => parseNotificationConfiguration(xml(inner))).toThrow(message);
+  });
+
+  const queue = (events: string[], filters: { prefix?: string; suffix?: string } = {}, name = 'q') =>
+    `<QueueConfiguration><Queue>arn:aws:sqs:eu-west-2:000000000000:${name}</Queue>${events.map((e) => `<Event>${e}</Event>`).join('')}` +
+    (filters.prefix !== undefined || filters.suffix !== undefined
+      ? `<Filter><S3Key>${filters.prefix !== undefined ? `<FilterRule><Name>prefix</Name><Value>${filters.prefix}</Value></FilterRule>` : ''}${filters.suffix !== undefined ? `<FilterRule><Name>suffix</Name><Value>${filters.suffix}</Value></FilterRule>` : ''}</S3Key></Filter>`
+      : '') +
+    '</QueueConfiguration>';
+
+  // https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-filtering.html
+  it.each([
+    ['the same event, no filters', [['s3:ObjectCreated:*'], {}], [['s3:ObjectCreated:*'], {}]],
+    [
+      'a wildcard and one of its events',
+      [['s3:ObjectCreated:*'], { suffix: '.flag' }],
+      [['s3:ObjectCreated:Put'], { suffix: '.flag' }],
+    ],
+    [
+      'nested prefixes',
+      [['s3:ObjectCreated:Put'], { prefix: 'images/' }],
+      [['s3:ObjectCreated:Put'], { prefix: 'images/thumbs/' }],
+    ],
+    [
+      'nested suffixes',
+      [['s3:ObjectCreated:Put'], { suffix: 'jpg' }],
+      [['s3:ObjectCreated:Put'], { suffix: '.jpg' }],
+    ],
+    [
+      'a prefix-only and a suffix-only rule',
+      [['s3:ObjectCreated:Put'], { prefix: 'images/' }],
+      [['s3:ObjectCreated:Put'], { suffix: '.jpg' }],
+    ],
+    [
+      'a rule without filters beside a filtered one',
+      [['s3:ObjectCreated:*'], {}],
+      [['s3:ObjectCreated:Put'], { prefix: 'a/', suffix: '.flag' }],
+    ],
+  ] as const)(
+    'refuses overlapping rules for the same event type: %s',
+    (_name, [eventsA, filtersA], [eventsB, filtersB]) => {
+      const body = xml(queue([...eventsA], filtersA, 'one') + queue([...eventsB], filtersB, 'two'));
+      expect(() => parseNotificationConfiguration(body)).toThrow(
+        'Configuration is ambiguously defined. Cannot have overlapping suffixes in two rules if the prefixes are overlapping for the same event type.',
+      );
+    },
+  );
+
+  it.each([
+    ['different event types', [['s3:ObjectCreated:*'], {}], [['s3:ObjectRemoved:*'], {}]],
+    ['two different events of one kind', [['s3:ObjectCreated:Put'], {}], [['s3:ObjectCreated:Copy'], {}]],
+    [
+      'disjoint prefixes',
+      [['s3:ObjectCreated:*'], { prefix: 'images/' }],
+      [['s3:ObjectCreated:*'], { prefix: 'logs/' }],
+    ],
+    [
+      'one prefix, disjoint suffixes',
+      [['s3:ObjectCreated:*'], { prefix: 'images/', suffix: '.jpg' }],
+      [['s3:ObjectCreated:*'], { prefix: 'images/', suffix: '.png' }],
+    ],
+    [
+      'the sandbox: one flag rule per bucket',
+      [['s3:ObjectCreated:*'], { suffix: 'pipeline_success.flag' }],
+      [['s3:ObjectRemoved:*'], { suffix: 'pipeline_success.flag' }],
+    ],
+  ] as const)('accepts rules that do not overlap: %s', (_name, [eventsA, filtersA], [eventsB, filtersB]) => {
+    const body = xml(queue([...eventsA], filtersA, 'one') + queue([...eventsB], filtersB, 'two'));
+    expect(parseNotificationConfiguration(body).queueConfigurations).toHaveLength(2);
   });
 
   it('refuses a body that is not a notification configuration', () => {

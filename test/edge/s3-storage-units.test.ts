@@ -5,7 +5,6 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseS3Request } from '../../src/edge/s3-request.ts';
-import { AwsChunkedDecoder } from '../../src/edge/s3-storage/aws-chunked.ts';
 import { BlobStore, BlobStoreDirectoryError } from '../../src/edge/s3-storage/blob-store.ts';
 import { compareKeys, multipartEtag, ObjectCatalog } from '../../src/edge/s3-storage/object-catalog.ts';
 import { copySourceRange, parseCopySource } from '../../src/edge/s3-storage/object-requests.ts';
@@ -71,58 +70,6 @@ describe('sliceSegments (a range over an object made of parts)', () => {
     ],
   ])('%s', (_name, sizes, range, expected) => {
     expect(sliceSegments(sizes, range)).toEqual(expected);
-  });
-});
-
-async function decode(encoded: Buffer, splitEvery?: number): Promise<Buffer> {
-  const pieces: Buffer[] = [];
-  if (splitEvery === undefined) pieces.push(encoded);
-  else for (let i = 0; i < encoded.length; i += splitEvery) pieces.push(encoded.subarray(i, i + splitEvery));
-  const decoder = new AwsChunkedDecoder();
-  const out: Buffer[] = [];
-  const done = (async () => {
-    for await (const chunk of decoder) out.push(chunk as Buffer);
-  })();
-  for (const piece of pieces) decoder.write(piece);
-  decoder.end();
-  await done;
-  return Buffer.concat(out);
-}
-
-function chunked(parts: string[], tail = '0\r\n\r\n', signature = ''): Buffer {
-  const body = parts
-    .map((part) => `${Buffer.byteLength(part).toString(16)}${signature}\r\n${part}\r\n`)
-    .join('');
-  return Buffer.from(body + tail);
-}
-
-describe('AwsChunkedDecoder', () => {
-  const payload = ['hello ', 'aws-chunked\r\nworld', 'x'.repeat(300)];
-  const expected = payload.join('');
-  it.each([
-    ['unsigned, no trailer', chunked(payload)],
-    ['unsigned with a checksum trailer', chunked(payload, '0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n')],
-    [
-      'signed chunks',
-      chunked(payload, `0;chunk-signature=${'0'.repeat(64)}\r\n\r\n`, `;chunk-signature=${'a'.repeat(64)}`),
-    ],
-    ['no blank line after the last chunk', chunked(payload, '0\r\n')],
-    ['upper-case hex sizes', Buffer.from(`${'A'.toString()}\r\n0123456789\r\n0\r\n\r\n`)],
-  ])('%s, whole and split at every byte boundary', async (_name, encoded) => {
-    const want = _name === 'upper-case hex sizes' ? '0123456789' : expected;
-    expect((await decode(encoded)).toString()).toBe(want);
-    for (const every of [1, 2, 3, 7, 64]) expect((await decode(encoded, every)).toString()).toBe(want);
-  });
-
-  it.each([
-    ['ends inside a chunk', Buffer.from('a\r\n01234')],
-    ['ends before the final chunk', chunked(['abc'], '')],
-    ['data longer than its size', Buffer.from('3\r\nabcdef\r\n0\r\n\r\n')],
-    ['size that is not hex', Buffer.from('zz\r\nabc\r\n0\r\n\r\n')],
-    ['a line without CR', Buffer.from('3\nabc\r\n0\r\n\r\n')],
-    ['an endless size line', Buffer.from('1'.repeat(5000))],
-  ])('refuses a body that %s (IncompleteBody)', async (_name, encoded) => {
-    await expect(decode(encoded)).rejects.toMatchObject({ code: 'IncompleteBody', statusCode: 400 });
   });
 });
 

@@ -484,10 +484,10 @@ describe('S3 object bodies on disk', () => {
     });
   });
 
-  it('stores and serves virtual-hosted-style requests through fauxqs over the same catalogue', async () => {
+  it('stores and serves virtual-hosted-style requests through the same storage (the gateway makes them path-style)', async () => {
     const bucket = await newBucket();
     const { port } = new URL(edge.endpoint);
-    const request = (method: string, path: string, body?: Buffer) =>
+    const request = (method: string, path: string, body?: Buffer, headers: Record<string, string> = {}) =>
       new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
         const req = http.request(
           {
@@ -495,7 +495,7 @@ describe('S3 object bodies on disk', () => {
             port: Number(port),
             method,
             path,
-            headers: { host: `${bucket}.localhost:${port}` },
+            headers: { host: `${bucket}.localhost:${port}`, ...headers },
           },
           (res) => {
             const chunks: Buffer[] = [];
@@ -506,12 +506,18 @@ describe('S3 object bodies on disk', () => {
         req.on('error', reject);
         req.end(body);
       });
-    const data = bytes(MiB, 95); // past the in-memory size: a file, written by the fallback path
+    const data = bytes(MiB, 95); // past the in-memory size: a file
     expect((await request('PUT', '/vhost/object.bin', data)).status).toBe(200);
     const got = await request('GET', '/vhost/object.bin');
     expect(got.status).toBe(200);
     expect(sha256(got.body)).toBe(sha256(data));
     expect(sha256(await get(bucket, 'vhost/object.bin'))).toBe(sha256(data));
+    // The storage's upload checks hold for them as well.
+    const wrongMd5 = createHash('md5').update('other bytes').digest('base64');
+    const refused = await request('PUT', '/vhost/refused.bin', data, { 'content-md5': wrongMd5 });
+    expect(refused.status).toBe(400);
+    expect(refused.body.toString()).toContain('<Code>BadDigest</Code>');
+    expect((await request('GET', '/vhost/refused.bin')).status).toBe(404);
   });
 
   it('notifies every write: PutObject, CopyObject, CompleteMultipartUpload, with size and ETag', async () => {
@@ -681,8 +687,8 @@ describe('S3 storage directory', () => {
     const directory = path.join(root, 'stopped-edge');
     const other = await startEdge({ port: 0, s3StorageDir: directory });
     const client = createS3Client(other.target);
-    await createBucket(client, 'b');
-    await client.send(new PutObjectCommand({ Bucket: 'b', Key: 'k', Body: bytes(MiB, 1) }));
+    await createBucket(client, 'stop-test');
+    await client.send(new PutObjectCommand({ Bucket: 'stop-test', Key: 'k', Body: bytes(MiB, 1) }));
     client.destroy();
     expect((await readdir(path.join(directory, 'blobs'))).length).toBe(1);
     await other.stop();

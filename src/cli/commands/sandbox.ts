@@ -53,7 +53,7 @@ export function registerSandboxCommand(program: Command): void {
     .option('--exit-after-demo', 'exit 0 once the demo has finished (for CI)', false)
     .option(
       '--state-dir <dir>',
-      'where sandbox.json, certificates, logs and the SFT root live (default: .sandbox/ in the project)',
+      'where sandbox.json, certificates, logs and the SFT root live (default: $EGRESS_STATE_DIR, else .sandbox/ in the project)',
     )
     .option('--env <file>', 'environment file to provision (default: config/sandbox/environment.yml)')
     .option(

@@ -25,8 +25,10 @@ export class InvalidNotificationConfigurationError extends Error {
 }
 
 /**
- * Event names S3 accepts in a notification configuration. Validation is exact, as on AWS,
- * so a misspelt event (`s3:ObjectCreated:put`) is refused instead of silently never matching.
+ * Event names S3 accepts in a notification configuration
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-event-types-and-destinations.html).
+ * Validation is exact, as on AWS, so a misspelt event (`s3:ObjectCreated:put`) is refused
+ * instead of silently never matching.
  */
 const KNOWN_EVENTS = new Set([
   's3:ObjectCreated:*',
@@ -43,11 +45,17 @@ const KNOWN_EVENTS = new Set([
   's3:ObjectRestore:Delete',
   's3:ReducedRedundancyLostObject',
   's3:Replication:*',
+  's3:Replication:OperationFailedReplication',
+  's3:Replication:OperationMissedThreshold',
+  's3:Replication:OperationReplicatedAfterThreshold',
+  's3:Replication:OperationNotTracked',
   's3:ObjectTagging:*',
   's3:ObjectTagging:Put',
   's3:ObjectTagging:Delete',
   's3:ObjectAcl:Put',
   's3:LifecycleExpiration:*',
+  's3:LifecycleExpiration:Delete',
+  's3:LifecycleExpiration:DeleteMarkerCreated',
   's3:LifecycleTransition',
   's3:IntelligentTiering',
 ]);
@@ -79,11 +87,19 @@ function text(node: unknown): string | undefined {
 
 let generatedIds = 0;
 
+/** S3's limit on a filter rule's value (API_FilterRule: "The maximum length is 1,024 characters"). */
+const MAX_FILTER_VALUE_BYTES = 1024;
+
 function parseQueueConfiguration(node: XmlNode, index: number): QueueConfiguration {
   const queueArn = text(node.Queue);
   if (!queueArn) {
     throw new InvalidNotificationConfigurationError(
       `QueueConfiguration ${index + 1}: <Queue> (the queue ARN) is required`,
+    );
+  }
+  if (!/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$/.test(queueArn)) {
+    throw new InvalidNotificationConfigurationError(
+      `The ARN is not well formed: QueueConfiguration ${index + 1} names '${queueArn}', not an SQS queue ARN`,
     );
   }
   const events = ((node.Event as unknown[] | undefined) ?? []).map((e) => text(e) ?? '');
@@ -110,12 +126,17 @@ function parseQueueConfiguration(node: XmlNode, index: number): QueueConfigurati
     const value = text(rule.Value) ?? '';
     if (name !== 'prefix' && name !== 'suffix') {
       throw new InvalidNotificationConfigurationError(
-        `QueueConfiguration ${index + 1}: filter rule name must be 'prefix' or 'suffix', not '${text(rule.Name)}'`,
+        `filter rule name must be either prefix or suffix (QueueConfiguration ${index + 1} names '${text(rule.Name)}')`,
       );
     }
     if (configuration[name] !== undefined) {
       throw new InvalidNotificationConfigurationError(
-        `QueueConfiguration ${index + 1}: the filter rule '${name}' is given twice`,
+        `Cannot specify more than one ${name} rule in a filter. (QueueConfiguration ${index + 1})`,
+      );
+    }
+    if (Buffer.byteLength(value) > MAX_FILTER_VALUE_BYTES) {
+      throw new InvalidNotificationConfigurationError(
+        `Size of filter rule value cannot exceed ${MAX_FILTER_VALUE_BYTES} bytes in UTF-8 representation (QueueConfiguration ${index + 1}, ${name})`,
       );
     }
     configuration[name] = value;
@@ -155,7 +176,43 @@ export function parseNotificationConfiguration(xml: string): NotificationConfigu
     }
   }
   const queues = (node.QueueConfiguration as XmlNode[] | undefined) ?? [];
-  return { queueConfigurations: queues.map(parseQueueConfiguration) };
+  const queueConfigurations = queues.map(parseQueueConfiguration);
+  refuseAmbiguity(queueConfigurations);
+  return { queueConfigurations };
+}
+
+/** True when both event patterns can select one event (`s3:ObjectCreated:*` and `…:Put`). */
+function eventsOverlap(a: string, b: string): boolean {
+  const covers = (pattern: string, event: string) =>
+    pattern === event || (pattern.endsWith(':*') && event.startsWith(pattern.slice(0, -1)));
+  return covers(a, b) || covers(b, a);
+}
+
+/**
+ * S3 refuses two configurations that could both claim one object for one event: their event
+ * types overlap, their prefixes overlap (one starts the other; none counts as empty) and their
+ * suffixes overlap (one ends the other)
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-filtering.html).
+ */
+function refuseAmbiguity(configurations: readonly QueueConfiguration[]): void {
+  for (let i = 0; i < configurations.length; i++) {
+    for (let j = i + 1; j < configurations.length; j++) {
+      const a = configurations[i]!;
+      const b = configurations[j]!;
+      const events = a.events.some((x) => b.events.some((y) => eventsOverlap(x, y)));
+      const prefixA = a.prefix ?? '';
+      const prefixB = b.prefix ?? '';
+      const suffixA = a.suffix ?? '';
+      const suffixB = b.suffix ?? '';
+      const prefixes = prefixA.startsWith(prefixB) || prefixB.startsWith(prefixA);
+      const suffixes = suffixA.endsWith(suffixB) || suffixB.endsWith(suffixA);
+      if (events && prefixes && suffixes) {
+        throw new InvalidNotificationConfigurationError(
+          'Configuration is ambiguously defined. Cannot have overlapping suffixes in two rules if the prefixes are overlapping for the same event type.',
+        );
+      }
+    }
+  }
 }
 
 const builder = new XMLBuilder({ ignoreAttributes: false, format: false, suppressEmptyNode: false });

@@ -1,123 +1,158 @@
-import { Transform, type TransformCallback } from 'node:stream';
-import { S3StorageError } from './errors.ts';
+import { AwsServiceError } from '../aws-error.ts';
 
-/** Longest chunk-size or trailer line accepted (a signature line is ~100 bytes). */
-const MAX_LINE_BYTES = 4096;
+/** The longest chunk-size or trailer line accepted; real lines are under 200 bytes. */
+const MAX_LINE_BYTES = 8 * 1024;
+const CR = 0x0d;
 const LF = 0x0a;
 
 type State = 'size' | 'data' | 'data-end' | 'trailer' | 'done';
 
-function incomplete(detail: string): S3StorageError {
-  return new S3StorageError('IncompleteBody', `aws-chunked body: ${detail}`, 400);
-}
-
 /**
- * Decodes an `aws-chunked` request body (`Content-Encoding: aws-chunked`, SigV4 streaming with or
- * without chunk signatures and trailing checksums) while it streams, so an upload is never buffered
- * whole:
+ * Incremental decoder of the `aws-chunked` content encoding (SigV4 streaming uploads:
+ * `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`, `STREAMING-UNSIGNED-PAYLOAD-TRAILER`, …). The body is
+ * `<hex size>[;chunk-signature=…]\r\n<data>\r\n` per chunk, a zero-size chunk, optional trailer
+ * lines (`x-amz-checksum-crc32:…`) and a closing `\r\n`
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html).
  *
- * ```
- * <hex size>[;chunk-signature=…]\r\n<data>\r\n … 0[;…]\r\n[<trailer>:<value>\r\n]*\r\n
- * ```
- *
- * Chunk signatures and trailers are not verified (the emulator has no auth). A body that ends
- * before its final zero-size chunk fails with `IncompleteBody`, so a client that hangs up never
- * leaves a truncated object behind.
+ * Feed it network reads in any split; it returns the payload bytes they complete. Malformed
+ * framing throws S3's `InvalidRequest`; a body that stops early, `IncompleteBody`. Chunk
+ * signatures are not verified (the edge checks no signature at all).
  */
-export class AwsChunkedDecoder extends Transform {
+export class AwsChunkedDecoder {
   private state: State = 'size';
-  private line = Buffer.alloc(0);
+  private line: Buffer[] = [];
+  private lineBytes = 0;
   private remaining = 0;
-  /** Bytes of payload emitted so far. */
-  decodedBytes = 0;
+  private crAfterData = false;
+  private decoded = 0;
+  private readonly trailerValues = new Map<string, string>();
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    try {
-      this.consume(chunk);
-      done();
-    } catch (error) {
-      done(error as Error);
-    }
+  /** Payload bytes decoded so far. */
+  get decodedLength(): number {
+    return this.decoded;
   }
 
-  override _flush(done: TransformCallback): void {
-    // A missing blank line after the last chunk (or its trailers) is tolerated; missing data is not.
-    if (this.state === 'done' || this.state === 'trailer') done();
-    else done(incomplete('the body ended before its final zero-size chunk'));
+  /** Trailer headers (lower-case names) seen after the final chunk. */
+  get trailers(): ReadonlyMap<string, string> {
+    return this.trailerValues;
   }
 
-  private consume(chunk: Buffer): void {
+  /** Decodes one network read; returns the payload slices it completed (possibly none). */
+  push(input: Buffer): Buffer[] {
+    const out: Buffer[] = [];
     let offset = 0;
-    while (offset < chunk.length) {
+    while (offset < input.length) {
       switch (this.state) {
         case 'data': {
-          const take = Math.min(this.remaining, chunk.length - offset);
-          this.push(chunk.subarray(offset, offset + take));
-          this.decodedBytes += take;
-          this.remaining -= take;
+          const take = Math.min(this.remaining, input.length - offset);
+          out.push(input.subarray(offset, offset + take));
           offset += take;
+          this.remaining -= take;
+          this.decoded += take;
           if (this.remaining === 0) this.state = 'data-end';
           break;
         }
-        case 'done':
-          return; // anything after the final chunk is ignored, as S3 does
-        default: {
-          const end = this.readLine(chunk, offset);
-          if (end === -1) return;
+        case 'data-end': {
+          // The two bytes after a chunk's data must be CRLF; anything else means the chunk
+          // carried more data than its size line declared.
+          const expected = this.crAfterData ? LF : CR;
+          if (input[offset] !== expected) {
+            throw new AwsServiceError(
+              'InvalidRequest',
+              'aws-chunked body: a chunk is longer than its declared size (no CRLF after its data)',
+            );
+          }
+          offset += 1;
+          this.crAfterData = expected === CR;
+          if (expected === LF) this.state = 'size';
+          break;
+        }
+        case 'size':
+        case 'trailer':
+        case 'done': {
+          const newline = input.indexOf(LF, offset);
+          const end = newline === -1 ? input.length : newline;
+          this.appendLine(input.subarray(offset, end));
           offset = end;
+          if (newline !== -1) {
+            offset += 1;
+            this.endLine();
+          }
+          break;
         }
       }
     }
+    return out;
   }
 
-  /** Accumulates one CRLF-terminated line; returns the offset after it, or -1 when more is needed. */
-  private readLine(chunk: Buffer, offset: number): number {
-    // Look for the LF and check the byte before it once the line is assembled: a CR at the very
-    // end of one network chunk and its LF at the start of the next must still end the line.
-    const lf = chunk.indexOf(LF, offset);
-    if (lf === -1) {
-      this.appendLine(chunk.subarray(offset));
-      return -1;
-    }
-    this.appendLine(chunk.subarray(offset, lf + 1));
-    const line = this.line;
-    this.line = Buffer.alloc(0);
-    if (line.length < 2 || line[line.length - 2] !== 0x0d) throw incomplete('a line not ended by CRLF');
-    this.onLine(line.subarray(0, line.length - 2).toString('latin1'));
-    return lf + 1;
+  /**
+   * Called when the body has ended: refuses a body without its final chunk. A body that ends
+   * right after the final chunk or a trailer line, without the closing CRLF, is accepted.
+   */
+  end(): void {
+    if (this.state === 'done' || (this.state === 'trailer' && this.lineBytes === 0)) return;
+    throw new AwsServiceError(
+      'IncompleteBody',
+      `The aws-chunked body ended before its final zero-length chunk (${this.decoded} payload bytes received)`,
+    );
   }
 
-  private appendLine(part: Buffer): void {
-    if (this.line.length + part.length > MAX_LINE_BYTES) {
-      throw incomplete(`a chunk header or trailer longer than ${MAX_LINE_BYTES} bytes`);
+  private appendLine(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    this.lineBytes += bytes.length;
+    if (this.lineBytes > MAX_LINE_BYTES) {
+      throw new AwsServiceError(
+        'InvalidRequest',
+        `aws-chunked body: a chunk-size or trailer line is longer than ${MAX_LINE_BYTES} bytes`,
+      );
     }
-    this.line = this.line.length === 0 ? Buffer.from(part) : Buffer.concat([this.line, part]);
+    this.line.push(bytes);
   }
 
-  private onLine(line: string): void {
-    switch (this.state) {
-      case 'size': {
-        const sizeText = line.split(';', 1)[0]!.trim();
-        if (!/^[0-9a-fA-F]{1,12}$/.test(sizeText))
-          throw incomplete(`invalid chunk size line "${line.slice(0, 40)}"`);
-        const size = Number.parseInt(sizeText, 16);
-        if (size === 0) {
-          this.state = 'trailer';
-        } else {
-          this.remaining = size;
-          this.state = 'data';
-        }
-        return;
-      }
-      case 'data-end':
-        if (line !== '') throw incomplete('chunk data longer than its declared size');
-        this.state = 'size';
-        return;
-      case 'trailer':
-        if (line === '') this.state = 'done';
-        return;
-      default:
-        return;
+  private endLine(): void {
+    const raw = Buffer.concat(this.line).toString('latin1');
+    this.line = [];
+    this.lineBytes = 0;
+    if (!raw.endsWith('\r')) {
+      throw new AwsServiceError('InvalidRequest', 'aws-chunked body: a line does not end with CRLF');
     }
+    const text = raw.slice(0, -1);
+    if (this.state === 'size') this.sizeLine(text);
+    else if (this.state === 'trailer') this.trailerLine(text);
+    else if (text !== '') {
+      throw new AwsServiceError('InvalidRequest', 'aws-chunked body: data after the closing CRLF');
+    }
+  }
+
+  private sizeLine(text: string): void {
+    const sizeText = text.split(';', 1)[0]!.trim();
+    if (!/^[0-9a-fA-F]{1,12}$/.test(sizeText)) {
+      throw new AwsServiceError(
+        'InvalidRequest',
+        `aws-chunked body: "${text.slice(0, 40)}" is not a chunk-size line (hex size, then optional ;chunk-signature=…)`,
+      );
+    }
+    const size = Number.parseInt(sizeText, 16);
+    if (size === 0) {
+      this.state = 'trailer';
+      return;
+    }
+    this.remaining = size;
+    this.state = 'data';
+  }
+
+  private trailerLine(text: string): void {
+    if (text === '') {
+      this.state = 'done';
+      return;
+    }
+    const colon = text.indexOf(':');
+    if (colon <= 0) {
+      throw new AwsServiceError(
+        'InvalidRequest',
+        `aws-chunked body: "${text.slice(0, 40)}" is not a trailer line`,
+      );
+    }
+    this.trailerValues.set(text.slice(0, colon).trim().toLowerCase(), text.slice(colon + 1).trim());
   }
 }

@@ -1,18 +1,21 @@
+import { AwsServiceError } from '../aws-error.ts';
+
 /**
  * An S3 error raised by the object storage, rendered in S3's own XML shape by whoever answers the
- * request (the storage's own handler, or the emulator's error hook for the catalogue calls it makes).
+ * request (the storage's own handler, or the emulator's error handler for the catalogue calls it
+ * makes). It is an {@link AwsServiceError} that also names the bucket or object it is about.
  */
-export class S3StorageError extends Error {
+export class S3StorageError extends AwsServiceError {
   override readonly name = 'S3StorageError';
   constructor(
     /** S3 error code, e.g. `NoSuchKey`. */
-    readonly code: string,
+    code: string,
     message: string,
-    readonly statusCode = 400,
+    statusCode = 400,
     /** The bucket or object the error is about (`/bucket/key`). */
     readonly resource?: string,
   ) {
-    super(message);
+    super(code, message, statusCode);
   }
 }
 

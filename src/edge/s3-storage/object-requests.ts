@@ -3,13 +3,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../../logging/logger.ts';
-import { escapeXml, s3ErrorBody } from '../aws-error.ts';
+import { AwsServiceError, escapeXml, s3ErrorBody } from '../aws-error.ts';
+import { noteServerError } from '../http-util.ts';
 import { parseS3Request } from '../s3-request.ts';
-import { AwsChunkedDecoder } from './aws-chunked.ts';
 import type { Blob, BlobStore } from './blob-store.ts';
 import { S3StorageError } from './errors.ts';
 import type { ObjectCatalog, StoredObject } from './object-catalog.ts';
 import { resolveRange, sliceSegments } from './range.ts';
+import { uploadBody } from './upload-body.ts';
 
 const XML = 'application/xml';
 const MAX_PART_NUMBER = 10_000;
@@ -50,12 +51,6 @@ export function parseCopySource(value: string): { bucket: string; key: string } 
   return { bucket: trimmed.slice(0, slash), key: trimmed.slice(slash + 1) };
 }
 
-/** Whether a request is virtual-hosted style (bucket in the Host name), which fauxqs rewrites itself. */
-function isVirtualHosted(req: IncomingMessage): boolean {
-  const hostname = (header(req, 'host') ?? '').replace(/:\d+$/, '');
-  return hostname.includes('.') && !/^\d+\.\d+\.\d+\.\d+$/.test(hostname) && !hostname.startsWith('[');
-}
-
 function requestId(): string {
   return randomUUID().replaceAll('-', '').toUpperCase().slice(0, 16);
 }
@@ -64,7 +59,8 @@ function requestId(): string {
  * Serves the S3 requests that carry object data, streaming them between the socket and the
  * {@link BlobStore} — GetObject (ranges, conditional headers), PutObject (plain or `aws-chunked`),
  * CopyObject, UploadPart and UploadPartCopy — and leaves every other request to the emulator, which
- * reaches the same {@link ObjectCatalog}. Routing follows fauxqs's: any GET or PUT of a key.
+ * reaches the same {@link ObjectCatalog}. Routing follows fauxqs's: any GET or PUT of a key. Requests
+ * come from the S3 gateway, which has made virtual-hosted ones path-style.
  */
 export class ObjectRequests {
   constructor(
@@ -79,7 +75,6 @@ export class ObjectRequests {
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     const method = req.method ?? 'GET';
     if (method !== 'GET' && method !== 'PUT') return false;
-    if (isVirtualHosted(req)) return false;
     const info = parseS3Request(req.url ?? '/');
     if (!info || info.key === undefined) return false;
     const { bucket, key, query } = info;
@@ -97,23 +92,32 @@ export class ObjectRequests {
     return true;
   }
 
+  /**
+   * Answers a failed object request: S3's own errors (the storage's, and the upload body's
+   * decoding and checksum errors) in S3's XML; anything else as a 500 whose cause the edge's 5xx
+   * log line names (noteServerError). A client that has gone gets nothing; a response that had
+   * begun is cut, and logged as such.
+   */
   private fail(req: IncomingMessage, res: ServerResponse, error: unknown, resource: string): void {
     req.resume();
-    if (res.headersSent || res.destroyed || !res.socket || res.socket.destroyed) {
-      // The client went away (or the body broke off mid-response): nothing to answer.
-      if (!(error instanceof S3StorageError)) {
-        this.logger.debug({ err: error, method: req.method, url: req.url }, 'S3 object request ended early');
-      }
+    if (res.destroyed || !res.socket || res.socket.destroyed) {
+      // The client went away: nothing to answer.
+      this.logger.debug({ err: error, method: req.method, url: req.url }, 'S3 object request ended early');
       res.destroy();
       return;
     }
-    const known = error instanceof S3StorageError;
-    if (!known)
-      this.logger.error({ err: error, method: req.method, url: req.url }, 'S3 object request failed');
+    const known = error instanceof AwsServiceError;
+    if (!known) noteServerError(res, error);
+    if (res.headersSent) {
+      // The body broke off mid-response: only cutting the connection tells the client.
+      res.destroy();
+      return;
+    }
     const failure = known
       ? error
       : new S3StorageError('InternalError', String((error as Error)?.message ?? error), 500);
-    const body = s3ErrorBody(failure.code, failure.message, failure.resource ?? resource);
+    const at = failure instanceof S3StorageError ? (failure.resource ?? resource) : resource;
+    const body = s3ErrorBody(failure.code, failure.message, at);
     res.writeHead(failure.statusCode, {
       'content-type': XML,
       'content-length': Buffer.byteLength(body),
@@ -167,7 +171,13 @@ export class ObjectRequests {
         res.end();
         return;
       }
-      await pipeline(Readable.from(this.bytes(blobs, wanted.start, wanted.end), { objectMode: false }), res);
+      const body = Readable.from(this.bytes(blobs, wanted.start, wanted.end), { objectMode: false });
+      // A read that fails while the client is still there is the edge's failure (the response is
+      // cut, and logged); one that fails because the client left is nobody's.
+      body.once('error', (error) => {
+        if (!req.socket.destroyed) noteServerError(res, error);
+      });
+      await pipeline(body, res);
     } finally {
       for (const blob of blobs) this.blobs.release(blob);
     }
@@ -207,27 +217,6 @@ export class ObjectRequests {
 
   // ── PutObject and UploadPart ──
 
-  /** The request body, decoded from `aws-chunked` when so encoded. */
-  private body(req: IncomingMessage): { stream: AsyncIterable<Buffer>; check: (size: number) => void } {
-    const encoding = header(req, 'content-encoding') ?? '';
-    const declared = header(req, 'x-amz-decoded-content-length');
-    const check = (size: number) => {
-      if (declared !== undefined && Number(declared) !== size) {
-        throw new S3StorageError(
-          'IncompleteBody',
-          `You did not provide the number of bytes specified by the x-amz-decoded-content-length header (${declared}; received ${size})`,
-          400,
-        );
-      }
-    };
-    if (!encoding.split(',').some((part) => part.trim() === 'aws-chunked')) {
-      return { stream: this.limited(req), check };
-    }
-    const decoder = new AwsChunkedDecoder();
-    pipeline(req, decoder).catch((error: unknown) => decoder.destroy(error as Error));
-    return { stream: this.limited(decoder), check };
-  }
-
   /** The body, failing with EntityTooLarge past {@link maxBodyBytes} (a chunked body declares no length). */
   private async *limited(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
     let size = 0;
@@ -244,31 +233,14 @@ export class ObjectRequests {
     }
   }
 
-  /** Stores the request body as a blob, checking its declared length and `Content-MD5`. */
-  private async receive(req: IncomingMessage): Promise<Blob> {
-    const { stream, check } = this.body(req);
-    const blob = await this.blobs.write(stream);
-    try {
-      check(blob.size);
-      const contentMd5 = header(req, 'content-md5');
-      if (contentMd5 !== undefined) {
-        const expected = Buffer.from(contentMd5, 'base64');
-        if (expected.length !== 16) {
-          throw new S3StorageError('InvalidDigest', 'The Content-MD5 you specified was invalid.', 400);
-        }
-        if (expected.toString('hex') !== blob.md5) {
-          throw new S3StorageError(
-            'BadDigest',
-            'The Content-MD5 you specified did not match what we received.',
-            400,
-          );
-        }
-      }
-      return blob;
-    } catch (error) {
-      this.blobs.release(blob);
-      throw error;
-    }
+  /**
+   * Stores an upload's payload as a blob — decoded from aws-chunked and checked against its
+   * declared length and every checksum the client sent (upload-body.ts) — and says which content
+   * type to store it under (the client's, or S3's default).
+   */
+  private async receive(req: IncomingMessage): Promise<{ blob: Blob; contentType: string }> {
+    const { payload, plan } = uploadBody(req);
+    return { blob: await this.blobs.write(this.limited(payload)), contentType: plan.contentType };
   }
 
   private async putObject(
@@ -278,13 +250,13 @@ export class ObjectRequests {
     key: string,
   ): Promise<void> {
     this.catalog.requireBucket(bucket);
-    const blob = await this.receive(req);
+    const { blob, contentType } = await this.receive(req);
     const object = this.catalog.commitObject(
       bucket,
       key,
       [blob],
       `"${blob.md5}"`,
-      header(req, 'content-type'),
+      contentType,
       userMetadata(req.headers),
     );
     res.writeHead(200, { etag: object.etag, 'content-length': 0 });
@@ -308,7 +280,7 @@ export class ObjectRequests {
     this.catalog.requireUpload(uploadId);
     const copySource = header(req, 'x-amz-copy-source');
     if (copySource === undefined) {
-      const etag = this.catalog.commitPart(uploadId, partNumber, await this.receive(req));
+      const etag = this.catalog.commitPart(uploadId, partNumber, (await this.receive(req)).blob);
       res.writeHead(200, { etag, 'content-length': 0 });
       res.end();
       return;

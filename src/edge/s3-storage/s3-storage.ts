@@ -2,9 +2,8 @@ import { mkdtemp } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import type { BuildAppOptions, buildApp } from 'fauxqs';
+import type { BuildAppOptions } from 'fauxqs';
 import type { Logger } from '../../logging/logger.ts';
-import { s3ErrorBody } from '../aws-error.ts';
 import { parseS3Request } from '../s3-request.ts';
 import { BlobStore, type BlobStoreStats } from './blob-store.ts';
 import { S3StorageError } from './errors.ts';
@@ -61,25 +60,6 @@ export class S3Storage {
     // ?.sqsStore ?? new SqsStore()`). The catalogue implements every method its S3 actions call
     // (test/edge/s3-storage*.test.ts exercises each through the real SDK).
     return { s3Store: this.catalog } as unknown as NonNullable<BuildAppOptions['stores']>;
-  }
-
-  /**
-   * Renders the catalogue's errors (NoSuchKey, NoSuchUpload, BucketNotEmpty, InvalidPart, …) in
-   * S3's XML on requests fauxqs answers; every other error keeps fauxqs's own handling. Call before
-   * the app is ready.
-   */
-  installErrorHandler(app: Pick<ReturnType<typeof buildApp>, 'setErrorHandler'>): void {
-    app.setErrorHandler((error, request, reply) => {
-      if (!(error instanceof S3StorageError)) throw error;
-      if (request.method === 'HEAD') {
-        reply.status(error.statusCode).send();
-        return;
-      }
-      reply
-        .status(error.statusCode)
-        .header('content-type', 'application/xml')
-        .send(s3ErrorBody(error.code, error.message, error.resource));
-    });
   }
 
   /** Answers GetObject, PutObject, CopyObject and UploadPart(Copy) itself; false for anything else. */
