@@ -41,18 +41,26 @@ export function expandDatePlaceholders(text: string, stamps: DateStamps): string
     .replaceAll(DATE_PLACEHOLDERS.compactDate, stamps.compactDate);
 }
 
+/** A generated feature and how many scenarios of each kind it has. */
+export interface GeneratedFeature {
+  readonly text: string;
+  /** Items with a delivery scenario, invalid items (reported and ignored), items without one. */
+  readonly counts: { readonly delivers: number; readonly invalid: number; readonly untestable: number };
+}
+
 /** The feature of a rule set, valid on any day. */
 export function generateRuleSetFeature(
   records: readonly RoutingItemRecord[],
   sft: SftContext,
   options: FeatureOptions,
-): string {
-  const [first, second] = PROBE_INSTANTS.map((instant) => {
+): GeneratedFeature {
+  const plans = PROBE_INSTANTS.map((instant) => {
     const stamps = dateStamps(instant, 'UTC');
-    return renderRuleSetFeature(planRuleSet(records, stamps, sft), options, (text) =>
-      templateDates(text, stamps),
-    );
+    return { stamps, plan: planRuleSet(records, stamps, sft) };
   });
+  const [first, second] = plans.map(({ stamps, plan }) =>
+    renderRuleSetFeature(plan, options, (text) => templateDates(text, stamps)),
+  );
   if (first !== second) {
     const a = first!.split('\n');
     const b = second!.split('\n');
@@ -61,5 +69,10 @@ export function generateRuleSetFeature(
       `the expectations depend on the day in a way the placeholders <today>, <ymd> and <hhmmss> cannot express (line ${line + 1}: ${JSON.stringify(a[line])} on one day, ${JSON.stringify(b[line])} on another)`,
     );
   }
-  return first!;
+  const count = (kind: string) =>
+    plans[0]!.plan.scenarios.filter((scenario) => scenario.kind === kind).length;
+  return {
+    text: first!,
+    counts: { delivers: count('delivers'), invalid: count('invalid'), untestable: count('untestable') },
+  };
 }

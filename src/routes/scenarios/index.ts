@@ -26,6 +26,7 @@ export {
 export {
   DATE_PLACEHOLDERS,
   expandDatePlaceholders,
+  type GeneratedFeature,
   generateRuleSetFeature,
   RuleSetGenerationError,
   templateDates,

@@ -47,6 +47,8 @@ export interface RuleCheck {
   readonly scopedRuleKey: string;
   /** Bytes delivered per file name (data rows), for the manifest's sizes. */
   readonly delivered: Map<string, number>;
+  /** Writes a failure already named as what happened instead (not reported twice). */
+  readonly explained: Set<string>;
 }
 
 export function ruleCheck(target: TestTarget, wave: RuleSetWave, rule: EgressRule, label: string): RuleCheck {
@@ -60,6 +62,7 @@ export function ruleCheck(target: TestTarget, wave: RuleSetWave, rule: EgressRul
       pipelineName: rule.key.pipelineName,
     }),
     delivered: new Map(),
+    explained: new Set(),
   };
 }
 
@@ -191,19 +194,19 @@ async function locate(check: RuleCheck, cell: ArrivalCell): Promise<Found | unde
   }).catch(() => undefined);
 }
 
-/** Where a cell points, as the failure names it (scoped, with the target's stub-hdfs bucket). */
-function shownArrival(check: RuleCheck, cell: ArrivalCell): string {
+/** What a cell promises, as a failure words it ("should …"), scoped, with the target's stub-hdfs bucket. */
+function promised(check: RuleCheck, cell: ArrivalCell): string {
   switch (cell.kind) {
     case 's3':
-      return `s3://${cell.bucket}/${scopeDestinationKey(check.wave.scope, cell.key)}`;
+      return `arrive at s3://${cell.bucket}/${scopeDestinationKey(check.wave.scope, cell.key)}`;
     case 'stub-hdfs':
-      return `s3://${check.target.state.nifi?.bucket ?? 'stub-hdfs-local'}/${cell.key} (stub-hdfs, through the SFT agent and the stub NiFi)`;
+      return `arrive through the SFT agent and the stub NiFi at s3://${check.target.state.nifi?.bucket ?? 'stub-hdfs-local'}/${cell.key}`;
     case 'sft-file':
-      return `${cell.path} under the SFT root (a directory no agent route sends on)`;
+      return `stay in ${cell.path} under the SFT root (no agent route sends it on)`;
     case 'sft-error':
-      return `${cell.path} under the SFT root (the agent route's error folder)`;
+      return `end in the SFT agent's error folder at ${cell.path} under the SFT root`;
     case 'nothing':
-      return 'nowhere';
+      return 'arrive nowhere';
   }
 }
 
@@ -214,6 +217,7 @@ async function whatHappened(check: RuleCheck, sourceKey: string): Promise<string
   for (const event of all) {
     if (event.type === 'transferred' && event.kind === 'data' && event.key === sourceKey) {
       const by = event.rule === check.scopedRuleKey ? 'the rule' : `the rule ${event.rule.split('|').at(-1)}`;
+      if (event.rule === check.scopedRuleKey) check.explained.add(sftPathOf(event.destination));
       said.push(`${by} wrote it to ${describeDestination(event.destination)}`);
       if (event.destination.transferType === 'SFT') said.push(await sftWhereabouts(check, event.destination));
     }
@@ -332,7 +336,7 @@ async function contentProblem(
     }
     case 'rewrap': {
       if (!inner.equals(published.body)) return 'its bytes are not the sample as published (still encrypted)';
-      const plain = rewrappedPlaintext(check, inner, found.metadata);
+      const plain = rewrappedPlaintext(check, inner, found.metadata, content.rewrapParameter ?? '');
       if (typeof plain === 'string') return plain;
       return plain.equals(published.plaintext)
         ? undefined
@@ -341,20 +345,24 @@ async function contentProblem(
   }
 }
 
-/** What a recipient of re-wrapped data does: RSA-OAEP-SHA256 → Base64 text of the key → AES-CTR. */
+/**
+ * What a recipient of re-wrapped data does: RSA-OAEP-SHA256 → Base64 text of the key → AES-CTR.
+ * The key id in the metadata must be the one published in `parameter`.
+ */
 function rewrappedPlaintext(
   check: RuleCheck,
   body: Buffer,
   metadata: Record<string, string>,
+  parameter: string,
 ): Buffer | string {
-  const { recipient } = check.wave;
-  if (metadata.datakeyencryptionkeyid !== recipient.keyId) {
-    return `its metadata names the key ${JSON.stringify(metadata.datakeyencryptionkeyid)}, not the recipient's ${recipient.keyId}`;
+  const keyId = check.wave.recipient.keyIdFor(parameter);
+  if (metadata.datakeyencryptionkeyid !== keyId) {
+    return `its metadata names the key ${JSON.stringify(metadata.datakeyencryptionkeyid)}, not ${JSON.stringify(keyId)}, the one in SSM ${JSON.stringify(parameter)}`;
   }
   if (!metadata.ciphertext || !metadata.iv) return 'it has no "ciphertext" and "iv" metadata';
   try {
     const keyText = privateDecrypt(
-      { key: recipient.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+      { key: check.wave.recipient.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
       Buffer.from(metadata.ciphertext, 'base64'),
     ).toString('utf8');
     return ctr(Buffer.from(keyText, 'base64'), Buffer.from(metadata.iv, 'base64'), body);
@@ -371,8 +379,15 @@ export async function checkDataRow(
   const sourceKey = expandDatePlaceholders(row.file, check.wave.stamps);
   const published = check.wave.samples.get(`${check.rule.sourceBucket}\u0000${sourceKey}`);
   if (!published) {
+    const own = [...check.wave.samples.values()].find(
+      (entry) =>
+        describeRuleKey({
+          sourcePrefix: entry.sample.record.item.source_prefix,
+          pipelineName: entry.sample.record.item.pipeline_name,
+        }) === describeRuleKey(check.rule.key),
+    );
     throw new Error(
-      `${check.who}: the feature expects an object s3://${check.rule.sourceBucket}/${sourceKey}, but no rule of the rules file has its sample there any more: the rules changed since the feature was generated, so regenerate it (npx egress routes scenarios)`,
+      `${check.who}: the feature expects an object s3://${check.rule.sourceBucket}/${sourceKey}, but no rule of the rules file has its sample there any more${own ? ` (this rule's sample is now s3://${own.sample.bucket}/${own.sample.dataKey}, ${own.sample.encryption === 'htme' ? 'HTME-encrypted' : 'plain'})` : ''}: the rules changed since the feature was generated, so regenerate it (npx egress routes scenarios)`,
     );
   }
   const object = `s3://${published.sample.bucket}/${published.key}`;
@@ -383,12 +398,27 @@ export async function checkDataRow(
     return;
   }
   const cell = parseArrival(expandDatePlaceholders(row.arrivesAt, check.wave.stamps));
-  const expected = `${shownArrival(check, cell)} (${renderDataContent(row.content)})`;
+  const expected = `${promised(check, cell)} as ${renderDataContent(row.content)}`;
+  // Where the service wrote it is final once its flag's message was handled: a wrong place fails
+  // at once, without waiting for an arrival that cannot come.
+  const write = expectedWrite(check, { writtenTo: row.writtenTo, arrivesAt: row.arrivesAt });
+  if (write !== undefined) {
+    const written = (await events(check)).flatMap((event) =>
+      event.type === 'transferred' && event.rule === check.scopedRuleKey && event.key === published.key
+        ? [sftPathOf(event.destination)]
+        : [],
+    );
+    if (!written.some((place) => sameTemplate(write, place))) {
+      throw new Error(
+        `${check.who}: the object ${object} should ${expected}${row.writtenTo !== undefined ? `, written to ${write} first` : ''}, but the service did not write it there. Instead: ${await whatHappened(check, published.key)}.`,
+      );
+    }
+  }
   const found = await locate(check, cell);
   if (!found) {
     const waited = (cell.kind === 's3' ? S3_DEADLINE_MS : SFT_DEADLINE_MS) / 1000;
     throw new Error(
-      `${check.who}: the object ${object} should arrive at ${expected}, but nothing arrived there within ${waited} s. Instead: ${await whatHappened(check, published.key)}.`,
+      `${check.who}: the object ${object} should ${expected}, but nothing arrived there within ${waited} s. Instead: ${await whatHappened(check, published.key)}.`,
     );
   }
   const problem = await contentProblem(check, found, row.content, published);
@@ -398,28 +428,6 @@ export async function checkDataRow(
     );
   }
   check.delivered.set(found.name, found.body.length);
-  if (row.writtenTo !== undefined) {
-    await checkWritten(
-      check,
-      published.key,
-      expandDatePlaceholders(row.writtenTo, check.wave.stamps),
-      object,
-    );
-  }
-}
-
-/** An SFT row's `written to`: where the service wrote the file, from its own events. */
-async function checkWritten(check: RuleCheck, sourceKey: string, writtenTo: string, object: string) {
-  const writes = (await events(check)).filter(
-    (event): event is Extract<PipelineEvent, { type: 'transferred' }> =>
-      event.type === 'transferred' && event.rule === check.scopedRuleKey && event.key === sourceKey,
-  );
-  const paths = writes.map((event) => sftPathOf(event.destination));
-  if (!paths.some((written) => sameTemplate(writtenTo, written))) {
-    throw new Error(
-      `${check.who}: the service should write the object ${object} to ${writtenTo}, but it wrote it to ${paths.join(', ') || 'nothing'}.`,
-    );
-  }
 }
 
 /** A destination as a `written to` cell names it: an SFT path from the root, or an S3 URL. */
@@ -467,7 +475,7 @@ export async function checkControlRow(
   const entries = row.entries.map((entry) => expandDatePlaceholders(entry, check.wave.stamps));
   if (!found) {
     throw new Error(
-      `${check.who}: its control file should arrive at ${shownArrival(check, cell)}, but nothing arrived there. Instead: ${await completionWrites(check, 'control')}.`,
+      `${check.who}: its control file should ${promised(check, cell)}, but nothing arrived there. Instead: ${await completionWrites(check, 'control')}.`,
     );
   }
   const text = found.body.toString('utf8');
@@ -497,7 +505,7 @@ export async function checkManifestRow(
   const found = await locate(check, cell);
   if (!found) {
     throw new Error(
-      `${check.who}: its manifest should arrive at ${shownArrival(check, cell)}, but nothing arrived there. Instead: ${await completionWrites(check, 'manifest')}.`,
+      `${check.who}: its manifest should ${promised(check, cell)}, but nothing arrived there. Instead: ${await completionWrites(check, 'manifest')}.`,
     );
   }
   const fail = (problem: string) => new Error(`${check.who}: its manifest ${found.where} ${problem}.`);
@@ -527,7 +535,7 @@ export async function checkManifestRow(
     const key = await check.wave.dks!.decryptDataKey(metadata.datakeyencryptionkeyid, metadata.ciphertext);
     gzipped = ctr(key, Buffer.from(metadata.iv, 'base64'), found.body);
   } else if (manifest.encryption === 'rewrapped') {
-    const plain = rewrappedPlaintext(check, found.body, found.metadata);
+    const plain = rewrappedPlaintext(check, found.body, found.metadata, manifest.rewrapParameter ?? '');
     if (typeof plain === 'string') throw fail(`cannot be read by the recipient: ${plain}`);
     gzipped = plain;
   }
@@ -562,7 +570,8 @@ export async function checkNothingElse(check: RuleCheck, expectedWrites: readonl
     ...new Set(
       writes
         .map((event) => sftPathOf(event.destination))
-        .filter((written) => !expectedWrites.some((template) => sameTemplate(template, written))),
+        .filter((written) => !expectedWrites.some((template) => sameTemplate(template, written)))
+        .filter((written) => !check.explained.has(written)),
     ),
   ];
   if (unexpected.length > 0) {

@@ -63,9 +63,13 @@ export interface PublishedSample {
   readonly error?: string | undefined;
 }
 
-/** The recipient key pair for re-wrapped objects and manifests (its public half is in SSM). */
+/**
+ * The recipient key pair for re-wrapped objects and manifests. Its public half is in every SSM
+ * parameter the rules name, each under its own key id (`keyIdFor`), so a delivery tells which
+ * parameter the service read.
+ */
 export interface RecipientKey {
-  readonly keyId: string;
+  keyIdFor(parameter: string): string;
   readonly privateKey: KeyObject;
 }
 
@@ -200,17 +204,18 @@ async function ensureBuckets(
 async function publishRecipientKey(
   ssm: SSMClient,
   names: readonly string[],
-  keyId: string,
+  recipient: RecipientKey,
   publicKey: KeyObject,
   remember: WaveResources['parameters'],
 ): Promise<void> {
-  const value = JSON.stringify({
-    KeyId: keyId,
-    PublicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
-    CustomerMasterKeySpec: 'RSA_2048',
-    EncryptionAlgorithms: ['RSAES_OAEP_SHA_256'],
-  });
   for (const name of names) {
+    // The shape of KMS GetPublicKey output, as the original's recipients stored it.
+    const value = JSON.stringify({
+      KeyId: recipient.keyIdFor(name),
+      PublicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+      CustomerMasterKeySpec: 'RSA_2048',
+      EncryptionAlgorithms: ['RSAES_OAEP_SHA_256'],
+    });
     let previous: { value: string; type: string } | undefined;
     try {
       const { Parameter } = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
@@ -285,7 +290,10 @@ async function runWave(target: TestTarget, records: readonly RoutingItemRecord[]
 
   // Recipient keys for re-wrapping rules and re-wrapped manifests.
   recipientPair ??= generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const recipient: RecipientKey = { keyId: `rule-set-${scope}`, privateKey: recipientPair.privateKey };
+  const recipient: RecipientKey = {
+    keyIdFor: (parameter) => `${scope}:${parameter}`,
+    privateKey: recipientPair.privateKey,
+  };
   const parameters = [
     ...new Set(
       [...rules.values()].flatMap((rule) =>
@@ -296,13 +304,7 @@ async function runWave(target: TestTarget, records: readonly RoutingItemRecord[]
       ),
     ),
   ];
-  await publishRecipientKey(
-    owned.ssm,
-    parameters,
-    recipient.keyId,
-    recipientPair.publicKey,
-    owned.parameters,
-  );
+  await publishRecipientKey(owned.ssm, parameters, recipient, recipientPair.publicKey, owned.parameters);
 
   let dataKey: DataKey | undefined;
   if (samples.some((sample) => sample.encryption === 'htme')) {
