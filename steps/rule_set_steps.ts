@@ -149,9 +149,9 @@ async function checkRule(
     const content = row[DELIVERY_COLUMNS.content] ?? '';
     try {
       if (file === COMPLETION_FILE_NAMES.control) {
-        await checkControlRow(check, { arrivesAt, entries: parseControlContent(content) });
+        await checkControlRow(check, { writtenTo, arrivesAt, entries: parseControlContent(content) });
       } else if (file === COMPLETION_FILE_NAMES.manifest) {
-        await checkManifestRow(check, { arrivesAt, manifest: parseManifestContent(content) });
+        await checkManifestRow(check, { writtenTo, arrivesAt, manifest: parseManifestContent(content) });
       } else {
         await checkDataRow(check, { file, writtenTo, arrivesAt, content: parseDataContent(content) });
       }

@@ -468,9 +468,10 @@ function expectedLines(lines: readonly string[]): string {
 /** A control file row: it arrives, listing these names in this order. */
 export async function checkControlRow(
   check: RuleCheck,
-  row: { arrivesAt: string; entries: readonly string[] },
+  row: { writtenTo?: string | undefined; arrivesAt: string; entries: readonly string[] },
 ): Promise<void> {
   const cell = parseArrival(expandDatePlaceholders(row.arrivesAt, check.wave.stamps));
+  await assertCompletionWritten(check, 'control', row);
   const found = await locate(check, cell);
   const entries = row.entries.map((entry) => expandDatePlaceholders(entry, check.wave.stamps));
   if (!found) {
@@ -486,11 +487,35 @@ export async function checkControlRow(
   }
 }
 
+/** The service wrote the control file or manifest where the row says (final once the flag was handled). */
+async function assertCompletionWritten(
+  check: RuleCheck,
+  kind: 'control' | 'manifest',
+  row: { writtenTo?: string | undefined; arrivesAt: string },
+): Promise<void> {
+  const write = expectedWrite(check, row);
+  if (write === undefined) return;
+  const written = (await events(check)).some(
+    (event) =>
+      event.type === 'transferred' &&
+      event.rule === check.scopedRuleKey &&
+      event.kind === kind &&
+      sameTemplate(write, sftPathOf(event.destination)),
+  );
+  if (!written) {
+    const what = kind === 'control' ? 'its control file' : 'its manifest';
+    throw new Error(
+      `${check.who}: ${what} should be written to ${write}, but it was not. Instead: ${await completionWrites(check, kind)}.`,
+    );
+  }
+}
+
 async function completionWrites(check: RuleCheck, kind: 'control' | 'manifest'): Promise<string> {
   const writes = (await events(check)).filter(
     (event): event is Extract<PipelineEvent, { type: 'transferred' }> =>
       event.type === 'transferred' && event.rule === check.scopedRuleKey && event.kind === kind,
   );
+  for (const event of writes) check.explained.add(sftPathOf(event.destination));
   return writes.length > 0
     ? `the service wrote it to ${[...new Set(writes.map((event) => describeDestination(event.destination)))].join(', ')}`
     : `the service wrote no ${kind === 'control' ? 'control file' : 'manifest'} for the rule`;
@@ -499,9 +524,10 @@ async function completionWrites(check: RuleCheck, kind: 'control' | 'manifest'):
 /** A manifest row: it arrives, readable with the test's keys, naming each delivered file and its size. */
 export async function checkManifestRow(
   check: RuleCheck,
-  row: { arrivesAt: string; manifest: ManifestCell },
+  row: { writtenTo?: string | undefined; arrivesAt: string; manifest: ManifestCell },
 ): Promise<void> {
   const cell = parseArrival(expandDatePlaceholders(row.arrivesAt, check.wave.stamps));
+  await assertCompletionWritten(check, 'manifest', row);
   const found = await locate(check, cell);
   if (!found) {
     throw new Error(
