@@ -1,6 +1,6 @@
 import { constants, createDecipheriv, privateDecrypt } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -92,6 +92,8 @@ interface Found {
   readonly name: string;
   readonly body: Buffer;
   readonly metadata: Record<string, string>;
+  /** When it was stored: a file older than the wave is an earlier run's (SFT names are not scoped). */
+  readonly modified: Date;
 }
 
 async function getObject(check: RuleCheck, bucket: string, key: string): Promise<Found | undefined> {
@@ -102,6 +104,7 @@ async function getObject(check: RuleCheck, bucket: string, key: string): Promise
       name: basename(key),
       body: Buffer.from(await result.Body!.transformToByteArray()),
       metadata: result.Metadata ?? {},
+      modified: result.LastModified ?? new Date(0),
     };
   } catch (error) {
     if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
@@ -164,9 +167,19 @@ function assertProcessingTime(check: RuleCheck, hhmmss: string, where: string): 
 }
 
 /** Looks where an arrival cell points, until its deadline. */
-async function locate(check: RuleCheck, cell: ArrivalCell): Promise<Found | undefined> {
+/** What {@link locate} found: this run's file, or only an earlier run's under the same name. */
+interface Located {
+  readonly found?: Found | undefined;
+  readonly stale?: Found | undefined;
+}
+
+/** Looks where an arrival cell points, until its deadline, for a file written during this run. */
+async function locate(check: RuleCheck, cell: ArrivalCell): Promise<Located> {
   const { state } = check.target;
-  const probe = async (): Promise<Found | undefined> => {
+  // Stores keep whole seconds: anything from the second the flags went up on is this run's.
+  const since = Math.floor(check.wave.flagsPublishedAt.getTime() / 1000) * 1000;
+  let stale: Found | undefined;
+  const look = async (): Promise<Found | undefined> => {
     switch (cell.kind) {
       case 's3':
         return findObject(check, cell.bucket, scopeDestinationKey(check.wave.scope, cell.key));
@@ -181,17 +194,40 @@ async function locate(check: RuleCheck, cell: ArrivalCell): Promise<Found | unde
           name: path.basename(file),
           body: await readFile(file),
           metadata: {},
+          modified: (await stat(file)).mtime,
         };
       }
       case 'nothing':
         return undefined;
     }
   };
-  return waitFor(probe, {
-    timeoutMs: cell.kind === 's3' ? S3_DEADLINE_MS : SFT_DEADLINE_MS,
-    intervalMs: 100,
-    description: renderArrival(cell),
-  }).catch(() => undefined);
+  const found = await waitFor(
+    async () => {
+      const candidate = await look();
+      if (candidate && candidate.modified.getTime() < since) {
+        stale = candidate;
+        return undefined;
+      }
+      return candidate;
+    },
+    {
+      timeoutMs: deadlineSeconds(cell) * 1000,
+      intervalMs: 100,
+      description: renderArrival(cell),
+    },
+  ).catch(() => undefined);
+  return { found, stale: found ? undefined : stale };
+}
+
+function deadlineSeconds(cell: ArrivalCell): number {
+  return (cell.kind === 's3' ? S3_DEADLINE_MS : SFT_DEADLINE_MS) / 1000;
+}
+
+/** How a miss reads: nothing, or only an earlier run's copy. */
+function missing(located: Located, seconds: number): string {
+  return located.stale
+    ? `only a copy from before this run is there (stored ${located.stale.modified.toISOString()}), nothing new within ${seconds} s`
+    : `nothing arrived there within ${seconds} s`;
 }
 
 /** What a cell promises, as a failure words it ("should …"), scoped, with the target's stub-hdfs bucket. */
@@ -414,11 +450,11 @@ export async function checkDataRow(
       );
     }
   }
-  const found = await locate(check, cell);
+  const located = await locate(check, cell);
+  const { found } = located;
   if (!found) {
-    const waited = (cell.kind === 's3' ? S3_DEADLINE_MS : SFT_DEADLINE_MS) / 1000;
     throw new Error(
-      `${check.who}: the object ${object} should ${expected}, but nothing arrived there within ${waited} s. Instead: ${await whatHappened(check, published.key)}.`,
+      `${check.who}: the object ${object} should ${expected}, but ${missing(located, deadlineSeconds(cell))}. Instead: ${await whatHappened(check, published.key)}.`,
     );
   }
   const problem = await contentProblem(check, found, row.content, published);
@@ -472,11 +508,12 @@ export async function checkControlRow(
 ): Promise<void> {
   const cell = parseArrival(expandDatePlaceholders(row.arrivesAt, check.wave.stamps));
   await assertCompletionWritten(check, 'control', row);
-  const found = await locate(check, cell);
+  const located = await locate(check, cell);
+  const { found } = located;
   const entries = row.entries.map((entry) => expandDatePlaceholders(entry, check.wave.stamps));
   if (!found) {
     throw new Error(
-      `${check.who}: its control file should ${promised(check, cell)}, but nothing arrived there. Instead: ${await completionWrites(check, 'control')}.`,
+      `${check.who}: its control file should ${promised(check, cell)}, but ${missing(located, deadlineSeconds(cell))}. Instead: ${await completionWrites(check, 'control')}.`,
     );
   }
   const text = found.body.toString('utf8');
@@ -528,10 +565,11 @@ export async function checkManifestRow(
 ): Promise<void> {
   const cell = parseArrival(expandDatePlaceholders(row.arrivesAt, check.wave.stamps));
   await assertCompletionWritten(check, 'manifest', row);
-  const found = await locate(check, cell);
+  const located = await locate(check, cell);
+  const { found } = located;
   if (!found) {
     throw new Error(
-      `${check.who}: its manifest should ${promised(check, cell)}, but nothing arrived there. Instead: ${await completionWrites(check, 'manifest')}.`,
+      `${check.who}: its manifest should ${promised(check, cell)}, but ${missing(located, deadlineSeconds(cell))}. Instead: ${await completionWrites(check, 'manifest')}.`,
     );
   }
   const fail = (problem: string) => new Error(`${check.who}: its manifest ${found.where} ${problem}.`);

@@ -98,6 +98,8 @@ export interface RuleSetWave {
 }
 
 interface WaveResources {
+  /** Only a stack that outlives the run (`external`) needs its table and SSM put back. */
+  readonly outlivesRun: boolean;
   readonly s3: S3Client;
   readonly ssm: SSMClient;
   readonly documents: DynamoDBDocumentClient;
@@ -255,6 +257,7 @@ async function runWave(target: TestTarget, records: readonly RoutingItemRecord[]
   const scope = `bdd-${randomUUID().slice(0, 8)}`;
   const aws = awsTargetOf(target);
   const owned: WaveResources = {
+    outlivesRun: target.name === 'external',
     s3: createS3Client(aws),
     ssm: createSsmClient(aws),
     documents: createDocumentClient(aws),
@@ -411,29 +414,34 @@ export function ruleSetWave(
 }
 
 /**
- * Takes the rule sets' items out of the table, puts back what SSM held, closes the clients. Called
- * after the run; failures are ignored (an in-process sandbox may already be gone with everything).
+ * After the run: on a stack that outlives it, takes the rule sets' items out of the table and puts
+ * back what SSM held (failures ignored: the scoped items match nothing of anyone else's anyway);
+ * an in-process sandbox is gone with everything in it. Closes the clients either way.
  */
 export async function removeRuleSetWaves(): Promise<void> {
   for (const owned of resources.splice(0)) {
-    await eachLimited(owned.keys, 16, async (key) => {
-      await owned.documents.send(new DeleteCommand({ TableName: owned.table, Key: key })).catch(() => {});
-    });
-    for (const parameter of owned.parameters) {
-      const restore = parameter.previous
-        ? owned.ssm.send(
-            new PutParameterCommand({
-              Name: parameter.name,
-              Value: parameter.previous.value,
-              Type: parameter.previous.type as never,
-              Overwrite: true,
-            }),
-          )
-        : owned.ssm.send(new DeleteParameterCommand({ Name: parameter.name }));
-      await restore.catch(() => {});
-    }
+    if (owned.outlivesRun) await restore(owned);
     await owned.dks?.close();
     for (const client of [owned.s3, owned.ssm, owned.documents]) client.destroy();
   }
   waves.clear();
+}
+
+async function restore(owned: WaveResources): Promise<void> {
+  await eachLimited(owned.keys, 16, async (key) => {
+    await owned.documents.send(new DeleteCommand({ TableName: owned.table, Key: key })).catch(() => {});
+  });
+  for (const parameter of owned.parameters) {
+    const put = parameter.previous
+      ? owned.ssm.send(
+          new PutParameterCommand({
+            Name: parameter.name,
+            Value: parameter.previous.value,
+            Type: parameter.previous.type as never,
+            Overwrite: true,
+          }),
+        )
+      : owned.ssm.send(new DeleteParameterCommand({ Name: parameter.name }));
+    await put.catch(() => {});
+  }
 }
