@@ -4,6 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { dateStamps } from '../../../src/egress/plan/dates.ts';
 import type { Destination } from '../../../src/egress/plan/destinations.ts';
 import { basename } from '../../../src/egress/plan/naming.ts';
 import { resolveSftLocation } from '../../../src/egress/plan/sft-paths.ts';
@@ -26,9 +27,9 @@ import type { TestTarget } from '../target.ts';
 import type { PublishedSample, RuleSetWave } from './wave.ts';
 
 /*
- * Checks one rule's table against what really arrived, on the bytes, and words every failure as
- * the brief for a team's CI asks: which rule, which object, what was expected, and what the
- * service and the SFT agent did instead (read from the service's own events).
+ * Checks one rule's table against what really arrived, on the bytes, and words every failure the
+ * way a team reads it in a CI report: which rule, which object, what was expected, and what the
+ * service and the SFT agent did instead (read from the service's own events and the stores).
  */
 
 /** How long an arrival may take once the flag's message was handled: S3 writes are done by then. */
@@ -142,23 +143,17 @@ async function findObject(check: RuleCheck, bucket: string, template: string): P
 
 /** A `<hhmmss>` must lie between the flags' upload and now (the service's clock, one day). */
 function assertProcessingTime(check: RuleCheck, hhmmss: string, where: string): void {
-  const published = check.wave.flagsPublishedAt;
-  const toSeconds = (text: string) =>
+  // The service's own rendering of an instant, in its zone: `yyyyMMdd_HHmmss`.
+  const clock = (date: Date) => dateStamps(date, check.wave.timeZone).compactDateTime.slice(9);
+  const seconds = (text: string) =>
     Number(text.slice(0, 2)) * 3600 + Number(text.slice(2, 4)) * 60 + Number(text.slice(4, 6));
-  const zone = check.target.sandbox?.components.egress.config.timeZone ?? (process.env.TZ || 'UTC');
-  const clock = (date: Date) =>
-    new Intl.DateTimeFormat('en-GB', {
-      timeZone: zone,
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    })
-      .format(date)
-      .replaceAll(':', '');
-  const from = toSeconds(clock(new Date(Math.floor(published.getTime() / 1000) * 1000)));
-  const to = toSeconds(clock(new Date()));
-  const at = toSeconds(hhmmss);
+  const published = new Date(Math.floor(check.wave.flagsPublishedAt.getTime() / 1000) * 1000);
+  const [from, to, at] = [clock(published), clock(new Date()), hhmmss].map(seconds) as [
+    number,
+    number,
+    number,
+  ];
+  // Across midnight the window wraps.
   if (!(from <= to ? at >= from && at <= to : at >= from || at <= to)) {
     throw new Error(
       `${check.who}: the time ${hhmmss} in ${where} is not between the flags' upload (${clock(published)}) and now (${clock(new Date())})`,
@@ -166,7 +161,6 @@ function assertProcessingTime(check: RuleCheck, hhmmss: string, where: string): 
   }
 }
 
-/** Looks where an arrival cell points, until its deadline. */
 /** What {@link locate} found: this run's file, or only an earlier run's under the same name. */
 interface Located {
   readonly found?: Found | undefined;

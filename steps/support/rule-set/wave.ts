@@ -75,8 +75,9 @@ export interface RecipientKey {
 
 export interface RuleSetWave {
   readonly scope: string;
-  /** The processing day as the service renders it. */
+  /** The processing day as the service renders it, and the zone it renders in. */
   readonly stamps: DateStamps;
+  readonly timeZone: string;
   readonly records: readonly RoutingItemRecord[];
   /** Valid rules by `source_prefix|pipeline_name` as written in the rules file. */
   readonly rules: ReadonlyMap<string, EgressRule>;
@@ -266,7 +267,8 @@ async function runWave(target: TestTarget, records: readonly RoutingItemRecord[]
     parameters: [],
   };
   resources.push(owned);
-  const stamps = dateStamps(new Date(), serviceTimeZone(target));
+  const timeZone = serviceTimeZone(target);
+  const stamps = dateStamps(new Date(), timeZone);
   const { stored } = storedRecords(records);
   const rules = new Map<string, EgressRule>();
   for (const checked of checkItems(stored.map((entry) => entry.record))) {
@@ -381,6 +383,7 @@ async function runWave(target: TestTarget, records: readonly RoutingItemRecord[]
   return {
     scope,
     stamps,
+    timeZone,
     records,
     rules,
     samples: published,
