@@ -1,4 +1,6 @@
 import type { EgressService } from '../../src/egress/index.ts';
+import type { Destination } from '../../src/egress/plan/destinations.ts';
+import { describeRuleKey } from '../../src/egress/rules/rule.ts';
 import { logSize, readLogChunk } from './targets/logs.ts';
 
 /**
@@ -20,6 +22,18 @@ export type PipelineEvent =
   | { type: 'unmatched'; messageId: string; key: string }
   | { type: 'invalid-rule'; sourcePrefix: unknown; pipelineName: unknown; reason: string }
   | { type: 'object-failed'; messageId: string; key: string; reason: string }
+  /**
+   * A file the service wrote: a data object (`key` is its source key), a control file or a
+   * manifest. `rule` is `source_prefix|pipeline_name`.
+   */
+  | {
+      type: 'transferred';
+      messageId: string;
+      rule: string;
+      kind: 'data' | 'control' | 'manifest';
+      key?: string;
+      destination: Destination;
+    }
   | { type: 'dead-lettered'; messageId: string; reason: string };
 
 /** A numbered stream of pipeline events; `mark()` is a position, `since(mark)` what came after it. */
@@ -78,6 +92,25 @@ export function serviceEvents(service: EgressService): PipelineEvents {
     service.on('object_failed', (e) =>
       history.push({ type: 'object-failed', messageId: e.correlationId, key: e.sourceKey, reason: e.reason }),
     ),
+    service.on('object_transferred', (e) =>
+      history.push({
+        type: 'transferred',
+        messageId: e.correlationId,
+        rule: describeRuleKey(e.rule),
+        kind: 'data',
+        key: e.sourceKey,
+        destination: e.destination,
+      }),
+    ),
+    service.on('file_written', (e) =>
+      history.push({
+        type: 'transferred',
+        messageId: e.correlationId,
+        rule: describeRuleKey(e.rule),
+        kind: e.kind,
+        destination: e.destination,
+      }),
+    ),
     service.on('message_dead_lettered', (e) =>
       history.push({ type: 'dead-lettered', messageId: e.messageId, reason: e.reason }),
     ),
@@ -100,6 +133,7 @@ export const LOG_MESSAGES = {
   unmatched: 'no routing rule matches flag',
   invalidRule: 'invalid routing item ignored',
   objectFailed: 'failed to egress object',
+  objectTransferred: 'object egressed',
   deadLettered: 'message sent to the dead-letter queue',
   deleted: 'message deleted',
   retained: 'message left for retry: not every object succeeded',
@@ -115,7 +149,13 @@ interface LogLine {
   reason?: string;
   sourcePrefix?: unknown;
   pipelineName?: unknown;
+  rule?: string;
+  kind?: 'control' | 'manifest';
+  destination?: Destination;
 }
+
+/** The line the service logs for a control file or manifest it wrote (`${kind} file written`). */
+const COMPLETION_FILE_WRITTEN = / file written$/;
 
 /**
  * Events reconstructed from the service's JSON log lines (an external stack whose log file is
@@ -156,6 +196,18 @@ export function logEvents(file: string | undefined): PipelineEvents {
           reason: line.reason ?? '',
         });
         return;
+      case LOG_MESSAGES.objectTransferred:
+        if (line.rule && line.key !== undefined && line.destination) {
+          history.push({
+            type: 'transferred',
+            messageId: id,
+            rule: line.rule,
+            kind: 'data',
+            key: line.key,
+            destination: line.destination,
+          });
+        }
+        return;
       case LOG_MESSAGES.deadLettered:
         history.push({ type: 'dead-lettered', messageId: id, reason: line.reason ?? '' });
         return;
@@ -179,6 +231,21 @@ export function logEvents(file: string | undefined): PipelineEvents {
         });
         return;
       default:
+        if (
+          line.msg &&
+          COMPLETION_FILE_WRITTEN.test(line.msg) &&
+          line.rule &&
+          line.destination &&
+          (line.kind === 'control' || line.kind === 'manifest')
+        ) {
+          history.push({
+            type: 'transferred',
+            messageId: id,
+            rule: line.rule,
+            kind: line.kind,
+            destination: line.destination,
+          });
+        }
         return;
     }
   };

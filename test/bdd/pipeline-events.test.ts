@@ -130,6 +130,7 @@ describe('service events and log events', () => {
       'invalid-rule',
       'message',
       'object-failed',
+      'transferred',
       'unmatched',
     ]);
     const messages = service.filter((e) => e.type === 'message');

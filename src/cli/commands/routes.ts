@@ -20,6 +20,7 @@ import {
 import { buildRoutingMap, MAP_FORMATS, type MapFormat, renderRoutingMap } from '../../routes/map/index.ts';
 import { UserError } from '../errors.ts';
 import { registerImportTfCommand } from './routes-import.ts';
+import { registerScenariosCommand } from './routes-scenarios.ts';
 
 interface SourceFlags extends RuleSourceOptions {
   json: boolean;
@@ -186,4 +187,5 @@ export function registerRoutesCommand(program: Command): void {
     );
 
   registerImportTfCommand(routes);
+  registerScenariosCommand(routes);
 }

@@ -1,0 +1,68 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { loadRules, RuleSourceError, sftContextFor } from '../../routes/index.ts';
+import {
+  type GeneratedFeature,
+  generateRuleSetFeature,
+  RuleSetGenerationError,
+} from '../../routes/scenarios/index.ts';
+import { UserError } from '../errors.ts';
+
+interface ScenariosFlags {
+  rules?: string;
+  out?: string;
+}
+
+/**
+ * `egress routes scenarios --rules FILE [--out FILE]`: a Gherkin feature with one scenario per item
+ * of a rule set (docs/bdd.md, "Your own rule set"). The Background names the rules file as given,
+ * so the feature is run from the directory the command was run in.
+ */
+export function registerScenariosCommand(routes: Command): void {
+  routes
+    .command('scenarios')
+    .description(
+      'write a Gherkin feature that checks every rule of a rule set end to end: a sample per rule, its flag, and exactly what must arrive where',
+    )
+    .option(
+      '--rules <file>',
+      'the rules: JSON items, `aws dynamodb scan` JSON, an environment file, or Terraform (.tf files or a directory)',
+    )
+    .option('--out <file>', 'write the feature to this file (default: standard output)')
+    .action(async (flags: ScenariosFlags) => {
+      if (!flags.rules) {
+        throw new UserError(
+          'give --rules FILE: the feature loads the rules from that file when it runs (a table has no file to name)',
+        );
+      }
+      let records: Awaited<ReturnType<typeof loadRules>>['records'];
+      try {
+        records = (await loadRules({ rules: flags.rules })).records;
+      } catch (error) {
+        if (error instanceof RuleSourceError) throw new UserError(error.message, { cause: error });
+        throw error;
+      }
+      const command = `npx egress routes scenarios --rules ${flags.rules}${flags.out ? ` --out ${flags.out}` : ''}`;
+      // Paths from the SFT root, the sandbox's agent routes and stub NiFi: what the steps run against.
+      const sft = { ...sftContextFor(undefined), sftRoot: undefined };
+      let feature: GeneratedFeature;
+      try {
+        feature = generateRuleSetFeature(records, sft, { rulesPath: flags.rules, command });
+      } catch (error) {
+        if (error instanceof RuleSetGenerationError) throw new UserError(error.message, { cause: error });
+        throw error;
+      }
+      const { counts } = feature;
+      const summary = `${records.length} items: ${counts.delivers} delivery scenarios, ${counts.invalid} invalid items, ${counts.untestable} without a scenario`;
+      if (flags.out) {
+        await mkdir(path.dirname(path.resolve(flags.out)), { recursive: true });
+        await writeFile(flags.out, feature.text);
+        console.error(`wrote ${path.resolve(flags.out)} (${summary})`);
+        console.error(`run it: npm run test:bdd -- ${flags.out}`);
+      } else {
+        process.stdout.write(feature.text);
+        console.error(summary);
+      }
+    });
+}
