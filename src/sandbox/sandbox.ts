@@ -20,6 +20,7 @@ import {
   type SandboxSettings,
 } from './settings.ts';
 import { removeStateFile, type SandboxState, writeStateFile } from './state-file.ts';
+import { StateLock } from './state-lock.ts';
 import { SandboxTrace } from './trace.ts';
 import { traceEdge, traceEgress } from './trace-sources.ts';
 
@@ -102,6 +103,30 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   // that already exists is the operator's (it may be shared, such as /tmp) and keeps its mode; the
   // sandbox's own sub-directories are made private even when an earlier run left them open.
   await mkdir(stateDir, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
+  // One sandbox per state directory: a second one refuses here, before it touches the first one's
+  // files (its sandbox.json, certificates, logs, SFT root and S3 bodies).
+  const lock = await StateLock.acquire(stateDir, {
+    purpose: 'sandbox',
+    onTakeover: (stale, why) =>
+      progress(
+        `took over the state directory's lock from pid ${stale.pid} (${why}; started ${stale.startedAt})`,
+      ),
+  });
+  try {
+    return await startLocked(options, settings, lock);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}
+
+async function startLocked(
+  options: SandboxOptions,
+  settings: SandboxSettings,
+  lock: StateLock,
+): Promise<Sandbox> {
+  const progress = options.onProgress ?? (() => {});
+  const { stateDir } = settings;
   await removeStateFile(stateDir);
   const logsDir = path.join(stateDir, 'logs');
   const sftRoot = path.join(stateDir, 'sft-root');
@@ -161,6 +186,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       traceEdge(edge, trace);
       progress(`edge listening on ${edge.endpoint} (S3, SQS, DynamoDB, SSM, STS)`);
     }
+    await lock.update({ endpoint: target.endpoint });
 
     const environment = await loadEnvironmentFile(
       options.environmentFile ?? path.join(PROJECT_ROOT, 'config/sandbox/environment.yml'),
@@ -309,6 +335,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     stops.push({ name: 'dashboard', stop: () => dashboard.stop() });
     state.dashboard = { url: dashboard.url };
     progress(`dashboard on ${dashboard.url}`);
+    await lock.update({ dashboard: dashboard.url });
 
     const stateFile = await writeStateFile(stateDir, state);
     logger.info({ stateFile }, 'sandbox ready');
@@ -326,6 +353,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         stopping ??= (async () => {
           await removeStateFile(stateDir);
           await stopAll();
+          await lock.release();
         })();
         return stopping;
       },

@@ -3,6 +3,7 @@ import { EnvironmentFileError } from '../../aws/provisioning/index.ts';
 import { OriginPolicyError } from '../../edge/index.ts';
 import { PortInUseError, type Sandbox, startSandbox } from '../../sandbox/sandbox.ts';
 import { SandboxSettingError } from '../../sandbox/settings.ts';
+import { StateDirectoryLockedError } from '../../sandbox/state-lock.ts';
 import { UserError } from '../errors.ts';
 import { onShutdownSignal } from '../signals.ts';
 
@@ -65,7 +66,8 @@ export function registerSandboxCommand(program: Command): void {
           error instanceof PortInUseError ||
           error instanceof SandboxSettingError ||
           error instanceof OriginPolicyError ||
-          error instanceof EnvironmentFileError
+          error instanceof EnvironmentFileError ||
+          error instanceof StateDirectoryLockedError
         ) {
           throw new UserError(error.message, { cause: error });
         }
