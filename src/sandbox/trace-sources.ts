@@ -61,6 +61,15 @@ export function traceEgress(service: EgressService, trace: SandboxTrace): void {
       failure: true,
     }),
   );
+  service.on('rule_unknown_columns', (event) =>
+    trace.add({
+      stage: 'rule',
+      text: `routing rule ${String(event.key.pipelineName)} (${String(event.key.sourcePrefix)}) has attributes the service does not read: ${event.columns
+        .map((c) => (c.suggestion ? `${c.column} (did you mean ${c.suggestion}?)` : c.column))
+        .join(', ')}`,
+      details: { ...event },
+    }),
+  );
   service.on('object_transferred', (event) =>
     trace.add({
       stage: 'transfer',
