@@ -7,8 +7,18 @@ import { type AwsTarget, EMULATOR_CREDENTIALS } from '../aws/target.ts';
 import { startDashboard } from '../dashboard/index.ts';
 import { type Edge, EdgePortInUseError, startEdge } from '../edge/index.ts';
 import { type EgressService, startEgressService } from '../egress/index.ts';
+import { defaultTimeZone } from '../egress/plan/dates.ts';
 import { privateLogFile } from '../logging/file-destination.ts';
 import { createLogger, type Logger } from '../logging/logger.ts';
+import { processingDay } from '../routes/dates.ts';
+import {
+  formatLoadReport,
+  loadRuleItems,
+  type RuleFile,
+  RuleLoadError,
+  readRuleFile,
+  unstorableItems,
+} from '../routes/index.ts';
 import { type SftAgent, sandboxSftAgentConfig, startSftAgent } from '../sft/index.ts';
 import { PRIVATE_DIRECTORY_MODE } from '../sft/volume/modes.ts';
 import { ensureCertificates, loadCertificates } from '../tls/certificates.ts';
@@ -30,6 +40,12 @@ export interface SandboxOptions {
   stateDir?: string;
   /** Environment file to provision. @defaultValue `config/sandbox/environment.yml` */
   environmentFile?: string;
+  /**
+   * Routing items to load into the table at start: JSON items, an `aws dynamodb scan` export, an
+   * environment file or Terraform (`egress routes load` reads the same). Read before anything
+   * starts, so an unreadable file stops the start at once.
+   */
+  rulesFile?: string | undefined;
   /** Progress callback for humans (the CLI prints these). */
   onProgress?: (message: string) => void;
   /** Settings override (tests); otherwise read from the environment. */
@@ -91,6 +107,19 @@ function describeStep(step: ProvisionStep): string {
   return `${step.kind} ${step.name}: ${step.action}${step.detail ? ` (${step.detail})` : ''}`;
 }
 
+/** Reads `--rules FILE` and refuses items no table can store, before anything starts. */
+async function readRulesToLoad(file: string): Promise<RuleFile> {
+  const rules = await readRuleFile(file);
+  const unstorable = unstorableItems(rules.records);
+  if (unstorable.length) {
+    throw new RuleLoadError(
+      `${unstorable.length} routing items of ${rules.origin} cannot be stored`,
+      unstorable,
+    );
+  }
+  return rules;
+}
+
 /**
  * Starts the whole sandbox on the embedded target: edge, provisioning of the default environment,
  * then writes sandbox.json once everything listens and every resource exists.
@@ -127,6 +156,7 @@ async function startLocked(
 ): Promise<Sandbox> {
   const progress = options.onProgress ?? (() => {});
   const { stateDir } = settings;
+  const rules = options.rulesFile ? await readRulesToLoad(options.rulesFile) : undefined;
   await removeStateFile(stateDir);
   const logsDir = path.join(stateDir, 'logs');
   const sftRoot = path.join(stateDir, 'sft-root');
@@ -274,6 +304,25 @@ async function startLocked(
     if (!queueName || !deadLetterName || !table) {
       throw new Error(`${environment.file}: the sandbox needs a queue with a deadLetter queue and a table`);
     }
+    if (rules) {
+      const loaded = await loadRuleItems(target, table, rules.records, {
+        stamps: processingDay(undefined, defaultTimeZone()),
+      });
+      for (const note of rules.notes) progress(`rules: ${note}`);
+      for (const line of formatLoadReport(loaded, rules.origin)) progress(line);
+      logger.info(
+        {
+          rules: rules.origin,
+          table,
+          created: loaded.created,
+          updated: loaded.updated,
+          unchanged: loaded.unchanged,
+          invalid: loaded.validation.invalid.length,
+        },
+        'routing rules loaded',
+      );
+    }
+
     // The service renews visibility while it works, so the queue's short timeout only decides how
     // soon a failed message comes back: quick retries, and a hopeless message in the DLQ in seconds.
     const visibility = Math.max(2, queueSpec.visibilityTimeoutSeconds ?? 5);

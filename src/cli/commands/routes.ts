@@ -17,6 +17,7 @@ import {
 } from '../../routes/index.ts';
 import { UserError } from '../errors.ts';
 import { registerImportTfCommand } from './routes-import.ts';
+import { registerRoutesLoadCommand } from './routes-load.ts';
 
 interface SourceFlags extends RuleSourceOptions {
   json: boolean;
@@ -56,7 +57,7 @@ export function registerRoutesCommand(program: Command): void {
   const routes = program
     .command('routes')
     .description(
-      'see, check and explain the routing rules (DynamoDB table data-egress), and import them from Terraform',
+      'see, check, explain and load the routing rules (DynamoDB table data-egress), and import them from Terraform',
     );
 
   withRuleSource(
@@ -127,4 +128,5 @@ export function registerRoutesCommand(program: Command): void {
     );
 
   registerImportTfCommand(routes);
+  registerRoutesLoadCommand(routes);
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { EnvironmentFileError } from '../../aws/provisioning/index.ts';
 import { OriginPolicyError } from '../../edge/index.ts';
+import { RuleLoadError, RuleSourceError } from '../../routes/index.ts';
 import { PortInUseError, type Sandbox, startSandbox } from '../../sandbox/sandbox.ts';
 import { SandboxSettingError } from '../../sandbox/settings.ts';
 import { StateDirectoryLockedError } from '../../sandbox/state-lock.ts';
@@ -12,6 +13,7 @@ interface SandboxFlags {
   exitAfterDemo: boolean;
   stateDir?: string;
   env?: string;
+  rules?: string;
 }
 
 function summary(sandbox: Sandbox): string[] {
@@ -52,6 +54,10 @@ export function registerSandboxCommand(program: Command): void {
       'where sandbox.json, certificates, logs and the SFT root live (default: .sandbox/ in the project)',
     )
     .option('--env <file>', 'environment file to provision (default: config/sandbox/environment.yml)')
+    .option(
+      '--rules <file>',
+      'routing rules to load at start: JSON items, `aws dynamodb scan` output, an environment file, or Terraform (.tf or a directory)',
+    )
     .action(async (flags: SandboxFlags) => {
       const started = Date.now();
       let sandbox: Sandbox;
@@ -59,6 +65,7 @@ export function registerSandboxCommand(program: Command): void {
         sandbox = await startSandbox({
           stateDir: flags.stateDir,
           environmentFile: flags.env,
+          rulesFile: flags.rules,
           onProgress: (message) => console.log(`· ${message}`),
         });
       } catch (error) {
@@ -67,7 +74,9 @@ export function registerSandboxCommand(program: Command): void {
           error instanceof SandboxSettingError ||
           error instanceof OriginPolicyError ||
           error instanceof EnvironmentFileError ||
-          error instanceof StateDirectoryLockedError
+          error instanceof StateDirectoryLockedError ||
+          error instanceof RuleSourceError ||
+          error instanceof RuleLoadError
         ) {
           throw new UserError(error.message, { cause: error });
         }
