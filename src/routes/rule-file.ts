@@ -53,8 +53,6 @@ function terraformNotes(result: ImportResult): string[] {
 export async function readRuleFile(file: string): Promise<RuleFile> {
   const absolute = path.resolve(file);
   const shown = path.basename(absolute);
-  const exists = await stat(absolute).catch(() => undefined);
-  if (!exists) throw new RuleSourceError(`${absolute} does not exist`);
   if (await isTerraform(absolute)) {
     let result: ImportResult;
     try {

@@ -200,7 +200,7 @@ describe('egress routes load FILE', () => {
       'resource "aws_dynamodb_table_item" "x" {\n  item = <<ITEM\n',
       /broken\.tf/,
     ],
-    ['a missing file', undefined, undefined, /missing\.json does not exist/],
+    ['a missing file', undefined, undefined, /cannot read routing items from \S+missing\.json: ENOENT/],
   ])('exits 2 with one line for %s', async (_case, name, text, message) => {
     const file = path.join(dir, name ?? 'missing.json');
     if (text !== undefined) await writeFile(file, text);
