@@ -4,6 +4,7 @@ import dynalite from 'dynalite';
 import { buildApp } from 'fauxqs';
 import { type AwsTarget, DEFAULT_REGION, EMULATOR_CREDENTIALS } from '../aws/target.ts';
 import { type Logger, silentLogger } from '../logging/logger.ts';
+import { PACKAGE_VERSION } from '../util/package-version.ts';
 import {
   type AwsProtocol,
   AwsServiceError,
@@ -13,6 +14,7 @@ import {
 } from './aws-error.ts';
 import { DynamoDbFront } from './dynamodb.ts';
 import { holdFaultContainment, runInRequestScope } from './fault-containment.ts';
+import { type ComponentHealth, healthReport, probeHealth } from './health.ts';
 import { BodyTooLargeError, ClientGoneError, readBody, relay, send } from './http-util.ts';
 import { BucketNotifier, type NotificationRecord, type QueuePublisher } from './notifications/notifier.ts';
 import {
@@ -72,6 +74,13 @@ export interface Edge {
   s3Storage(): S3StorageStats;
   /** Observe S3 event notifications as they are delivered to SQS. */
   onNotification(listener: (record: NotificationRecord) => void): () => void;
+  /**
+   * Adds components to the health report at `/_localstack/health` (the sandbox's stubs and
+   * services); the provider is asked at every request.
+   */
+  setHealthContributor(provider: () => Promise<Record<string, ComponentHealth>>): void;
+  /** The health report as `/_localstack/health` serves it. */
+  health(): Promise<ReturnType<typeof healthReport>>;
   /** Stops accepting requests, settles pending notifications and frees every socket. */
   stop(): Promise<void>;
 }
@@ -219,6 +228,40 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
   const dynamoDb = new DynamoDbFront(dynamo);
   const sqsReceive = new SqsReceiveFront(fauxqs, logger);
 
+  let stopped = false;
+  let contributor: (() => Promise<Record<string, ComponentHealth>>) | undefined;
+  /** The edge's own services, probed in process, then whatever the sandbox contributes. */
+  const health = async () => {
+    const endpointUrl = `http://${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo | null)?.port ?? ''}`;
+    const own: Record<string, ComponentHealth> = {
+      s3: await probeHealth(endpointUrl, async () => {
+        const stats = storage.stats();
+        return `${stats.buckets} buckets, ${stats.objects} objects`;
+      }),
+      sqs: await probeHealth(endpointUrl, async () => {
+        const response = await fauxqs.inject({ method: 'GET', url: '/_fauxqs/queues' });
+        if (response.statusCode !== 200) throw new Error(`the SQS emulator answered ${response.statusCode}`);
+        return `${(response.json() as unknown[]).length} queues`;
+      }),
+      dynamodb: await probeHealth(endpointUrl, async () => {
+        if (!dynamo.listening) throw new Error('the DynamoDB emulator is closed');
+        return options.dynamoDbPath ? `tables on disk in ${options.dynamoDbPath}` : 'tables in memory';
+      }),
+      ssm: { state: 'running', url: endpointUrl, detail: `${parameters.size} parameters` },
+      sts: { state: 'running', url: endpointUrl },
+    };
+    if (stopped) for (const name of Object.keys(own)) own[name] = { ...own[name]!, state: 'stopping' };
+    const others = contributor
+      ? await contributor().catch((error: unknown) => ({
+          sandbox: {
+            state: 'error' as const,
+            detail: `health of the other components unknown: ${(error as Error).message}`,
+          },
+        }))
+      : {};
+    return healthReport({ ...own, ...others }, PACKAGE_VERSION);
+  };
+
   const handleSsm = async (req: IncomingMessage, res: ServerResponse, operation: string) => {
     const contentType = 'application/x-amz-json-1.1';
     const body = await readBody(req, MAX_JSON_BODY_BYTES);
@@ -273,6 +316,20 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     if (target.startsWith('AmazonSSM.')) {
       const operation = target.slice('AmazonSSM.'.length);
       return { service: 'ssm', protocol: 'json-1.1', handle: () => handleSsm(req, res, operation) };
+    }
+    if (path === '/_localstack/health') {
+      return {
+        service: 'edge',
+        protocol: 'rest-xml',
+        handle: async () => {
+          req.resume();
+          if (req.method === 'HEAD') {
+            send(res, 200, 'text/plain', '');
+            return;
+          }
+          send(res, 200, 'application/json', JSON.stringify(await health()));
+        },
+      };
     }
     if (path === '/_edge/health') {
       return {
@@ -402,8 +459,13 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     onS3Write: (listener) => s3.onWrite(listener),
     s3Storage: () => storage.stats(),
     onNotification: (listener) => notifier.onNotification(listener),
+    setHealthContributor: (provider) => {
+      contributor = provider;
+    },
+    health,
     stop() {
       stopping ??= (async () => {
+        stopped = true;
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         await notifier.settle();

@@ -28,6 +28,11 @@ export class ParameterStore {
     private readonly accountId = '000000000000',
   ) {}
 
+  /** How many parameters are stored. */
+  get size(): number {
+    return this.parameters.size;
+  }
+
   /** Handles one JSON-protocol call; `operation` is the part after `AmazonSSM.`. */
   handle(operation: string, input: Record<string, unknown>): unknown {
     switch (operation) {

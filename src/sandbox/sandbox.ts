@@ -2,6 +2,7 @@ import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { type DksStub, startDksStub } from '../../stubs/dks/index.ts';
 import { type StubNifi, startStubNifi } from '../../stubs/nifi/index.ts';
+import { createS3Client } from '../aws/clients.ts';
 import { loadEnvironmentFile, type ProvisionStep, provisionEnvironment } from '../aws/provisioning/index.ts';
 import { type AwsTarget, EMULATOR_CREDENTIALS } from '../aws/target.ts';
 import { startDashboard } from '../dashboard/index.ts';
@@ -22,6 +23,7 @@ import {
 import { type SftAgent, sandboxSftAgentConfig, startSftAgent } from '../sft/index.ts';
 import { PRIVATE_DIRECTORY_MODE } from '../sft/volume/modes.ts';
 import { ensureCertificates, loadCertificates } from '../tls/certificates.ts';
+import { sandboxComponentHealth } from './health.ts';
 import {
   type Component,
   PORTS,
@@ -353,6 +355,23 @@ async function startLocked(
     traceEgress(egress, trace);
     progress(`egress service consuming ${queueName}; metrics on ${egress.metricsUrl}`);
 
+    // The edge's /_localstack/health reports the stubs, agent, service and dashboard beside AWS.
+    const healthS3 = createS3Client(target);
+    stops.push({ name: 'health', stop: async () => healthS3.destroy() });
+    let dashboardUrl: string | undefined;
+    edge?.setHealthContributor(() =>
+      sandboxComponentHealth({
+        tls: { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey },
+        dksUrl: dks.url,
+        nifi: { url: nifi.url, bucket: settings.nifiBucket },
+        s3: healthS3,
+        sftAgent: agent,
+        sftRoot,
+        metricsUrl: egress.metricsUrl,
+        dashboardUrl: () => dashboardUrl,
+      }),
+    );
+
     const state: SandboxState = {
       region: settings.region,
       aws: { endpoint: target.endpoint!, ...EMULATOR_CREDENTIALS },
@@ -383,6 +402,8 @@ async function startLocked(
     );
     stops.push({ name: 'dashboard', stop: () => dashboard.stop() });
     state.dashboard = { url: dashboard.url };
+    dashboardUrl = dashboard.url;
+    if (edge) state.health = { url: new URL('/_localstack/health', edge.endpoint).href };
     progress(`dashboard on ${dashboard.url}`);
     await lock.update({ dashboard: dashboard.url });
 

@@ -14,6 +14,8 @@ export interface SandboxState {
   sftRoot: string;
   metrics?: { url: string };
   dashboard?: { url: string };
+  /** The health report in LocalStack's `/_localstack/health` shape (every component, running or error). */
+  health?: { url: string };
   buckets: string[];
   logs: string;
   pid: number;
