@@ -6,7 +6,7 @@ import { createS3Client } from '../aws/clients.ts';
 import { loadEnvironmentFile, type ProvisionStep, provisionEnvironment } from '../aws/provisioning/index.ts';
 import { type AwsTarget, EMULATOR_CREDENTIALS } from '../aws/target.ts';
 import { startDashboard } from '../dashboard/index.ts';
-import { type Edge, EdgePortInUseError, startEdge } from '../edge/index.ts';
+import { type Edge, EdgePortInUseError, type EdgeRestoreSummary, startEdge } from '../edge/index.ts';
 import { type EgressService, startEgressService } from '../egress/index.ts';
 import { defaultTimeZone } from '../egress/plan/dates.ts';
 import { privateLogFile } from '../logging/file-destination.ts';
@@ -48,6 +48,11 @@ export interface SandboxOptions {
    * starts, so an unreadable file stops the start at once.
    */
   rulesFile?: string | undefined;
+  /**
+   * Keep buckets, objects, queues with their messages, tables and parameters in
+   * `<state-dir>/data/` across restarts (LocalStack's `PERSISTENCE=1`). Default: a fresh start.
+   */
+  persist?: boolean | undefined;
   /** Progress callback for humans (the CLI prints these). */
   onProgress?: (message: string) => void;
   /** Settings override (tests); otherwise read from the environment. */
@@ -107,6 +112,21 @@ async function privateDirectory(directory: string): Promise<void> {
 
 function describeStep(step: ProvisionStep): string {
   return `${step.kind} ${step.name}: ${step.action}${step.detail ? ` (${step.detail})` : ''}`;
+}
+
+/** Where `--persist` keeps the state, under the state directory. */
+export const PERSIST_DIR_NAME = 'data';
+
+function describeRestore(restored: EdgeRestoreSummary, dir: string): string {
+  if (restored.savedAt === undefined) return `persisting state in ${dir} (nothing saved yet: a first start)`;
+  const dropped = restored.droppedObjects.length
+    ? `; ${restored.droppedObjects.length} objects left out, their bodies gone (the sandbox was killed after the last stop)`
+    : '';
+  return (
+    `restored the state saved ${restored.savedAt} from ${dir}: ${restored.buckets} buckets, ${restored.objects} objects, ` +
+    `${restored.queues} queues with ${restored.messages} messages, ${restored.parameters} parameters, ` +
+    `${restored.notifications} notification configurations (tables are kept on disk)${dropped}`
+  );
 }
 
 /** Reads `--rules FILE` and refuses items no table can store, before anything starts. */
@@ -204,8 +224,11 @@ async function startLocked(
           port: settings.ports.edge,
           host: settings.host,
           region: settings.region,
-          // S3 object bodies live under the state directory (removed when the sandbox stops).
-          s3StorageDir: path.join(stateDir, 's3'),
+          // With --persist everything lives under data/ and is restored at the next start; otherwise
+          // S3 object bodies live under s3/, removed when the sandbox stops.
+          ...(options.persist
+            ? { persistDir: path.join(stateDir, PERSIST_DIR_NAME) }
+            : { s3StorageDir: path.join(stateDir, 's3') }),
           logger: rootLogger.child({ component: 'edge' }),
         });
       } catch (error) {
@@ -217,6 +240,7 @@ async function startLocked(
       target = edge.target;
       traceEdge(edge, trace);
       progress(`edge listening on ${edge.endpoint} (S3, SQS, DynamoDB, SSM, STS)`);
+      if (edge.restored) progress(describeRestore(edge.restored, path.join(stateDir, PERSIST_DIR_NAME)));
     }
     await lock.update({ endpoint: target.endpoint });
 
@@ -383,6 +407,7 @@ async function startLocked(
       metrics: { url: egress.metricsUrl },
       tls: { ca: certificates.ca, cert: certificates.clientCert, key: certificates.clientKey },
       sftRoot,
+      ...(edge?.restored ? { persistence: { dir: path.join(stateDir, PERSIST_DIR_NAME) } } : {}),
       buckets: environment.environment.buckets.map((b) => b.name),
       logs: logFile,
       pid: process.pid,

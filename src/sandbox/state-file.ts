@@ -12,6 +12,8 @@ export interface SandboxState {
   nifi?: { url: string; bucket: string };
   tls: { ca: string; cert: string; key: string };
   sftRoot: string;
+  /** With `--persist`: where the state is kept across restarts. */
+  persistence?: { dir: string };
   metrics?: { url: string };
   dashboard?: { url: string };
   /** The health report in LocalStack's `/_localstack/health` shape (every component, running or error). */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { EnvironmentFileError } from '../../aws/provisioning/index.ts';
-import { OriginPolicyError } from '../../edge/index.ts';
+import { EdgeSnapshotError, OriginPolicyError } from '../../edge/index.ts';
 import { RuleLoadError, RuleSourceError } from '../../routes/index.ts';
 import { PortInUseError, type Sandbox, startSandbox } from '../../sandbox/sandbox.ts';
 import { SandboxSettingError } from '../../sandbox/settings.ts';
@@ -14,6 +14,7 @@ interface SandboxFlags {
   stateDir?: string;
   env?: string;
   rules?: string;
+  persist?: boolean;
 }
 
 function summary(sandbox: Sandbox): string[] {
@@ -43,6 +44,11 @@ async function demoFailure(sandbox: Sandbox, signal: AbortSignal): Promise<strin
   }
 }
 
+/** `EGRESS_PERSIST=1` (or `true`/`yes`) asks for --persist, as LocalStack's `PERSISTENCE=1`. */
+function persistFromEnvironment(env: NodeJS.ProcessEnv): boolean {
+  return /^(1|true|yes)$/i.test(env.EGRESS_PERSIST ?? '');
+}
+
 export function registerSandboxCommand(program: Command): void {
   program
     .command('sandbox')
@@ -55,6 +61,10 @@ export function registerSandboxCommand(program: Command): void {
     )
     .option('--env <file>', 'environment file to provision (default: config/sandbox/environment.yml)')
     .option(
+      '--persist',
+      'keep buckets, objects, queues with their messages, tables and parameters in <state-dir>/data across restarts (also EGRESS_PERSIST=1)',
+    )
+    .option(
       '--rules <file>',
       'routing rules to load at start: JSON items, `aws dynamodb scan` output, an environment file, or Terraform (.tf or a directory)',
     )
@@ -66,6 +76,7 @@ export function registerSandboxCommand(program: Command): void {
           stateDir: flags.stateDir,
           environmentFile: flags.env,
           rulesFile: flags.rules,
+          persist: flags.persist ?? persistFromEnvironment(process.env),
           onProgress: (message) => console.log(`· ${message}`),
         });
       } catch (error) {
@@ -76,7 +87,8 @@ export function registerSandboxCommand(program: Command): void {
           error instanceof EnvironmentFileError ||
           error instanceof StateDirectoryLockedError ||
           error instanceof RuleSourceError ||
-          error instanceof RuleLoadError
+          error instanceof RuleLoadError ||
+          error instanceof EdgeSnapshotError
         ) {
           throw new UserError(error.message, { cause: error });
         }
