@@ -1,5 +1,5 @@
 // Cucumber profiles. Run through `npm test` (or `npm run test:bdd`); tsx loads the TypeScript steps.
-// Target selection is one variable, EGRESS_TARGET = embedded (default) | localstack | external; the
+// Target selection is one variable, EGRESS_TARGET = embedded (default) | moto | localstack | external; the
 // hooks (steps/support/hooks.ts) skip what a target cannot run and print why.
 // Features are found at cucumber's default, features/**/*.feature; paths given on the command line
 // replace it (`npm run test:bdd -- features/s3-delivery.feature`).
@@ -31,6 +31,23 @@ export const localstack = { ...common, tags: '@localstack and not @wip-bug' };
  * so); this profile leaves them out of the report altogether.
  */
 export const external = { ...common, tags: 'not @embedded-only and not @wip-bug' };
+
+/**
+ * `npm test`'s second pass, with EGRESS_TARGET=moto: every scenario on moto, its reports in
+ * reports/moto/ so the embedded run's stay. The target itself skips @moto-gap (and, without moto,
+ * everything) with a printed line, so those count as skipped.
+ */
+export const moto = {
+  ...common,
+  format: [
+    'progress',
+    ['html', 'reports/moto/cucumber-report.html'],
+    ['./scripts/test/junit-formatter.ts', 'reports/moto/cucumber-junit.xml'],
+    ['message', 'reports/moto/cucumber-messages.ndjson'],
+  ],
+  formatOptions: { junit: { suiteName: 'egress-sandbox-moto' } },
+  tags: 'not @wip-bug',
+};
 
 /** The scenarios that demonstrate known bugs (expected to fail until the bugs are fixed). */
 export const wip = { ...common, tags: '@wip-bug', strict: false };

@@ -1,4 +1,3 @@
-@embedded-only
 Feature: Deployed like the original: the canned ACL on every write, and role_arn end to end
   The original writes every S3 object it delivers (data, control file, manifest) with the canned ACL
   bucket-owner-full-control, so the owner of a destination bucket in another account owns what it
@@ -7,12 +6,13 @@ Feature: Deployed like the original: the canned ACL on every write, and role_arn
   with the service's own credentials.
 
   Observed on the wire by the embedded edge (each write's ACL header and signing key, the roles its
-  STS handed out) and by the service's AWS call log, hence @embedded-only: moto stores a
-  bucket-owner-full-control object with the same grants as a private one when one account owns
-  both, and does not say which credentials signed a request.
+  STS handed out) and by the service's AWS call log. On moto, which stores a
+  bucket-owner-full-control object with the same grants as a private one when one account owns both
+  and does not say which credentials signed a request, the writes and the AssumeRole calls are read
+  from the service's call log: what it asked for.
 
   Scenario: Every S3 write asks for the canned ACL bucket-owner-full-control: data, control file and manifest
-    Given the embedded edge watches the S3 writes
+    Given the S3 writes are watched
     And the routing rule:
       | source_prefix       | acl/             |
       | pipeline_name       | ACL              |
@@ -35,7 +35,7 @@ Feature: Deployed like the original: the canned ACL on every write, and role_arn
       | acl-out/acl-manifest.csv.gz |
 
   Scenario: role_arn: destination writes and the re-wrap key read go through the assumed role, session data-egress
-    Given the embedded edge watches the S3 writes
+    Given the S3 writes are watched
     And the recipient "rtg" publishes its RSA public key in the SSM parameter "/bdd-<id>/rtg/public-key"
     And the routing rule:
       | source_prefix                | rtg/                                          |

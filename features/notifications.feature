@@ -10,6 +10,8 @@ Feature: A flag upload raises an S3 event on SQS
   Scenario: The queue first receives S3's test event
     Then the queue receives an "s3:TestEvent" for the landing bucket
 
+  # moto encodes the key's "/" as %2F where S3 keeps it (docs/targets.md, @moto-gap).
+  @moto-gap
   Scenario: A flag upload raises an ObjectCreated event with its key URL-encoded
     When the producer uploads "daily report/ü/pipeline_success.flag" to the landing bucket
     Then the queue receives an "ObjectCreated:Put" event whose key reads "daily+report/%C3%BC/pipeline_success.flag"
@@ -23,4 +25,4 @@ Feature: A flag upload raises an S3 event on SQS
 
   Scenario: A large flag uploaded in parts raises a CompleteMultipartUpload event
     When the producer uploads a 6 MiB "bulk/pipeline_success.flag" in parts to the landing bucket
-    Then the queue receives an "ObjectCreated:CompleteMultipartUpload" event whose key reads "bulk/pipeline_success.flag"
+    Then the queue receives an "ObjectCreated:CompleteMultipartUpload" event for "bulk/pipeline_success.flag"

@@ -1,6 +1,6 @@
 /**
  * `npm test`: every unit and component test (vitest), then every BDD scenario (cucumber) on the
- * embedded target; then one line per run and the closing line `N passed, N failed, N skipped` that
+ * embedded target and on moto; then one line per run and the closing line `N passed, N failed, N skipped` that
  * CI reads. Each run's report is deleted before it starts and read after it ends; how failures are
  * counted (crashes, load errors, hooks, empty runs) is in scripts/test/tally.ts.
  *
@@ -33,6 +33,23 @@ const RUNS: RunSpec[] = [
     name: 'scenarios, embedded target (cucumber)',
     command: ['node', '--import', 'tsx', 'node_modules/@cucumber/cucumber/bin/cucumber.js'],
     report: 'reports/cucumber-messages.ndjson',
+    format: 'cucumber-messages',
+  },
+  {
+    // The same scenarios on moto, the third-party peer (issue 16; `npm run peers` installs it).
+    // Without moto the target skips every scenario with one line saying how to install it: counted
+    // as skipped, never as passed.
+    name: 'scenarios, moto target (cucumber)',
+    command: [
+      'node',
+      '--import',
+      'tsx',
+      'node_modules/@cucumber/cucumber/bin/cucumber.js',
+      '--profile',
+      'moto',
+    ],
+    env: { EGRESS_TARGET: 'moto' },
+    report: 'reports/moto/cucumber-messages.ndjson',
     format: 'cucumber-messages',
   },
 ];

@@ -8,27 +8,28 @@
  * - the credentials of each SSM read and source read: by the service's AWS call log
  *   (reports/aws-calls.ndjson, steps/support/iam-calls.ts), which records the access key each
  *   call is signed with.
- * Hence these steps need the embedded target (`@embedded-only`).
+ * On a target without the embedded edge (moto), the writes and the AssumeRole calls are read from
+ * that call log too: what the service asked for rather than what arrived on the wire (moto stores a
+ * bucket-owner-full-control object with the same grants as a private one when one account owns
+ * both, and does not say which credentials signed a request).
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { type DataTable, Given, Then } from '@cucumber/cucumber';
 import { AWS_CALL_LOG_VARIABLE, type RecordedAwsCall } from '../src/aws/call-recorder.ts';
 import { parseRecordedCalls } from '../src/aws/iam/index.ts';
-import type { Edge, S3WriteRecord } from '../src/edge/index.ts';
+import type { S3WriteRecord } from '../src/edge/index.ts';
 import { waitFor } from '../src/util/wait.ts';
 import type { EgressWorld } from './support/world.ts';
 
-function edgeOf(world: EgressWorld): Edge {
-  const edge = world.target.sandbox?.edge;
-  assert.ok(edge, 'this step observes the embedded edge: the scenario must be @embedded-only');
-  return edge;
-}
+/** One S3 write as these steps compare it, whoever observed it. */
+type ObservedWrite = Pick<S3WriteRecord, 'method' | 'bucket' | 'key' | 'acl' | 'accessKeyId'>;
 
-function watchedWrites(world: EgressWorld): S3WriteRecord[] {
-  const writes = world.notes.get('deployment:writes') as S3WriteRecord[] | undefined;
-  assert.ok(writes, 'start with "Given the embedded edge watches the S3 writes"');
-  return writes;
+/** One STS AssumeRole as these steps compare it. */
+interface ObservedRole {
+  roleArn: string;
+  sessionName: string;
+  accessKeyId: string;
 }
 
 /** The service's recorded AWS calls so far (the log the least-privilege check reads). */
@@ -38,19 +39,57 @@ async function recordedCalls(): Promise<RecordedAwsCall[]> {
   return parseRecordedCalls(await readFile(log, 'utf8'), log);
 }
 
-/** The successful writes to `bucket` under the scenario's `prefix`, once every key in `keys` is there. */
+/** The S3 requests that carry a write's canned ACL: a PutObject, or the first request of a multipart upload. */
+const ACL_CARRYING = new Set(['PutObject', 'CreateMultipartUpload']);
+
+/** The writes the service asked for, from its call log (targets without the embedded edge). */
+async function recordedWrites(): Promise<ObservedWrite[]> {
+  return (await recordedCalls())
+    .filter((call) => call.service === 'S3' && ACL_CARRYING.has(call.operation) && call.resource)
+    .map((call) => {
+      const slash = call.resource!.indexOf('/');
+      return {
+        method: call.operation,
+        bucket: call.resource!.slice(0, slash),
+        key: call.resource!.slice(slash + 1),
+        acl: call.acl,
+        accessKeyId: call.accessKeyId,
+      };
+    });
+}
+
+/** The successful writes the edge saw (from "Given … watches the S3 writes"), or the recorded ones. */
+async function observedWrites(world: EgressWorld): Promise<ObservedWrite[]> {
+  if (!world.target.sandbox?.edge) return recordedWrites();
+  const writes = world.notes.get('deployment:writes') as S3WriteRecord[] | undefined;
+  assert.ok(writes, 'start with "Given the S3 writes are watched"');
+  return writes.filter((w) => w.status >= 200 && w.status < 300);
+}
+
+/** The roles STS handed out to the service: by the edge's STS, or from the service's call log. */
+async function observedRoles(world: EgressWorld, roleArn: string): Promise<ObservedRole[]> {
+  const edge = world.target.sandbox?.edge;
+  if (edge) return edge.assumedRoles().filter((r) => r.roleArn === roleArn);
+  const calls = await recordedCalls();
+  // The role's access key: the one the calls the service makes as that role are signed with.
+  const accessKeyId = calls.find((call) => call.principal === roleArn && call.accessKeyId)?.accessKeyId;
+  return calls
+    .filter((call) => call.service === 'STS' && call.operation === 'AssumeRole' && call.resource === roleArn)
+    .map((call) => ({ roleArn, sessionName: call.sessionName ?? '', accessKeyId: accessKeyId ?? '' }));
+}
+
+/** The writes to `bucket` under the scenario's `prefix`, once every key in `keys` is there. */
 async function writesOf(world: EgressWorld, bucket: string, prefix: string, keys: string[]) {
-  const writes = watchedWrites(world);
   const scoped = world.key(prefix);
-  const under = () =>
-    writes.filter(
-      (w) => w.bucket === bucket && w.key?.startsWith(scoped) && w.status >= 200 && w.status < 300,
-    );
-  await waitFor(() => keys.every((key) => under().some((w) => w.key === world.key(key))), {
-    timeoutMs: 30_000,
-    description: `writes of ${keys.join(', ')} to s3://${bucket}`,
-  });
-  return under();
+  let under: ObservedWrite[] = [];
+  await waitFor(
+    async () => {
+      under = (await observedWrites(world)).filter((w) => w.bucket === bucket && w.key?.startsWith(scoped));
+      return keys.every((key) => under.some((w) => w.key === world.key(key)));
+    },
+    { timeoutMs: 30_000, description: `writes of ${keys.join(', ')} to s3://${bucket}` },
+  );
+  return under;
 }
 
 function assumedRole(world: EgressWorld, roleArn: string) {
@@ -59,9 +98,12 @@ function assumedRole(world: EgressWorld, roleArn: string) {
   return role;
 }
 
-Given('the embedded edge watches the S3 writes', function (this: EgressWorld) {
+Given('the S3 writes are watched', function (this: EgressWorld) {
+  const edge = this.target.sandbox?.edge;
+  // Without the embedded edge the service's own call log is read (see the top of this file).
+  if (!edge) return;
   const writes: S3WriteRecord[] = [];
-  const stop = edgeOf(this).onS3Write((record) => writes.push(record));
+  const stop = edge.onS3Write((record) => writes.push(record));
   this.notes.set('deployment:writes', writes);
   this.onCleanup(async () => stop());
 });
@@ -86,12 +128,18 @@ Then(
   'the egress service assumed the role {string} once, with the session name {string}',
   async function (this: EgressWorld, role: string, session: string) {
     const roleArn = this.expand(role);
-    const edge = edgeOf(this);
-    const issued = () => edge.assumedRoles().filter((r) => r.roleArn === roleArn);
-    await waitFor(() => issued().length > 0, { timeoutMs: 30_000, description: `AssumeRole of ${roleArn}` });
-    assert.equal(issued().length, 1, `AssumeRole calls for ${roleArn} (credentials are reused)`);
-    assert.equal(issued()[0]!.sessionName, session);
-    this.notes.set(`deployment:role:${roleArn}`, issued()[0]);
+    let issued: ObservedRole[] = [];
+    await waitFor(
+      async () => {
+        issued = await observedRoles(this, roleArn);
+        return issued.length > 0;
+      },
+      { timeoutMs: 30_000, description: `AssumeRole of ${roleArn}` },
+    );
+    assert.equal(issued.length, 1, `AssumeRole calls for ${roleArn} (credentials are reused)`);
+    assert.equal(issued[0]!.sessionName, session);
+    assert.ok(issued[0]!.accessKeyId, `the access key STS handed out for ${roleArn}`);
+    this.notes.set(`deployment:role:${roleArn}`, issued[0]);
   },
 );
 

@@ -311,6 +311,15 @@ Then(
   async function (this: EgressWorld, count: number, bucketName: string, prefix: string) {
     const bucket = this.expand(bucketName);
     const scoped = this.key(prefix);
+    // Listing thousands of keys costs the endpoint real time (about a second of moto's per listing
+    // of 1,500): polling it while the service copies would slow the copy it waits for. First wait
+    // for the pipeline to have dealt with the flags (an outcome event, cheap to read), then list.
+    await this.waitForPipeline(
+      (events) =>
+        this.flags.every((flag) => events.some((e) => e.type === 'message' && e.flagKeys.includes(flag))),
+      `an outcome for the messages of ${this.flags.join(', ')}`,
+      60_000,
+    );
     const objects = await waitFor(
       async () => {
         const listed = await this.listObjects(bucket, scoped);

@@ -54,8 +54,20 @@ async function waitForEvent(
       await drain(world, state);
       return objectEvents(state).find(predicate);
     },
-    { timeoutMs: 10_000, description: 'the S3 event on the queue' },
+    {
+      timeoutMs: 10_000,
+      // What did arrive, so a failure shows the difference (an event name, a key's encoding).
+      get description() {
+        const seen = objectEvents(state).map((r) => `${r.eventName} ${r.s3.object.key}`);
+        return `the S3 event on the queue (object events seen: ${seen.join(', ') || 'none'})`;
+      },
+    },
   );
+}
+
+/** An event's key as S3 means it: the record carries it URL-encoded, a space as `+`. */
+function decodedKey(record: EventRecord): string {
+  return decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
 }
 
 Given(
@@ -130,18 +142,23 @@ Then(
   },
 );
 
+Then(
+  'the queue receives an {string} event for {string}',
+  async function (this: EgressWorld, eventName: string, key: string) {
+    const record = await waitForEvent(this, (r) => r.eventName === eventName && decodedKey(r) === key);
+    this.notes.set('lastEvent', record);
+  },
+);
+
 Then('that key decodes to {string}', function (this: EgressWorld, key: string) {
   const record = this.notes.get('lastEvent') as EventRecord;
-  assert.equal(decodeURIComponent(record.s3.object.key.replace(/\+/g, ' ')), key);
+  assert.equal(decodedKey(record), key);
 });
 
 Then('the only object event on the queue is for {string}', async function (this: EgressWorld, key: string) {
   // The flag was uploaded last and events are published in order, so once its event is here
   // any event for the data files would be here too.
-  await waitForEvent(this, (r) => r.s3.object.key === key);
+  await waitForEvent(this, (r) => decodedKey(r) === key);
   await drain(this, landing(this));
-  assert.deepEqual(
-    objectEvents(landing(this)).map((r) => r.s3.object.key),
-    [key],
-  );
+  assert.deepEqual(objectEvents(landing(this)).map(decodedKey), [key]);
 });

@@ -38,6 +38,8 @@ export interface RecordedAwsCall extends CallIdentity {
   readonly accessKeyId?: string | undefined;
   /** What the call acts on: `bucket/key`, a bucket, a table, a queue URL, a parameter or role name. */
   readonly resource?: string | undefined;
+  /** The session name an STS `AssumeRole` asks for. */
+  readonly sessionName?: string | undefined;
 }
 
 /** The resource named by a call's input, for the log (never a body or a secret). */
@@ -82,6 +84,7 @@ export function recordAwsCalls<C extends object>(
       if (file) {
         const input = args.input as Record<string, unknown>;
         const acl = input.ACL;
+        const sessionName = input.RoleSessionName;
         const resource = resourceOf(input);
         // The provider caches, so this is the identity the signer is about to use (an assumed
         // role's included); a provider that fails here fails the call itself a moment later.
@@ -96,6 +99,7 @@ export function recordAwsCalls<C extends object>(
           ...(typeof acl === 'string' ? { acl } : {}),
           ...(accessKeyId ? { accessKeyId } : {}),
           ...(resource === undefined ? {} : { resource }),
+          ...(typeof sessionName === 'string' ? { sessionName } : {}),
         };
         // Synchronous on purpose: a test run that ends abruptly (cucumber's forceExit) still has
         // every line, and this only runs when a test asked for it.

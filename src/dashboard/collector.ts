@@ -1,5 +1,4 @@
-import path from 'node:path';
-import type { Destination, EgressService, RuleKey } from '../egress/index.ts';
+import { describeDestination, type EgressService, type RuleKey, s3Url } from '../egress/index.ts';
 
 /*
  * What the dashboard remembers of the egress service's events: recent messages with the rules
@@ -33,12 +32,6 @@ export interface DeliveryRecord {
   /** `s3://bucket/key`, or the SFT path as configured (`/data-egress/sas/x.csv`). */
   readonly destination: string;
   readonly bytes: number;
-}
-
-function describeDestination(destination: Destination): string {
-  return destination.transferType === 'S3'
-    ? `s3://${destination.bucket}/${destination.key}`
-    : path.posix.join('/', destination.directory, destination.fileName);
 }
 
 export class DashboardCollector {
@@ -85,7 +78,7 @@ export class DashboardCollector {
           at: new Date().toISOString(),
           rule: event.rule,
           transferType: event.destination.transferType,
-          source: `s3://${event.sourceBucket}/${event.sourceKey}`,
+          source: s3Url(event.sourceBucket, event.sourceKey),
           destination: describeDestination(event.destination),
           bytes: event.sentBytes,
         }),

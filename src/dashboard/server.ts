@@ -17,11 +17,13 @@ import type { SandboxState } from '../sandbox/state-file.ts';
 import type { SandboxTrace, TraceEntry } from '../sandbox/trace.ts';
 import { DashboardCollector, deliveriesByRecipient } from './collector.ts';
 import { componentHealth, listBucket, queueDepth, sftErrorFolders } from './probes.ts';
+import { routingMapRoute, rulesVersion } from './routing-map.ts';
 
 /*
  * The sandbox dashboard: one page (plain HTML and a small script in ./public, no build step) over
- * a JSON API — `/api/state` (polled), `/api/events` (the live trace as server-sent events) and
- * `/api/explain` (the rule explorer: `egress routes explain` over the live table).
+ * a JSON API — `/api/state` (polled), `/api/events` (the live trace as server-sent events),
+ * `/api/explain` (the rule explorer: `egress routes explain` over the live table) and `/api/map`
+ * (the routing map of the live table, see routing-map.ts).
  */
 
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
@@ -144,7 +146,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       recipients: deliveriesByRecipient(collector.deliveries(), recipientOf),
       sftErrors,
       stubHdfs,
-      rules: { table: state.table, count: items.length },
+      rules: { table: state.table, count: items.length, version: rulesVersion(items) },
       links: { endpoint: state.aws.endpoint, metrics: state.metrics?.url },
     });
   });
@@ -179,6 +181,17 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       res.status(500).json({ error: (error as Error).message });
     }
   });
+
+  app.get(
+    '/api/map',
+    routingMapRoute({
+      rules: liveRules,
+      table: state.table,
+      timeZone: options.egress.config.timeZone,
+      sft,
+      logger,
+    }),
+  );
 
   const streams = new Set<Response>();
   app.get('/api/events', (req: Request, res: Response) => {

@@ -29,6 +29,7 @@ export type {
 export { FILE_LABELS } from './observability/metrics.ts';
 export { type DateStamps, dateStamps } from './plan/dates.ts';
 export type { Destination } from './plan/destinations.ts';
+export { describeDestination, s3Url } from './plan/locations.ts';
 export { matchRules, type ResolvedRule, resolveRule } from './rules/matching.ts';
 export type { EgressRule, InvalidRule, RuleKey } from './rules/rule.ts';
 export { parseRoutingItem, parseRoutingItems, type RoutingItemResult } from './rules/schema.ts';

@@ -5,7 +5,7 @@ import { decisionFor, describeFailure } from './errors.ts';
 import type { EgressEventBus, RuleSummary } from './observability/events.ts';
 import { dateStamps } from './plan/dates.ts';
 import { egressRule, type RuleEgressDependencies } from './rule-egress.ts';
-import { matchRules, type ResolvedRule, resolveSourcePrefix, sourcePrefixMatches } from './rules/matching.ts';
+import { matchFlags } from './rules/matching.ts';
 import type { RuleRepository } from './rules/repository.ts';
 import { describeRuleKey } from './rules/rule.ts';
 
@@ -115,37 +115,30 @@ export class MessageProcessor {
 
     // One "now" for the whole message: every placeholder and stamp agrees (spec §10.12).
     const stamps = dateStamps(this.clock(), this.options.timeZone);
-    const matched = new Map<string, ResolvedRule>();
-    for (const flagKey of flagKeys) {
-      const rules = matchRules(ruleSet.rules, flagKey, stamps);
-      for (const invalid of ruleSet.invalid) {
-        if (
-          typeof invalid.key.sourcePrefix === 'string' &&
-          sourcePrefixMatches(resolveSourcePrefix(invalid.key.sourcePrefix, stamps), flagKey)
-        ) {
-          logger.warn(
-            {
-              key: flagKey,
-              sourcePrefix: invalid.key.sourcePrefix,
-              pipelineName: invalid.key.pipelineName,
-              reason: invalid.reason,
-            },
-            'flag matches an invalid routing item, which takes no action',
-          );
-        }
-      }
-      if (rules.length === 0) {
-        logger.warn({ key: flagKey, date: stamps.isoDate }, 'no routing rule matches flag');
-        this.options.events.emit('flag_unmatched', { correlationId, key: flagKey });
-      }
-      // A rule matched by several flags of one message runs once (the original ran it per key).
-      for (const resolved of rules) matched.set(describeRuleKey(resolved.rule.key), resolved);
+    const matches = matchFlags(ruleSet, flagKeys, stamps);
+    for (const { flagKey, invalid } of matches.invalidMatches) {
+      logger.warn(
+        {
+          key: flagKey,
+          sourcePrefix: invalid.key.sourcePrefix,
+          pipelineName: invalid.key.pipelineName,
+          reason: invalid.reason,
+        },
+        'flag matches an invalid routing item, which takes no action',
+      );
     }
-    if (matched.size === 0) return verdict('delete', 'no-match', { flagKeys });
+    for (const flagKey of matches.unmatchedFlags) {
+      logger.warn({ key: flagKey, date: stamps.isoDate }, 'no routing rule matches flag');
+      this.options.events.emit('flag_unmatched', { correlationId, key: flagKey });
+    }
+    if (matches.rules.length === 0) return verdict('delete', 'no-match', { flagKeys });
 
-    logger.info({ flags: flagKeys, rules: [...matched.keys()] }, 'egressing matched rules');
+    logger.info(
+      { flags: flagKeys, rules: matches.rules.map((resolved) => describeRuleKey(resolved.rule.key)) },
+      'egressing matched rules',
+    );
     const outcomes = await Promise.all(
-      [...matched.values()].map((resolved) =>
+      matches.rules.map((resolved) =>
         egressRule(this.options.egress, resolved, {
           correlationId,
           messageId: message.messageId,

@@ -20,6 +20,7 @@ import {
   findDuplicateDestinations,
   planRuleDestinations,
 } from './plan/duplicate-destinations.ts';
+import { s3Url } from './plan/locations.ts';
 import { dataProduct, dataProductType, isEgressableKey } from './plan/naming.ts';
 import type { ResolvedRule } from './rules/matching.ts';
 import { describeRuleKey } from './rules/rule.ts';
@@ -149,7 +150,7 @@ export async function egressRule(
       for (const object of page) if (isEgressableKey(object.key)) objects.push(object);
     }
   } catch (error) {
-    listingFailure = `listing s3://${rule.sourceBucket}/${resolved.sourcePrefix} failed: ${describeFailure(error)}`;
+    listingFailure = `listing ${s3Url(rule.sourceBucket, resolved.sourcePrefix)} failed: ${describeFailure(error)}`;
     logger.error({ reason: listingFailure }, 'failed to list source objects');
   }
   if (listingFailure === undefined) {

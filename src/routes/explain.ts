@@ -1,45 +1,56 @@
 import path from 'node:path';
+import { type ObjectHandling, planObjectHandling } from '../egress/crypto/index.ts';
 import { UnsafeDestinationError } from '../egress/errors.ts';
 import type { DateStamps } from '../egress/plan/dates.ts';
+import type { Destination, DestinationLocation } from '../egress/plan/destinations.ts';
+import { s3Url } from '../egress/plan/locations.ts';
+import { basename, isEgressableKey, isFlagKey, type NamingStep } from '../egress/plan/naming.ts';
+import { expandSourcePrefix, PLACEHOLDERS } from '../egress/plan/placeholders.ts';
 import {
-  type Destination,
-  planControlFile,
-  planDataObject,
-  planManifest,
-} from '../egress/plan/destinations.ts';
-import { basename, FLAG_SUFFIX, targetKey } from '../egress/plan/naming.ts';
-import { expandAllDatePlaceholders, expandSourcePrefix, PLACEHOLDERS } from '../egress/plan/placeholders.ts';
+  type ListedObjectDecision,
+  listingIncludes,
+  planRule,
+  type RulePlan,
+} from '../egress/plan/rule-plan.ts';
 import { resolveSftLocation } from '../egress/plan/sft-paths.ts';
-import { type ResolvedRule, resolveRule, resolveSourcePrefix } from '../egress/rules/matching.ts';
-import type { EgressRule } from '../egress/rules/rule.ts';
-import type { SftAgentConfig } from '../sft/config/types.ts';
+import { matchFlags, type ResolvedRule, resolveSourcePrefix } from '../egress/rules/matching.ts';
+import type { CompressionFormat, EgressRule, InvalidRule } from '../egress/rules/rule.ts';
+import type { SftAgentConfig } from '../sft/index.ts';
 import { type CheckedItem, checkItems, type RoutingItemRecord } from './items.ts';
+import { keyUnderPrefix, sampleFlagKey } from './samples.ts';
 import { type SftDelivery, traceSftDelivery } from './sft-delivery.ts';
 
 /*
- * `egress routes explain`: a pure dry run of the egress service's routing for one S3 key, built
- * from the service's own modules (schema, matching, naming, destinations) so it cannot drift from
- * what the service does. Nothing is listed or read: where the service would list a prefix, the
- * explanation says what it would list.
+ * `egress routes explain`: a dry run of the egress service's routing for one S3 key. Every decision
+ * is taken by the service's own functions — `matchFlags` (which rules a flag fires, invalid items),
+ * `planRule`/`planListedObject` (what is listed, skipped, sent where, under which name),
+ * `planObjectHandling` (decrypt, pass-through, re-wrap, refuse) and the SFT agent's routing — and
+ * this module only arranges what they return. Nothing is listed or read: where the service would
+ * list a prefix, the caller may pass the bucket contents (`objects`), otherwise an example stands in.
  */
 
 /** Options of {@link explainKey}. */
 export interface ExplainOptions {
-  /** The bucket the key is in, when known. Flags: informational (the original ignores the event's bucket). */
+  /** The bucket the key is in, when known. Flags: informational (the event's bucket is ignored). */
   bucket?: string | undefined;
   /** The processing day (one "now", as the service takes one per message). */
   stamps: DateStamps;
   /** The SFT agent's routes and the stub NiFi's bucket, to follow SFT files to stub-hdfs. */
   sft?: SftContext | undefined;
-  /** File name used for the example object of a flag (default `example.csv.enc` / `example.csv`). */
+  /** File name of the example object shown for a flag (default `example.csv.enc` / `example.csv`). */
   exampleName?: string | undefined;
+  /**
+   * The objects in the source buckets, in any order. With them a flag's explanation plans every
+   * object each rule would list (`RuleMatch.listed`), as the service would when the flag arrives.
+   */
+  objects?: readonly { readonly bucket: string; readonly key: string }[] | undefined;
 }
 
 export interface SftContext {
   readonly config: Pick<SftAgentConfig, 'routes'>;
   /** The stub NiFi's bucket (`stub-hdfs-local`). */
   readonly nifiBucket: string;
-  /** The SFT root of a running sandbox; without it paths are shown as configured (`/data-egress/sas/x`). */
+  /** The SFT root of a running sandbox; without it paths are shown from the root (`/data-egress/sas/x`). */
   readonly sftRoot?: string | undefined;
 }
 
@@ -72,16 +83,21 @@ export type PlannedDestination =
       /** The rule's directory (`destination_prefix`, dates expanded). */
       readonly directory: string;
       readonly fileName: string;
-      /** The file's path: under the sandbox's SFT root when known, else the configured path. */
+      /** The file's path: under the sandbox's SFT root when known, else from the root (`/data-egress/sas/x`). */
       readonly path: string;
       /** The SFT agent's handling of the file (when routes are known). */
       readonly delivery?: SftDelivery | undefined;
     };
 
+/** Where a rule puts every file. */
+export type PlannedLocation =
+  | (Extract<DestinationLocation, { transferType: 'S3' }> & { readonly url: string })
+  | (Extract<DestinationLocation, { transferType: 'SFT' }> & { readonly path: string });
+
 export interface PlannedFile {
   readonly name: string;
   readonly destination?: PlannedDestination | undefined;
-  /** Why the file could not be written (a name that would leave the SFT root, for instance). */
+  /** Why the file cannot be written (a name that would leave the SFT root, for instance). */
   readonly error?: string | undefined;
 }
 
@@ -90,6 +106,28 @@ export interface ObjectPlan extends PlannedFile {
   readonly sourceKey: string;
   /** True when the object is made up (a flag was explained, so nothing concrete is known). */
   readonly example: boolean;
+  /** The service's decision: send, skip (flags, directory markers) or refuse. */
+  readonly action: ListedObjectDecision['action'];
+  /** How the name was made, step by step (sent objects). */
+  readonly naming: readonly NamingStep[];
+}
+
+/** How the rule treats each kind of source object: the service's `planObjectHandling`. */
+export interface ContentPlan {
+  readonly plain: ObjectHandling;
+  /** Client-side encrypted (`x-amz-matdesc`). */
+  readonly cse: ObjectHandling;
+  /** HTME: all of `datakeyencryptionkeyid`, `ciphertext`, `iv`. */
+  readonly htme: ObjectHandling;
+  /** HTME metadata without its `iv` (some but not all of the three). */
+  readonly htmeIncomplete: ObjectHandling;
+  /** Compression of the content, when the rule compresses. */
+  readonly compression?: CompressionFormat | undefined;
+  /** S3 writes go through `sts:AssumeRole` on this role (session `data-egress`). */
+  readonly roleArn?: string | undefined;
+  readonly manifestEncryption?: EgressRule['manifestEncryption'] | undefined;
+  /** The SSM parameter of the re-wrap key, when the rule re-wraps. */
+  readonly rewrapKeyParameter?: string | undefined;
 }
 
 /** One rule that a flag key fires, or that would send a data key. */
@@ -98,21 +136,31 @@ export interface RuleMatch {
   readonly prefix: PrefixExplanation;
   /** What the service would list when the rule fires. */
   readonly listing: { readonly bucket: string; readonly prefix: string; readonly note?: string | undefined };
-  /** Data keys: flag keys that would make the rule send this object. */
+  /** Data keys: a flag key that would make the rule send this object. */
   readonly triggeredBy?: readonly string[] | undefined;
-  /** The destination of every listed object, with `{file}` for the object's file name. */
-  readonly destinationPattern: string;
+  /** Where the rule puts every file. */
+  readonly location: PlannedLocation;
+  /** The example object (flags) or this key (data keys). */
   readonly object: ObjectPlan;
-  readonly naming: readonly string[];
-  /** Encryption, re-wrap and compression applied to the content. */
-  readonly content: readonly string[];
+  /** With `objects`: every object the listing returns, in listing order, each planned. */
+  readonly listed?: readonly ObjectPlan[] | undefined;
+  readonly content: ContentPlan;
   readonly controlFile?: PlannedFile | undefined;
   readonly manifest?: PlannedFile | undefined;
+  /** With `objects`: the control file's lines. */
+  readonly controlEntries?: readonly string[] | undefined;
+  /**
+   * `fails` when an object or the control file or manifest cannot be written: the message is kept
+   * for retry and no control file or manifest is written. With `objects`, over the listed objects;
+   * otherwise over the example and the completion files.
+   */
+  readonly outcome: RulePlan['outcome'];
+  readonly failures: readonly string[];
   readonly roleArn?: string | undefined;
   /** The rule's `decrypt`: HTME objects arrive decrypted. */
   readonly decrypt: boolean;
   /** The compression applied, when the rule compresses. */
-  readonly compression?: 'gz' | 'z' | undefined;
+  readonly compression?: CompressionFormat | undefined;
 }
 
 /** A rule that did not match, but nearly did. */
@@ -188,180 +236,156 @@ function matchingDay(pattern: string, key: string): string | undefined {
   return days.size === 1 ? [...days][0] : undefined;
 }
 
-function where(destination: Destination, sft: SftContext | undefined): PlannedDestination {
-  if (destination.transferType === 'S3') {
-    return { ...destination, url: `s3://${destination.bucket}/${destination.key}` };
+/**
+ * The path of an SFT file or directory as the service's sink maps it (`resolveSftLocation`): under
+ * the sandbox's SFT root when known, else from the root (`/data-egress/sas/x.csv`).
+ */
+function sftPath(directory: string, fileName: string | undefined, sft: SftContext | undefined): string {
+  const root = sft?.sftRoot ?? path.resolve('/');
+  try {
+    const location = resolveSftLocation(root, directory, fileName ?? 'file');
+    return fileName === undefined ? location.directory : location.file;
+  } catch (error) {
+    if (error instanceof UnsafeDestinationError) return `${directory} (refused: ${error.message})`;
+    throw error;
   }
-  const configured = path.posix.join('/', destination.directory, destination.fileName);
-  const location = sft?.sftRoot
-    ? resolveSftLocation(sft.sftRoot, destination.directory, destination.fileName).file
-    : configured;
+}
+
+function plannedDestination(destination: Destination, sft: SftContext | undefined): PlannedDestination {
+  if (destination.transferType === 'S3') {
+    return { ...destination, url: s3Url(destination.bucket, destination.key) };
+  }
   return {
     ...destination,
-    path: location,
+    path: sftPath(destination.directory, destination.fileName, sft),
     delivery: sft
       ? traceSftDelivery(sft.config, destination.directory, destination.fileName, sft.nifiBucket)
       : undefined,
   };
 }
 
-function planFile(name: string, plan: () => Destination | undefined, sft: SftContext | undefined) {
-  try {
-    const destination = plan();
-    return destination ? { name, destination: where(destination, sft) } : undefined;
-  } catch (error) {
-    if (error instanceof UnsafeDestinationError) return { name, error: error.message };
-    throw error;
-  }
+function plannedLocation(location: DestinationLocation, sft: SftContext | undefined): PlannedLocation {
+  if (location.transferType === 'S3') return { ...location, url: s3Url(location.bucket, location.keyPrefix) };
+  return { ...location, path: sftPath(location.directory, undefined, sft) };
 }
 
-function namingNotes(resolved: ResolvedRule): string[] {
-  const { rule } = resolved;
-  const notes: string[] = [];
-  if (resolved.destinationPrefix !== rule.destinationPrefix) {
-    notes.push(
-      `destination_prefix ${JSON.stringify(rule.destinationPrefix)} → ${JSON.stringify(resolved.destinationPrefix)} (date placeholders expanded)`,
-    );
+function objectPlan(
+  bucket: string,
+  key: string,
+  decision: ListedObjectDecision,
+  example: boolean,
+  sft: SftContext | undefined,
+): ObjectPlan {
+  const base = {
+    sourceBucket: bucket,
+    sourceKey: key,
+    example,
+    name: basename(key),
+    action: decision.action,
+  };
+  if (decision.action === 'send') {
+    return { ...base, naming: decision.naming, destination: plannedDestination(decision.destination, sft) };
   }
-  if (rule.transferType === 'S3') {
-    notes.push(
-      'key = destination prefix + the object’s file name (sub-folders under the listed prefix are flattened)',
-    );
-    if (rule.decrypt) notes.push('a trailing ".enc" is removed (decrypt is true)');
-  } else {
-    notes.push(
-      'file = the object’s file name in that directory; ".enc" is kept and no compression suffix is added (the SFT agent’s routes expect these names)',
-    );
-  }
-  if (rule.timestampFiles) {
-    notes.push(
-      `timestamp_files: ".${resolved.stamps.compactDate}" goes before the file name’s trailing short extensions (x.txt.gz.enc → x.${resolved.stamps.compactDate}.txt.gz.enc), or at the end`,
-    );
-  }
-  if (rule.compression && rule.transferType === 'S3') notes.push(`".${rule.compression}" is appended`);
-  return notes;
+  const error =
+    decision.action === 'refuse' || decision.action === 'withhold'
+      ? decision.reason
+      : decision.reason === 'flag'
+        ? 'a flag: listed but never sent'
+        : 'a directory marker: listed but never sent';
+  return { ...base, naming: [], error };
 }
 
-function contentNotes(rule: EgressRule, item: Readonly<Record<string, unknown>>): string[] {
-  const notes: string[] = [];
-  const sft = rule.transferType === 'SFT';
-  if (rule.decrypt) {
-    notes.push(
-      'HTME-encrypted objects (metadata datakeyencryptionkeyid, ciphertext, iv) are decrypted: the data key is unwrapped by the DKS, the body deciphered with AES-CTR',
-    );
-  } else if (rule.rewrapDatakey && !sft) {
-    notes.push(
-      `HTME-encrypted objects stay encrypted; their data key is re-wrapped with the RSA public key in SSM parameter ${JSON.stringify(rule.encryptingKeySsmParameterName ?? '')} (RSA-OAEP-SHA256) and written as the new ciphertext metadata`,
-    );
-  } else if (sft) {
-    notes.push(
-      'HTME-encrypted objects are written still encrypted and WITHOUT their key metadata (SFT carries no metadata)',
-    );
-  } else {
-    notes.push(
-      'HTME-encrypted objects are copied still encrypted, with their envelope metadata (iv, ciphertext, datakeyencryptionkeyid, data_product*)',
-    );
-  }
-  if (rule.decrypt && rule.rewrapDatakey && !sft) {
-    notes.push(
-      'decrypt AND rewrap_datakey: the body is written decrypted but carries re-wrapped key metadata (a bug of the original, kept for parity)',
-    );
-  }
-  if (rule.rewrapDatakey && sft) notes.push('rewrap_datakey has no effect on SFT transfers');
-  notes.push(
-    'client-side-encrypted objects (x-amz-matdesc) are always decrypted; unencrypted objects are copied',
-  );
-  if (rule.compression) {
-    notes.push(
-      `content compressed with ${rule.compression === 'gz' ? 'gzip' : 'zlib'}${sft ? ' (no suffix on the SFT file name)' : ''}`,
-    );
-  } else {
-    notes.push('no compression');
-    if (typeof item.compress_fmt === 'string' && item.compress_fmt.trim() !== '') {
-      notes.push(
-        `compress_fmt ${JSON.stringify(item.compress_fmt)} is ignored because compress is not true (the original appended the suffix anyway)`,
-      );
-    }
-  }
-  if (rule.roleArn) {
-    notes.push(
-      `S3 writes (data, control, manifest) use credentials from sts:AssumeRole ${rule.roleArn} (session data-egress)`,
-    );
-  }
-  if (rule.manifestFileName) {
-    notes.push(
-      rule.manifestEncryption === 'plaintext'
-        ? 'manifest: gzip, not encrypted'
-        : `manifest: gzip, then encrypted (${rule.manifestEncryption}) with a DKS data key`,
-    );
-  }
-  return notes;
+function completionFile(
+  name: string | undefined,
+  plan: RulePlan['controlFile'],
+  sft: SftContext | undefined,
+): PlannedFile | undefined {
+  if (!plan || name === undefined) return undefined;
+  return 'refused' in plan
+    ? { name, error: plan.refused }
+    : { name, destination: plannedDestination(plan.destination, sft) };
 }
 
-function destinationPattern(resolved: ResolvedRule): string {
-  const { rule } = resolved;
-  if (rule.transferType === 'SFT') return path.posix.join('/', resolved.destinationPrefix, '{file}');
-  const key = targetKey('{file}', {
-    destinationPrefix: resolved.destinationPrefix,
-    decrypt: false,
+/** The service's handling of each kind of object under this rule. */
+function contentPlan(rule: EgressRule): ContentPlan {
+  const htmeMetadata = { datakeyencryptionkeyid: 'k', ciphertext: 'c', iv: 'i' };
+  return {
+    plain: planObjectHandling({}, rule),
+    cse: planObjectHandling({ 'x-amz-matdesc': '{}' }, rule),
+    htme: planObjectHandling(htmeMetadata, rule),
+    htmeIncomplete: planObjectHandling({ datakeyencryptionkeyid: 'k', ciphertext: 'c' }, rule),
     compression: rule.compression,
-  });
-  return `s3://${rule.destinationBucket ?? ''}/${key}`;
+    roleArn: rule.roleArn,
+    manifestEncryption: rule.manifestFileName ? rule.manifestEncryption : undefined,
+    rewrapKeyParameter: rule.rewrapDatakey ? rule.encryptingKeySsmParameterName : undefined,
+  };
 }
 
 function defaultExample(rule: EgressRule): string {
   return rule.decrypt ? 'example.csv.enc' : 'example.csv';
 }
 
+/** The keys of `objects` the rule's listing returns, in listing (lexicographic) order. */
+function listingOf(
+  resolved: ResolvedRule,
+  objects: readonly { readonly bucket: string; readonly key: string }[],
+): string[] {
+  return [
+    ...new Set(
+      objects.filter((object) => listingIncludes(resolved, object.bucket, object.key)).map((o) => o.key),
+    ),
+  ].sort(compareKeys);
+}
+
+/** S3 lists keys in UTF-8 byte order. */
+function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
 function explainMatch(
-  checked: Extract<CheckedItem, { ok: true }>,
+  resolved: ResolvedRule,
+  record: RoutingItemRecord,
   key: string,
   kind: Explanation['kind'],
   options: ExplainOptions,
 ): RuleMatch {
-  const { rule, record } = checked;
-  const resolved = resolveRule(rule, options.stamps);
-  const prefix = explainPrefix(rule.key.sourcePrefix, options.stamps);
+  const { rule } = resolved;
   const bucketNote =
     options.bucket !== undefined && options.bucket !== rule.sourceBucket && kind === 'flag'
       ? `the flag is in bucket ${options.bucket}, but the rule lists ${rule.sourceBucket}: the event’s bucket is ignored, as in the original`
       : undefined;
   const example = kind === 'flag';
   const exampleName = options.exampleName ?? defaultExample(rule);
-  const sourceKey = !example
+  const objectKey = !example
     ? key
     : exampleName.startsWith(resolved.sourcePrefix)
       ? exampleName
-      : `${resolved.sourcePrefix}${exampleName}`;
-  const object = {
-    sourceBucket: rule.sourceBucket,
-    sourceKey,
-    example,
-    ...(planFile(basename(sourceKey), () => planDataObject(resolved, sourceKey), options.sft) ?? {
-      name: basename(sourceKey),
-    }),
-  };
-  const control = rule.controlFilePrefix
-    ? planFile(rule.controlFilePrefix, () => planControlFile(resolved), options.sft)
-    : undefined;
-  const manifest = rule.manifestFileName
-    ? planFile(rule.manifestFileName, () => planManifest(resolved), options.sft)
-    : undefined;
+      : keyUnderPrefix(resolved.sourcePrefix, exampleName);
+  // The example (or this key) stands for every listed object; the listed objects, when known, are
+  // what the service would really send.
+  const single = planRule(resolved, [objectKey]);
+  const listedKeys = kind === 'flag' && options.objects ? listingOf(resolved, options.objects) : undefined;
+  const full = listedKeys ? planRule(resolved, listedKeys) : single;
+  const plan = (entry: RulePlan['objects'][number], isExample: boolean) =>
+    objectPlan(rule.sourceBucket, entry.key, entry.decision, isExample, options.sft);
   return {
     rule: labelOf(rule, record),
-    prefix,
+    prefix: explainPrefix(rule.key.sourcePrefix, options.stamps),
     listing: {
-      bucket: rule.sourceBucket,
-      prefix: resolved.sourcePrefix,
+      bucket: full.listing.bucket,
+      prefix: full.listing.prefix,
       ...(bucketNote ? { note: bucketNote } : {}),
     },
-    triggeredBy: kind === 'data' ? [`${resolved.sourcePrefix}${FLAG_SUFFIX}`] : undefined,
-    destinationPattern: destinationPattern(resolved),
-    object,
-    naming: namingNotes(resolved),
-    content: contentNotes(rule, record.item),
-    controlFile: control,
-    manifest,
+    triggeredBy: kind === 'data' ? [sampleFlagKey(resolved.sourcePrefix)] : undefined,
+    location: plannedLocation(full.location, options.sft),
+    object: plan(single.objects[0]!, example),
+    listed: listedKeys ? full.objects.map((entry) => plan(entry, false)) : undefined,
+    content: contentPlan(rule),
+    controlFile: completionFile(rule.controlFilePrefix, full.controlFile, options.sft),
+    manifest: completionFile(rule.manifestFileName, full.manifest, options.sft),
+    controlEntries: listedKeys ? full.controlEntries : undefined,
+    outcome: full.outcome,
+    failures: full.failures,
     roleArn: rule.roleArn,
     decrypt: rule.decrypt,
     compression: rule.compression,
@@ -402,68 +426,73 @@ export function explainKey(
   options: ExplainOptions,
 ): Explanation {
   const checked = checkItems(items);
-  const kind: Explanation['kind'] = key.endsWith(FLAG_SUFFIX)
+  const kind: Explanation['kind'] = isFlagKey(key)
     ? 'flag'
-    : key.endsWith('/')
-      ? 'directory-marker'
-      : 'data';
+    : isEgressableKey(key)
+      ? 'data'
+      : 'directory-marker';
+  const records = new Map<EgressRule | InvalidRule, CheckedItem>();
+  for (const entry of checked) records.set(entry.ok ? entry.rule : entry.invalid, entry);
+  const valid = checked.flatMap((entry) => (entry.ok ? [entry.rule] : []));
+  const invalid = checked.flatMap((entry) => (entry.ok ? [] : [entry.invalid]));
+  // The service's own routing decision for a message carrying this key. For a data key the same
+  // prefix test tells which rules list it (the listed prefix IS the matched prefix).
+  const decided = matchFlags({ rules: valid, invalid }, [key], options.stamps);
+
   const matches: RuleMatch[] = [];
-  const invalidMatches: InvalidMatch[] = [];
   const nearMisses: NearMiss[] = [];
-  for (const entry of checked) {
-    if (!entry.ok) {
-      const pattern = entry.record.item.source_prefix;
-      if (typeof pattern === 'string' && key.startsWith(resolveSourcePrefix(pattern, options.stamps))) {
-        invalidMatches.push({
-          pipelineName: entry.invalid.key.pipelineName,
-          sourcePrefix: entry.invalid.key.sourcePrefix,
-          resource: entry.record.resource,
-          label: entry.record.label,
-          reason: entry.invalid.reason,
-        });
-      }
-      continue;
-    }
-    const { rule } = entry;
-    const resolvedPrefix = resolveSourcePrefix(rule.key.sourcePrefix, options.stamps);
-    if (kind === 'directory-marker') continue;
-    if (key.startsWith(resolvedPrefix)) {
-      if (kind === 'data' && options.bucket !== undefined && options.bucket !== rule.sourceBucket) {
+  const fired = new Set<EgressRule>();
+  if (kind !== 'directory-marker') {
+    for (const resolved of decided.rules) {
+      const record = records.get(resolved.rule)!.record;
+      fired.add(resolved.rule);
+      if (
+        kind === 'data' &&
+        options.bucket !== undefined &&
+        !listingIncludes(resolved, options.bucket, key)
+      ) {
         nearMisses.push({
-          rule: labelOf(rule, entry.record),
-          resolvedPrefix,
-          reason: `the key is under the rule’s prefix, but the rule lists bucket ${rule.sourceBucket}, not ${options.bucket}`,
+          rule: labelOf(resolved.rule, record),
+          resolvedPrefix: resolved.sourcePrefix,
+          reason: `the key is under the rule’s prefix, but the rule lists bucket ${resolved.rule.sourceBucket}, not ${options.bucket}`,
         });
         continue;
       }
-      matches.push(explainMatch(entry, key, kind, options));
-      continue;
+      matches.push(explainMatch(resolved, record, key, kind, options));
     }
-    const day = matchingDay(rule.key.sourcePrefix, key);
-    if (day !== undefined && day !== options.stamps.isoDate) {
-      nearMisses.push({
-        rule: labelOf(rule, entry.record),
-        resolvedPrefix,
-        reason: `the key carries the date ${day}, but $TODAYS_DATE is ${options.stamps.isoDate} when processed: the rule only matches flags of the processing day`,
-        wouldMatchOn: day,
-      });
+    for (const rule of valid) {
+      if (fired.has(rule)) continue;
+      const day = matchingDay(rule.key.sourcePrefix, key);
+      if (day !== undefined && day !== options.stamps.isoDate) {
+        nearMisses.push({
+          rule: labelOf(rule, records.get(rule)!.record),
+          resolvedPrefix: resolveSourcePrefix(rule.key.sourcePrefix, options.stamps),
+          reason: `the key carries the date ${day}, but $TODAYS_DATE is ${options.stamps.isoDate} when processed: the rule only matches flags of the processing day`,
+          wouldMatchOn: day,
+        });
+      }
     }
   }
+  const invalidMatches = decided.invalidMatches.map(({ invalid: item }): InvalidMatch => {
+    const { record } = records.get(item)!;
+    return {
+      pipelineName: item.key.pipelineName,
+      sourcePrefix: item.key.sourcePrefix,
+      resource: record.resource,
+      label: record.label,
+      reason: item.reason,
+    };
+  });
   const partial = {
     key,
     bucket: options.bucket,
     kind,
     date: options.stamps,
     itemsConsidered: checked.length,
-    invalidItems: checked.filter((entry) => !entry.ok).length,
+    invalidItems: invalid.length,
     matches,
     invalidMatches,
     nearMisses,
   };
   return { ...partial, summary: summarise(partial) };
-}
-
-/** Expands the destination prefix alone (for listings): all three date placeholders. */
-export function expandDestinationPrefix(prefix: string, stamps: DateStamps): string {
-  return expandAllDatePlaceholders(prefix, stamps);
 }

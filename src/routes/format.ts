@@ -1,4 +1,7 @@
-import type { Explanation, PlannedDestination, PlannedFile, RuleMatch } from './explain.ts';
+import type { ObjectHandling } from '../egress/crypto/index.ts';
+import { s3Url } from '../egress/plan/locations.ts';
+import type { NamingStep } from '../egress/plan/naming.ts';
+import type { Explanation, ObjectPlan, PlannedDestination, PlannedFile, RuleMatch } from './explain.ts';
 import type { RuleRow } from './list.ts';
 import type { SftDelivery } from './sft-delivery.ts';
 import type { ValidationReport } from './validate.ts';
@@ -67,6 +70,12 @@ function deliveryLines(delivery: SftDelivery, indent: string): string[] {
     lines.push(`${indent}${delivery.directory} was already visited: the routes form a loop`);
     return lines;
   }
+  if (delivery.outcome === 'ignored') {
+    lines.push(
+      `${indent}the SFT agent ignores ${q(delivery.fileName)} (hidden, *.partial and *.tmp names are writers' temporary files): it stays in ${delivery.directory}`,
+    );
+    return lines;
+  }
   if (delivery.outcome === 'unmatched') {
     lines.push(
       `${indent}no route on ${delivery.directory} matches ${q(delivery.fileName)} (${delivery.candidates
@@ -82,7 +91,7 @@ function deliveryLines(delivery: SftDelivery, indent: string): string[] {
   );
   for (const step of delivery.steps) {
     if (step.action === 'writeFile') {
-      lines.push(`${indent}  writeFile → ${step.destination}/${delivery.fileName}`);
+      lines.push(`${indent}  writeFile → ${step.destination}/${step.next.fileName}`);
       lines.push(...deliveryLines(step.next, `${indent}    `));
     } else if (step.action === 'renameFile') {
       lines.push(
@@ -92,10 +101,13 @@ function deliveryLines(delivery: SftDelivery, indent: string): string[] {
       );
     } else {
       lines.push(`${indent}  httpRequest POST ${step.url} (filename ${q(step.sentName)})`);
+      const nifi = step.stubNifi;
       lines.push(
-        'key' in step.stubNifi
-          ? `${indent}    stub NiFi stores s3://${step.stubNifi.bucket}/${step.stubNifi.key}`
-          : `${indent}    stub NiFi refuses it: ${step.stubNifi.refused}`,
+        'key' in nifi
+          ? `${indent}    stub NiFi stores ${s3Url(nifi.bucket, nifi.key)}`
+          : 'refused' in nifi
+            ? `${indent}    stub NiFi refuses it: ${nifi.refused}`
+            : `${indent}    the agent cannot send it: ${nifi.unsendable}`,
       );
     }
   }
@@ -124,6 +136,76 @@ function fileLines(title: string, file: PlannedFile | undefined, indent: string)
   ];
 }
 
+const NAMING_STEPS: Record<NamingStep['step'], string> = {
+  timestamp: 'timestamp_files',
+  'file-name': 'file name',
+  'destination-prefix': 'destination prefix',
+  'strip-enc': '.enc removed',
+  'compression-suffix': 'suffix added',
+};
+
+/** How the service handles one kind of source object under the rule, in words. */
+function handlingText(handling: ObjectHandling, match: RuleMatch): string {
+  const sft = match.rule.transferType === 'SFT';
+  switch (handling.kind) {
+    case 'plain':
+      return handling.warning ?? 'copied as it is';
+    case 'cse':
+      return 'decrypted (the envelope key unwrapped through the DKS), whatever decrypt says';
+    case 'refused':
+      return `the object fails: ${handling.reason}`;
+    case 'htme':
+      if (handling.action === 'decrypt') {
+        return 'decrypted: the data key unwrapped by the DKS, the body deciphered with AES-CTR';
+      }
+      if (handling.action === 'rewrap') {
+        return `stays encrypted; its data key is re-wrapped with the RSA public key in SSM parameter ${q(match.content.rewrapKeyParameter ?? '')} (RSA-OAEP-SHA256) and written as the new ciphertext metadata`;
+      }
+      return sft
+        ? 'written still encrypted and WITHOUT its key metadata (SFT files carry none)'
+        : 'copied still encrypted, with its envelope metadata (iv, ciphertext, datakeyencryptionkeyid, data_product*)';
+  }
+}
+
+function contentLines(match: RuleMatch, pad: string): string[] {
+  const { content } = match;
+  const lines = [
+    `an unencrypted object: ${handlingText(content.plain, match)}`,
+    `a client-side-encrypted object (x-amz-matdesc): ${handlingText(content.cse, match)}`,
+    `an HTME object (datakeyencryptionkeyid, ciphertext, iv): ${handlingText(content.htme, match)}`,
+    `an HTME object without its iv: ${handlingText(content.htmeIncomplete, match)}`,
+    content.compression
+      ? `compressed with ${content.compression === 'gz' ? 'gzip' : 'zlib'}`
+      : 'no compression',
+  ];
+  if (content.roleArn) {
+    lines.push(
+      `S3 writes (data, control, manifest) use credentials from sts:AssumeRole ${content.roleArn} (session data-egress)`,
+    );
+  }
+  if (content.manifestEncryption) {
+    lines.push(
+      content.manifestEncryption === 'plaintext'
+        ? 'manifest: gzip, not encrypted'
+        : `manifest: gzip, then encrypted (${content.manifestEncryption}) with a DKS data key`,
+    );
+  }
+  return lines.map((line, index) => (index === 0 ? `   content    ${line}` : `${pad}${line}`));
+}
+
+function objectLines(object: ObjectPlan, pad: string, label: string): string[] {
+  const source = s3Url(object.sourceBucket, object.sourceKey);
+  if (object.error || !object.destination) {
+    return [`   ${label} ${source}: ${object.error}`];
+  }
+  const lines = [`   ${label} ${source} → ${describeDestination(object.destination)}`];
+  for (const step of object.naming)
+    lines.push(`${pad}${NAMING_STEPS[step.step].padEnd(19)}${q(step.result)}`);
+  const sft = destinationLines(object.destination, `${pad}`);
+  if (sft.length) lines.push('   SFT agent', ...sft);
+  return lines;
+}
+
 function matchLines(match: RuleMatch, index: number, explanation: Explanation): string[] {
   const { rule, prefix } = match;
   const pad = '              ';
@@ -144,28 +226,30 @@ function matchLines(match: RuleMatch, index: number, explanation: Explanation): 
     );
   }
   lines.push(
-    `   lists      s3://${match.listing.bucket}/${match.listing.prefix} — every object under it (all pages, sub-folders too), except keys ending pipeline_success.flag and directory markers`,
+    `   lists      ${s3Url(match.listing.bucket, match.listing.prefix)} — every object under it (all pages, sub-folders too); flags and directory markers are skipped`,
   );
   if (match.listing.note) lines.push(`${pad}note: ${match.listing.note}`);
-  lines.push(`   writes     ${match.destinationPattern}   ({file} = each object’s file name)`);
-  for (const note of match.naming) lines.push(`${pad}${note}`);
-  const object = match.object;
-  const source = `s3://${object.sourceBucket}/${object.sourceKey}`;
-  if (object.error || !object.destination) {
-    lines.push(
-      `   ${object.example ? 'e.g.      ' : 'this key  '} ${source} cannot be written: ${object.error}`,
-    );
-  } else {
-    lines.push(
-      `   ${object.example ? 'e.g.      ' : 'this key  '} ${source} → ${describeDestination(object.destination)}`,
-    );
-    const sft = destinationLines(object.destination, `${pad}`);
-    if (sft.length) lines.push(`   SFT agent`, ...sft);
-  }
-  lines.push(`   content    ${match.content[0] ?? ''}`);
-  for (const note of match.content.slice(1)) lines.push(`${pad}${note}`);
+  const location = match.location;
+  lines.push(
+    location.transferType === 'S3'
+      ? `   writes     to ${location.url} — each object under its file name`
+      : `   writes     into the SFT directory ${location.path} — each object under its file name`,
+  );
+  lines.push(...objectLines(match.object, pad, match.object.example ? 'e.g.      ' : 'this key  '));
+  lines.push(...contentLines(match, pad));
   lines.push(...fileLines('control   ', match.controlFile, '   '));
   lines.push(...fileLines('manifest  ', match.manifest, '   '));
+  if (match.listed) {
+    lines.push(`   listed     ${match.listed.length} object${match.listed.length === 1 ? '' : 's'}`);
+    for (const object of match.listed) {
+      const where = object.destination ? describeDestination(object.destination) : object.error;
+      lines.push(`${pad}${object.sourceKey} → ${where}`);
+    }
+  }
+  if (match.outcome === 'fails') {
+    lines.push(`   outcome    the rule fails (the message is kept for retry, no control file or manifest):`);
+    for (const failure of match.failures) lines.push(`${pad}${failure}`);
+  }
   return lines;
 }
 

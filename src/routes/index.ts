@@ -1,5 +1,14 @@
 export { InvalidDateError, processingDay } from './dates.ts';
 export {
+  type Arrival,
+  arrivalsOf,
+  type ExpectedDelivery,
+  expectedDeliveries,
+  expectedDeliveriesForRule,
+  type FlagOutcome,
+} from './deliveries.ts';
+export {
+  type ContentPlan,
   type ExplainOptions,
   type Explanation,
   explainKey,
@@ -9,6 +18,7 @@ export {
   type ObjectPlan,
   type PlannedDestination,
   type PlannedFile,
+  type PlannedLocation,
   type PrefixExplanation,
   type RuleLabel,
   type RuleMatch,
@@ -46,9 +56,19 @@ export {
   type TableTarget,
 } from './rule-source.ts';
 export {
+  keyUnderPrefix,
+  type RuleSample,
+  type SampleOptions,
+  type SampleSource,
+  sampleFlagKey,
+  sampleFor,
+  sampleForItem,
+} from './samples.ts';
+export {
   type SftDelivery,
   type SftRouteSummary,
   type SftStep,
+  sftFilesLeftBehind,
   stubHdfsTargets,
   stubNifiObjectKey,
   traceSftDelivery,

@@ -1,3 +1,5 @@
+import { s3Url } from '../egress/plan/locations.ts';
+import { destinationKeyPrefix } from '../egress/plan/naming.ts';
 import type { EgressRule } from '../egress/rules/rule.ts';
 import { type CheckedItem, checkItems, type RoutingItemRecord } from './items.ts';
 
@@ -8,7 +10,10 @@ export interface RuleRow {
   readonly type: string;
   /** `s3://<source_bucket>/<source_prefix>` (placeholders as stored). */
   readonly source: string;
-  /** `s3://<bucket>/<prefix>` for S3, the SFT directory for SFT. */
+  /**
+   * `s3://<bucket>/<key prefix>` for S3 — the prefix as the service writes under it (placeholders as
+   * stored; `/` is the bucket root) — or the SFT directory for SFT.
+   */
   readonly destination: string;
   /** Short markers: decrypt, rewrap, gz, z, timestamp, control, manifest, manifest:encrypted, role, INVALID. */
   readonly flags: readonly string[];
@@ -24,7 +29,8 @@ function text(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function flagsOf(rule: EgressRule): string[] {
+/** A rule's short markers: decrypt, rewrap, gz, z, timestamp, control, manifest(:mode), role. */
+export function ruleBadges(rule: EgressRule): string[] {
   const flags: string[] = [];
   if (rule.decrypt) flags.push('decrypt');
   if (rule.rewrapDatakey) flags.push('rewrap');
@@ -49,11 +55,11 @@ function rowOf(checked: CheckedItem): RuleRow {
       pipeline: text(item.pipeline_name),
       recipient: text(item.recipient_name),
       type,
-      source: `s3://${text(item.source_bucket)}/${text(item.source_prefix)}`,
+      source: s3Url(text(item.source_bucket), text(item.source_prefix)),
       destination:
         type.toUpperCase() === 'SFT'
           ? text(item.destination_prefix)
-          : `s3://${text(item.destination_bucket)}/${text(item.destination_prefix)}`,
+          : s3Url(text(item.destination_bucket), destinationKeyPrefix(text(item.destination_prefix))),
       flags: ['INVALID'],
       valid: false,
       reason: checked.invalid.reason,
@@ -65,12 +71,12 @@ function rowOf(checked: CheckedItem): RuleRow {
     pipeline: rule.key.pipelineName,
     recipient: rule.recipientName,
     type: rule.transferType,
-    source: `s3://${rule.sourceBucket}/${rule.key.sourcePrefix}`,
+    source: s3Url(rule.sourceBucket, rule.key.sourcePrefix),
     destination:
       rule.transferType === 'SFT'
         ? rule.destinationPrefix
-        : `s3://${rule.destinationBucket ?? ''}/${rule.destinationPrefix}`,
-    flags: flagsOf(rule),
+        : s3Url(rule.destinationBucket ?? '', destinationKeyPrefix(rule.destinationPrefix)),
+    flags: ruleBadges(rule),
     valid: true,
   };
 }

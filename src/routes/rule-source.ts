@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../aws/clients.ts';
@@ -9,6 +9,12 @@ import { PORTS, PROJECT_ROOT } from '../sandbox/settings.ts';
 import { type SandboxState, stateFilePath } from '../sandbox/state-file.ts';
 import { sandboxSftAgentConfig } from '../sft/sandbox-config.ts';
 import { AttributeValueError, fromAttributeValues } from '../terraform/attribute-values.ts';
+import {
+  importRoutingItems,
+  TerraformInputError,
+  TerraformItemError,
+  TerraformSyntaxError,
+} from '../terraform/index.ts';
 import type { SftContext } from './explain.ts';
 import { type RoutingItemRecord, recordsFromItems } from './items.ts';
 
@@ -19,8 +25,13 @@ export class RuleSourceError extends Error {
 
 /** Where `egress routes` reads its rules from. */
 export interface RuleSourceOptions {
-  /** A file: a JSON array of items, `aws dynamodb scan` output, or an environment file (YAML). */
+  /**
+   * A file: a JSON array of items, `aws dynamodb scan` output, an environment file (YAML), or
+   * Terraform — a `.tf` file or a directory of them, read by the importer (`routes import-tf`).
+   */
   rules?: string | undefined;
+  /** Terraform variables files for a Terraform `rules` source. */
+  varFiles?: readonly string[] | undefined;
   /** A sandbox state directory (its sandbox.json names the endpoint and table). */
   sandbox?: string | undefined;
   /** An AWS endpoint (default `AWS_ENDPOINT_URL`). */
@@ -36,6 +47,8 @@ export interface LoadedRules {
   readonly origin: string;
   /** The sandbox the rules came from, when they did. */
   readonly sandbox?: SandboxState | undefined;
+  /** What a reader should know about the rules (Terraform values that stayed placeholders). */
+  readonly notes?: readonly string[] | undefined;
 }
 
 /** Reads `<dir>/sandbox.json`. */
@@ -102,6 +115,7 @@ export async function scanRoutingTable(target: AwsTarget, table: string): Promis
 export async function readItemsFile(file: string): Promise<RoutingItemRecord[]> {
   const absolute = path.resolve(file);
   const shown = path.basename(absolute);
+  if (await isTerraform(absolute)) return (await readTerraform(absolute, [])).records;
   if (/\.ya?ml$/i.test(absolute)) {
     let loaded: Awaited<ReturnType<typeof loadEnvironmentFile>>;
     try {
@@ -140,6 +154,43 @@ export async function readItemsFile(file: string): Promise<RoutingItemRecord[]> 
     }
   });
   return recordsFromItems(plain, shown);
+}
+
+async function isTerraform(absolute: string): Promise<boolean> {
+  if (absolute.endsWith('.tf')) return true;
+  return (await stat(absolute).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+/** Routing items from Terraform through the importer, with the placeholders it had to leave. */
+async function readTerraform(
+  absolute: string,
+  varFiles: readonly string[],
+): Promise<{ records: RoutingItemRecord[]; notes: string[] }> {
+  let result: Awaited<ReturnType<typeof importRoutingItems>>;
+  try {
+    result = await importRoutingItems([absolute], { varFiles });
+  } catch (error) {
+    if (
+      error instanceof TerraformSyntaxError ||
+      error instanceof TerraformInputError ||
+      error instanceof TerraformItemError
+    ) {
+      throw new RuleSourceError(error.message, { cause: error });
+    }
+    throw error;
+  }
+  const unique = new Map(
+    result.placeholders.map((use) => [`${use.expression}\u0000${use.placeholder}`, use]),
+  );
+  return {
+    records: recordsFromItems(
+      result.items.map((imported) => imported.item),
+      path.basename(absolute),
+    ),
+    notes: [...unique.values()].map(
+      (use) => `Terraform ${use.expression} is not known here and reads "${use.placeholder}" (${use.reason})`,
+    ),
+  };
 }
 
 /** True for `{"source_prefix": {"S": "…"}, …}` (DynamoDB JSON) rather than a plain item. */
@@ -199,10 +250,12 @@ export async function loadRules(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<LoadedRules> {
   if (options.rules) {
-    // rule-file.ts builds on this module: loaded when needed rather than imported in a cycle.
-    const { readRuleFile } = await import('./rule-file.ts');
-    const file = await readRuleFile(options.rules);
-    return { records: file.records, origin: file.origin };
+    const absolute = path.resolve(options.rules);
+    if (await isTerraform(absolute)) {
+      const { records, notes } = await readTerraform(absolute, options.varFiles ?? []);
+      return { records, origin: `Terraform ${absolute}`, notes };
+    }
+    return { records: await readItemsFile(options.rules), origin: absolute };
   }
   const { target, table, sandbox } = await resolveTableTarget(options, env);
   const items = await scanRoutingTable(target, table);

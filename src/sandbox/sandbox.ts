@@ -3,6 +3,7 @@ import path from 'node:path';
 import { type DksStub, startDksStub } from '../../stubs/dks/index.ts';
 import { type StubNifi, startStubNifi } from '../../stubs/nifi/index.ts';
 import { createS3Client } from '../aws/clients.ts';
+import { waitForAwsEndpoint } from '../aws/endpoint-probe.ts';
 import { loadEnvironmentFile, type ProvisionStep, provisionEnvironment } from '../aws/provisioning/index.ts';
 import { type AwsTarget, EMULATOR_CREDENTIALS } from '../aws/target.ts';
 import { startDashboard } from '../dashboard/index.ts';
@@ -23,6 +24,7 @@ import {
 import { type SftAgent, sandboxSftAgentConfig, startSftAgent } from '../sft/index.ts';
 import { PRIVATE_DIRECTORY_MODE } from '../sft/volume/modes.ts';
 import { ensureCertificates, loadCertificates } from '../tls/certificates.ts';
+import { chooseAwsEndpoint, type EndpointCredentials, endpointCredentials } from './aws-endpoint.ts';
 import { sandboxComponentHealth } from './health.ts';
 import {
   type Component,
@@ -58,10 +60,18 @@ export interface SandboxOptions {
   /** Settings override (tests); otherwise read from the environment. */
   settings?: SandboxSettings;
   /**
-   * Use an AWS endpoint that is already running (LocalStack, a compose stack) instead of starting
-   * the embedded edge. Provisioning and every other component then target that endpoint.
+   * Use an AWS endpoint that is already running (moto, LocalStack, a compose stack) instead of
+   * starting the embedded edge. Provisioning and every other component then target that endpoint.
+   * @defaultValue the environment file's `aws.endpoint`, else the embedded edge
    */
   awsEndpoint?: string;
+  /**
+   * Credentials for `awsEndpoint`; sandbox.json records them.
+   * @defaultValue `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, else `test`/`test`
+   */
+  awsCredentials?: EndpointCredentials;
+  /** How long to wait for `awsEndpoint` to answer before giving up. @defaultValue 15 000 ms */
+  endpointWaitMs?: number;
 }
 
 /** A running sandbox. */
@@ -207,17 +217,35 @@ async function startLocked(
   };
 
   try {
-    const certificates = await ensureCertificates(path.join(stateDir, 'certs'), { extraDnsNames: [] });
-
+    const environment = await loadEnvironmentFile(
+      options.environmentFile ?? path.join(PROJECT_ROOT, 'config/sandbox/environment.yml'),
+    );
+    // An endpoint given by the caller (the CLI: --aws-endpoint, EGRESS_AWS_ENDPOINT_URL) wins over the file's.
+    const endpointChoice = chooseAwsEndpoint(
+      undefined,
+      {},
+      options.awsEndpoint ?? environment.environment.aws?.endpoint,
+    );
     let edge: Edge | undefined;
     let target: AwsTarget;
-    if (options.awsEndpoint) {
+    let credentials: EndpointCredentials = { ...EMULATOR_CREDENTIALS };
+    if (endpointChoice) {
+      credentials = options.awsCredentials ?? endpointCredentials(process.env);
+      // A copy: the SDK annotates the credentials object it is given, and sandbox.json must not show that.
       target = {
         region: settings.region,
-        endpoint: options.awsEndpoint,
-        credentials: { ...EMULATOR_CREDENTIALS },
+        endpoint: endpointChoice.endpoint,
+        credentials: { ...credentials },
       };
-      progress(`using the AWS endpoint ${options.awsEndpoint}`);
+      await waitForAwsEndpoint(endpointChoice.endpoint, { timeoutMs: options.endpointWaitMs ?? 15_000 });
+      progress(
+        `using the AWS endpoint ${endpointChoice.endpoint} (no embedded edge; access key ${credentials.accessKeyId})`,
+      );
+      if (options.persist) {
+        progress(
+          '--persist keeps the embedded edge’s state; with another AWS endpoint that endpoint keeps its own',
+        );
+      }
     } else {
       try {
         edge = await startEdge({
@@ -244,9 +272,9 @@ async function startLocked(
     }
     await lock.update({ endpoint: target.endpoint });
 
-    const environment = await loadEnvironmentFile(
-      options.environmentFile ?? path.join(PROJECT_ROOT, 'config/sandbox/environment.yml'),
-    );
+    // After the endpoint check: a wrong URL is reported before the slow part (new certificates).
+    const certificates = await ensureCertificates(path.join(stateDir, 'certs'), { extraDnsNames: [] });
+
     // The stub NiFi's bucket follows EGRESS_ENVIRONMENT; make sure it exists whatever the file says.
     if (!environment.environment.buckets.some((b) => b.name === settings.nifiBucket)) {
       environment.environment.buckets.push({ name: settings.nifiBucket });
@@ -398,7 +426,12 @@ async function startLocked(
 
     const state: SandboxState = {
       region: settings.region,
-      aws: { endpoint: target.endpoint!, ...EMULATOR_CREDENTIALS },
+      aws: {
+        endpoint: target.endpoint!,
+        accessKeyId: credentials.accessKeyId,
+        secretAccessKey: credentials.secretAccessKey,
+        ...(credentials.sessionToken ? { sessionToken: credentials.sessionToken } : {}),
+      },
       table,
       queue: report.queues[queueName]!,
       deadLetterQueue: report.queues[deadLetterName]!,

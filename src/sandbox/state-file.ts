@@ -4,7 +4,8 @@ import path from 'node:path';
 /** The contract of `<state-dir>/sandbox.json` (ARCHITECTURE §3.2); more fields may be added. */
 export interface SandboxState {
   region: string;
-  aws: { endpoint: string; accessKeyId: string; secretAccessKey: string };
+  /** The endpoint every component uses and the credentials they use there. */
+  aws: { endpoint: string; accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   table: string;
   queue: { url: string; arn: string };
   deadLetterQueue: { url: string; arn: string };
@@ -35,11 +36,14 @@ export async function removeStateFile(stateDir: string): Promise<void> {
   await rm(stateFilePath(stateDir), { force: true });
 }
 
-/** Writes sandbox.json atomically: readers see the old file, none, or the whole new one. */
+/**
+ * Writes sandbox.json atomically: readers see the old file, none, or the whole new one. Only its
+ * owner may read it: against a real endpoint it holds the credentials in use.
+ */
 export async function writeStateFile(stateDir: string, state: SandboxState): Promise<string> {
   const target = stateFilePath(stateDir);
   const temporary = `${target}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`);
+  await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   await rename(temporary, target);
   return target;
 }

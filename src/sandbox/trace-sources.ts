@@ -1,13 +1,9 @@
-import path from 'node:path';
 import type { Edge } from '../edge/index.ts';
-import type { Destination, EgressService } from '../egress/index.ts';
+import { type Destination, describeDestination, type EgressService, s3Url } from '../egress/index.ts';
 import type { SandboxTrace } from './trace.ts';
 
 function where(destination: Destination | undefined): string {
-  if (!destination) return '(no destination)';
-  return destination.transferType === 'S3'
-    ? `s3://${destination.bucket}/${destination.key}`
-    : path.posix.join(destination.directory, destination.fileName);
+  return destination ? describeDestination(destination) : '(no destination)';
 }
 
 function ruleName(rule: { sourcePrefix: string; pipelineName: string }): string {
@@ -20,8 +16,8 @@ export function traceEdge(edge: Edge, trace: SandboxTrace): void {
     trace.add({
       stage: 'event',
       text: record.delivered
-        ? `S3 event ${record.eventName} for s3://${record.bucket}/${record.key} → ${record.queueArn.split(':').pop()}`
-        : `S3 event for s3://${record.bucket}/${record.key} could not be delivered: ${record.error}`,
+        ? `S3 event ${record.eventName} for ${s3Url(record.bucket, record.key)} → ${record.queueArn.split(':').pop()}`
+        : `S3 event for ${s3Url(record.bucket, record.key)} could not be delivered: ${record.error}`,
       details: { ...record },
       failure: !record.delivered,
     }),
@@ -73,14 +69,14 @@ export function traceEgress(service: EgressService, trace: SandboxTrace): void {
   service.on('object_transferred', (event) =>
     trace.add({
       stage: 'transfer',
-      text: `${ruleName(event.rule)}: s3://${event.sourceBucket}/${event.sourceKey} → ${where(event.destination)} (${event.sentBytes} bytes, ${Math.round(event.durationMs)} ms)`,
+      text: `${ruleName(event.rule)}: ${s3Url(event.sourceBucket, event.sourceKey)} → ${where(event.destination)} (${event.sentBytes} bytes, ${Math.round(event.durationMs)} ms)`,
       details: { ...event },
     }),
   );
   service.on('object_failed', (event) =>
     trace.add({
       stage: 'transfer',
-      text: `${ruleName(event.rule)}: s3://${event.sourceBucket}/${event.sourceKey} failed: ${event.reason}`,
+      text: `${ruleName(event.rule)}: ${s3Url(event.sourceBucket, event.sourceKey)} failed: ${event.reason}`,
       details: { ...event },
       failure: true,
     }),

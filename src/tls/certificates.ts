@@ -42,9 +42,15 @@ const FILES = {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-function serialNumber(): string {
-  // Positive 16-byte serial: a leading 0 nibble keeps the DER integer positive.
-  return `0${forge.util.bytesToHex(forge.random.getBytesSync(15))}`;
+/**
+ * A random positive 16-byte serial in minimal DER form: the first byte is 0x40–0x7F, so the integer
+ * is positive without a leading 0x00 and never has one to strip. (A leading `0` nibble, used before,
+ * sometimes gave a non-minimal encoding that OpenSSL refuses to load.)
+ */
+export function serialNumber(): string {
+  const bytes = forge.random.getBytesSync(16);
+  const first = 0x40 | (bytes.charCodeAt(0) & 0x3f);
+  return forge.util.bytesToHex(String.fromCharCode(first) + bytes.slice(1));
 }
 
 function validity(cert: forge.pki.Certificate, days: number): void {

@@ -3,6 +3,7 @@ import { requestedTarget, type TestTarget } from './target.ts';
 import { startSandboxTarget } from './targets/embedded.ts';
 import { connectExternalTarget, externalStateFile } from './targets/external.ts';
 import { containerRuntimeUnavailable, planLocalstack, startLocalstackTarget } from './targets/localstack.ts';
+import { describeMoto, isMotoEndpoint, startMotoTarget } from './targets/moto.ts';
 import type { EgressWorld } from './world.ts';
 
 setDefaultTimeout(60_000);
@@ -11,6 +12,10 @@ setDefaultTimeout(60_000);
 const requested = requestedTarget();
 
 let primary: TestTarget | undefined;
+/** The run's AWS endpoint is moto (EGRESS_TARGET=moto, or an external stack running on moto). */
+let onMoto = requested === 'moto';
+/** Why every scenario of this run is skipped (EGRESS_TARGET=moto without moto installed). */
+let runSkipped: string | undefined;
 /** A LocalStack target started on demand for @localstack scenarios of an embedded or external run. */
 let secondary: Promise<TestTarget | undefined> | undefined;
 const printed = new Set<string>();
@@ -27,9 +32,20 @@ BeforeAll({ timeout: 300_000 }, async () => {
     const plan = planLocalstack(requested, await containerRuntimeUnavailable());
     if (plan.action === 'fail') throw plan.error;
     primary = await startLocalstackTarget();
+  } else if (requested === 'moto') {
+    const started = await startMotoTarget();
+    if ('skipped' in started) {
+      runSkipped = started.skipped;
+      console.log(`\n${runSkipped}`);
+    } else {
+      primary = started.target;
+      console.log(`\n${describeMoto(started.moto)}`);
+    }
   } else if (requested === 'external') {
     primary = await connectExternalTarget();
     console.log(`\nEGRESS_TARGET=external: scenarios run against the stack in ${externalStateFile()}`);
+    onMoto = await isMotoEndpoint(primary.state.aws.endpoint);
+    if (onMoto) console.log(`EGRESS_TARGET=external: its AWS endpoint ${primary.state.aws.endpoint} is moto`);
   } else {
     primary = await startSandboxTarget('embedded');
   }
@@ -39,6 +55,22 @@ AfterAll({ timeout: 120_000 }, async () => {
   await primary?.stop();
   const extra = await secondary;
   await extra?.stop();
+});
+
+/** A target that cannot run here skips every scenario: counted as skipped, never a silent pass. */
+Before(() => (runSkipped ? 'skipped' : undefined));
+
+/**
+ * Scenarios that show where moto differs from AWS (each with its reason and the AWS documentation in
+ * docs/targets.md): they run on every other target and are skipped on moto, saying so once.
+ */
+Before({ tags: '@moto-gap' }, () => {
+  if (!onMoto) return undefined;
+  printOnce(
+    `@moto-gap scenarios skipped on EGRESS_TARGET=${requested}${requested === 'moto' ? '' : ' (its stack runs on moto)'}: ` +
+      'moto differs from AWS there (docs/targets.md).',
+  );
+  return 'skipped';
 });
 
 /**

@@ -3,7 +3,7 @@ import type { SandboxState } from '../../src/sandbox/state-file.ts';
 import type { PipelineEvents } from './pipeline-events.ts';
 
 /** The targets `EGRESS_TARGET` chooses between. */
-export const TARGET_NAMES = ['embedded', 'localstack', 'external'] as const;
+export const TARGET_NAMES = ['embedded', 'localstack', 'external', 'moto'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
 /** The environment a scenario runs against, whatever started it. */
@@ -11,7 +11,7 @@ export interface TestTarget {
   readonly name: TargetName;
   /** Same shape as sandbox.json: endpoints, queues, table, TLS files, SFT root. */
   readonly state: SandboxState;
-  /** The in-process sandbox (embedded and LocalStack targets): fault knobs, traces. */
+  /** The in-process sandbox (embedded, moto and LocalStack targets): fault knobs, traces. */
   readonly sandbox?: Sandbox | undefined;
   /** What the egress service did (messages, unmatched flags, invalid rules, failures). */
   readonly events: PipelineEvents;

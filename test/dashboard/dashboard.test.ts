@@ -115,7 +115,9 @@ describe('the sandbox dashboard in headless Chromium', () => {
     expect(text).toContain(
       `the flag dataegress/cbol-report/${day}/pipeline_success.flag fires 1 rule on ${day}: CBOL (S3)`,
     );
-    expect(text).toContain(`writes     s3://opsmi-destination/cbol/${day}/{file}`);
+    expect(text).toContain(
+      `writes     to s3://opsmi-destination/cbol/${day}/ — each object under its file name`,
+    );
     expect(await output.getAttribute('data-matches')).toBe('1');
 
     await page.fill('#explain-key', 'dataegress/sas/health/export/2026-01-02/report.csv');

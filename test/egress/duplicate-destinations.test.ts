@@ -5,6 +5,7 @@ import {
   findDuplicateDestinations,
   planRuleDestinations,
 } from '../../src/egress/plan/duplicate-destinations.ts';
+import { planRule } from '../../src/egress/plan/rule-plan.ts';
 import { resolvedFrom } from './support/rules.ts';
 
 const s3 = (key: string, bucket = 'destination'): Destination => ({ transferType: 'S3', bucket, key });
@@ -165,5 +166,34 @@ describe('planRuleDestinations + findDuplicateDestinations: what a rule would ov
       '2 destination names would each be written by more than one source, so one would overwrite the other: ' +
         's3://d/out/totals.csv from "north/totals.csv" and "south/totals.csv"; sft:/x/a from "1/a", "2/a" and "3/a"',
     );
+  });
+});
+
+describe('planRule (what explain shows) agrees with the service on duplicates', () => {
+  it('a rule whose listing has two sources for one name sends nothing and fails naming both', () => {
+    const plan = planRule(resolvedFrom({ control_file_prefix: 'done.ctl' }), [
+      'p/north/totals.csv',
+      'p/south/totals.csv',
+      'p/other.csv',
+      'p/pipeline_success.flag',
+    ]);
+    expect(plan.outcome).toBe('fails');
+    expect(plan.duplicates).toEqual([
+      { target: 's3://destination/out/totals.csv', sources: ['p/north/totals.csv', 'p/south/totals.csv'] },
+    ]);
+    expect(plan.objects.map(({ decision }) => decision.action)).toEqual([
+      'withhold',
+      'withhold',
+      'withhold',
+      'skip',
+    ]);
+    expect(plan.failures).toEqual([expect.stringMatching(/p\/north\/totals\.csv.*p\/south\/totals\.csv/)]);
+    expect(plan.controlEntries).toEqual([]);
+  });
+
+  it('without duplicates every object is sent, as before', () => {
+    const plan = planRule(resolvedFrom(), ['p/a.csv', 'p/b.csv']);
+    expect(plan).toMatchObject({ outcome: 'completes', duplicates: [], failures: [] });
+    expect(plan.objects.map(({ decision }) => decision.action)).toEqual(['send', 'send']);
   });
 });

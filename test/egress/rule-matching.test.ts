@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { dateStamps } from '../../src/egress/plan/dates.ts';
-import { matchRules, resolveSourcePrefix, sourcePrefixMatches } from '../../src/egress/rules/matching.ts';
+import {
+  matchFlags,
+  matchRules,
+  resolveSourcePrefix,
+  sourcePrefixMatches,
+} from '../../src/egress/rules/matching.ts';
 import { ruleFrom, SPEC_STAMPS } from './support/rules.ts';
 
 describe('matching a flag key to rules (spec §2.2, today 2021-09-01)', () => {
@@ -101,5 +106,51 @@ describe('matching a flag key to rules (spec §2.2, today 2021-09-01)', () => {
     const rules = [ruleFrom({ source_prefix: 'dataegress/cbol-report/$TODAYS_DATE/*' })];
     const nextDay = dateStamps(new Date('2021-09-02T00:00:01Z'), 'UTC');
     expect(matchRules(rules, 'dataegress/cbol-report/2021-09-01/pipeline_success.flag', nextDay)).toEqual([]);
+  });
+});
+
+describe('matchFlags: the routing decision for one message', () => {
+  const rules = [
+    ruleFrom({ source_prefix: 'dataegress/ers/', pipeline_name: 'ERS' }),
+    ruleFrom({ source_prefix: 'dataegress/', pipeline_name: 'ALL' }),
+    ruleFrom({ source_prefix: 'other/', pipeline_name: 'OTHER' }),
+  ];
+  const invalid = [
+    {
+      key: { sourcePrefix: 'dataegress/ers/', pipelineName: 'BROKEN' },
+      reason: 'decrypt: expected a boolean',
+    },
+    { key: { sourcePrefix: 42, pipelineName: 'NO_PREFIX' }, reason: 'source_prefix: expected a string' },
+  ];
+
+  it.each([
+    {
+      what: 'one flag, overlapping rules',
+      flags: ['dataegress/ers/x/pipeline_success.flag'],
+      rules: ['ERS', 'ALL'],
+      unmatched: [],
+      invalid: ['dataegress/ers/x/pipeline_success.flag BROKEN'],
+    },
+    {
+      what: 'two flags firing the same rule: it runs once, in first-match order',
+      flags: ['dataegress/a/pipeline_success.flag', 'dataegress/ers/pipeline_success.flag'],
+      rules: ['ALL', 'ERS'],
+      unmatched: [],
+      invalid: ['dataegress/ers/pipeline_success.flag BROKEN'],
+    },
+    {
+      what: 'a flag no rule matches is named; the others still fire',
+      flags: ['nowhere/pipeline_success.flag', 'other/pipeline_success.flag'],
+      rules: ['OTHER'],
+      unmatched: ['nowhere/pipeline_success.flag'],
+      invalid: [],
+    },
+  ])('$what', (row) => {
+    const decided = matchFlags({ rules, invalid }, row.flags, SPEC_STAMPS);
+    expect(decided.rules.map((resolved) => resolved.rule.key.pipelineName)).toEqual(row.rules);
+    expect(decided.unmatchedFlags).toEqual(row.unmatched);
+    expect(decided.invalidMatches.map((m) => `${m.flagKey} ${String(m.invalid.key.pipelineName)}`)).toEqual(
+      row.invalid,
+    );
   });
 });

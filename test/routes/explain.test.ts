@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   type Explanation,
@@ -11,12 +10,9 @@ import {
   stubHdfsTargets,
 } from '../../src/routes/index.ts';
 import { sandboxSftAgentConfig } from '../../src/sft/sandbox-config.ts';
+import { DEPLOYED_RULES } from './support/deployed-rules.ts';
 
-/** The original deployment's 97 rules, as the sandbox seeds them. */
-const REAL_RULES = recordsFromItems(
-  JSON.parse(readFileSync('config/rules/routing-items.json', 'utf8')) as unknown[],
-  'routing-items.json',
-);
+const REAL_RULES = DEPLOYED_RULES;
 const DAY = processingDay('2026-11-24', 'UTC');
 const SFT: SftContext = {
   config: sandboxSftAgentConfig({ nifiUrl: 'https://127.0.0.1:8091' }),
@@ -51,7 +47,7 @@ describe('egress routes explain over the real rules (today 2026-11-24)', () => {
       dateExpanded: true,
       starRemoved: true,
       listing: 's3://published-bucket/dataegress/cbol-report/2026-11-24/',
-      pattern: 's3://opsmi-destination/cbol/2026-11-24/{file}',
+      location: 's3://opsmi-destination/cbol/2026-11-24/',
       object: 'dataegress/cbol-report/2026-11-24/example.csv.enc',
       destination: 's3://opsmi-destination/cbol/2026-11-24/example.csv',
       stubHdfs: [],
@@ -64,7 +60,7 @@ describe('egress routes explain over the real rules (today 2026-11-24)', () => {
       dateExpanded: true,
       starRemoved: true,
       listing: 's3://published-bucket/dataegress/cbol-report/2026-11-24/',
-      pattern: 's3://opsmi-destination/cbol/2026-11-24/{file}',
+      location: 's3://opsmi-destination/cbol/2026-11-24/',
       object: 'dataegress/cbol-report/2026-11-24/daily/report.csv.enc',
       destination: 's3://opsmi-destination/cbol/2026-11-24/report.csv',
       stubHdfs: [],
@@ -77,7 +73,7 @@ describe('egress routes explain over the real rules (today 2026-11-24)', () => {
       dateExpanded: false,
       starRemoved: false,
       listing: 's3://published-bucket/opsmi/',
-      pattern: 's3://opsmi-destination/{file}',
+      location: 's3://opsmi-destination/',
       object: 'opsmi/weekly/ops.csv.enc',
       destination: 's3://opsmi-destination/ops.csv',
       stubHdfs: [],
@@ -90,7 +86,7 @@ describe('egress routes explain over the real rules (today 2026-11-24)', () => {
       dateExpanded: true,
       starRemoved: true,
       listing: 's3://published-bucket/ap_ml/model_8/preprocessed_data/2026-11-24/',
-      pattern: 's3://dataworks-model-published-bucket/ap_ml/model_8/preprocessed_data/2026-11-24/{file}',
+      location: 's3://dataworks-model-published-bucket/ap_ml/model_8/preprocessed_data/2026-11-24/',
       object: 'ap_ml/model_8/preprocessed_data/2026-11-24/example.csv.enc',
       destination:
         's3://dataworks-model-published-bucket/ap_ml/model_8/preprocessed_data/2026-11-24/example.csv',
@@ -104,7 +100,7 @@ describe('egress routes explain over the real rules (today 2026-11-24)', () => {
       dateExpanded: true,
       starRemoved: true,
       listing: 's3://published-bucket/dataegress/sas/health/export/2026-11-24/',
-      pattern: '/data-egress/sas/{file}',
+      location: '/data-egress/sas',
       object: 'dataegress/sas/health/export/2026-11-24/example.csv',
       destination: '/data-egress/sas/example.csv',
       stubHdfs: ['s3://stub-hdfs-local/internal/DandARed/inbound/Dataworks/UCFS/tactical/example.csv'],
@@ -117,7 +113,7 @@ describe('egress routes explain over the real rules (today 2026-11-24)', () => {
       dateExpanded: false,
       starRemoved: true,
       listing: 's3://published-bucket/dataegress/dwh/',
-      pattern: '/data-egress/warehouse/{file}',
+      location: '/data-egress/warehouse',
       object: 'dataegress/dwh/2026/claims.json.enc',
       destination: '/data-egress/warehouse/claims.json.enc',
       stubHdfs: ['s3://stub-hdfs-local/internal/DandARed/inbound/Dataworks/UCFS/data/claims.json.enc'],
@@ -130,7 +126,7 @@ describe('egress routes explain over the real rules (today 2026-11-24)', () => {
       dateExpanded: false,
       starRemoved: true,
       listing: 's3://published-bucket/dataegress/RIS_DSP_Manual/',
-      pattern: '/data-egress/RIS/{file}',
+      location: '/data-egress/RIS',
       object: 'dataegress/RIS_DSP_Manual/db.core.claimant-045-070-000001.20261124.txt.gz.enc',
       destination: '/data-egress/RIS/db.core.claimant-045-070-000001.20261124.txt.gz.enc',
       stubHdfs: [
@@ -146,7 +142,7 @@ describe('egress routes explain over the real rules (today 2026-11-24)', () => {
       dateExpanded: false,
       starRemoved: true,
       listing: 's3://published-bucket/common-model-inputs/data/site/',
-      pattern: '/data-egress/RIS/{file}',
+      location: '/data-egress/RIS',
       object: 'common-model-inputs/data/site/organisations.json',
       destination: '/data-egress/RIS/organisations.json.20261124',
       stubHdfs: [
@@ -163,7 +159,9 @@ describe('egress routes explain over the real rules (today 2026-11-24)', () => {
       starRemoved: row.starRemoved,
     });
     expect(`s3://${match.listing.bucket}/${match.listing.prefix}`).toBe(row.listing);
-    expect(match.destinationPattern).toBe(row.pattern);
+    expect(match.location.transferType === 'S3' ? match.location.url : match.location.path).toBe(
+      row.location,
+    );
     expect(match.object.sourceKey).toBe(row.object);
     expect(destinationOf(match)).toBe(row.destination);
     expect(stubHdfsOf(match)).toEqual(row.stubHdfs);
@@ -286,14 +284,16 @@ describe('egress routes explain over the real rules (today 2026-11-24)', () => {
         '              $TODAYS_DATE → 2026-11-24: "dataegress/cbol-report/2026-11-24/*"',
         '              one trailing * removed: "dataegress/cbol-report/2026-11-24/"',
         '              "dataegress/cbol-report/2026-11-24/pipeline_success.flag" starts with "dataegress/cbol-report/2026-11-24/" ✓',
-        '   lists      s3://published-bucket/dataegress/cbol-report/2026-11-24/ — every object under it (all pages, sub-folders too), except keys ending pipeline_success.flag and directory markers',
-        '   writes     s3://opsmi-destination/cbol/2026-11-24/{file}   ({file} = each object’s file name)',
-        '              destination_prefix "cbol/$TODAYS_DATE/" → "cbol/2026-11-24/" (date placeholders expanded)',
-        '              key = destination prefix + the object’s file name (sub-folders under the listed prefix are flattened)',
-        '              a trailing ".enc" is removed (decrypt is true)',
+        '   lists      s3://published-bucket/dataegress/cbol-report/2026-11-24/ — every object under it (all pages, sub-folders too); flags and directory markers are skipped',
+        '   writes     to s3://opsmi-destination/cbol/2026-11-24/ — each object under its file name',
         '   e.g.       s3://published-bucket/dataegress/cbol-report/2026-11-24/example.csv.enc → s3://opsmi-destination/cbol/2026-11-24/example.csv',
-        '   content    HTME-encrypted objects (metadata datakeyencryptionkeyid, ciphertext, iv) are decrypted: the data key is unwrapped by the DKS, the body deciphered with AES-CTR',
-        '              client-side-encrypted objects (x-amz-matdesc) are always decrypted; unencrypted objects are copied',
+        '              file name          "example.csv.enc"',
+        '              destination prefix "cbol/2026-11-24/example.csv.enc"',
+        '              .enc removed       "cbol/2026-11-24/example.csv"',
+        '   content    an unencrypted object: copied as it is',
+        '              a client-side-encrypted object (x-amz-matdesc): decrypted (the envelope key unwrapped through the DKS), whatever decrypt says',
+        '              an HTME object (datakeyencryptionkeyid, ciphertext, iv): decrypted: the data key unwrapped by the DKS, the body deciphered with AES-CTR',
+        '              an HTME object without its iv: the object fails: incomplete HTME metadata: has datakeyencryptionkeyid, ciphertext but not iv, so it cannot be decrypted',
         '              no compression',
       ].join('\n'),
     );
@@ -303,13 +303,18 @@ describe('egress routes explain over the real rules (today 2026-11-24)', () => {
     const text = formatExplanation(explain('dataegress/sas/health/export/2026-11-24/pipeline_success.flag'));
     expect(text).toContain(
       [
+        '   writes     into the SFT directory /data-egress/sas — each object under its file name',
         '   e.g.       s3://published-bucket/dataegress/sas/health/export/2026-11-24/example.csv → /data-egress/sas/example.csv',
+        '              file name          "example.csv"',
         '   SFT agent',
         '              route #3 "internal/DandARed/inbound/Dataworks/UCFS/tactical" on /data-egress/sas takes "example.csv" (filenameRegex .*)',
         '                httpRequest POST https://127.0.0.1:8091/internal/DandARed/inbound/Dataworks/UCFS/tactical (filename "example.csv")',
         '                  stub NiFi stores s3://stub-hdfs-local/internal/DandARed/inbound/Dataworks/UCFS/tactical/example.csv',
         '                on failure (after retries) → /data-egress/error/sas; deleted from the directory once sent',
-        '   content    HTME-encrypted objects are written still encrypted and WITHOUT their key metadata (SFT carries no metadata)',
+        '   content    an unencrypted object: copied as it is',
+        '              a client-side-encrypted object (x-amz-matdesc): decrypted (the envelope key unwrapped through the DKS), whatever decrypt says',
+        '              an HTME object (datakeyencryptionkeyid, ciphertext, iv): written still encrypted and WITHOUT its key metadata (SFT files carry none)',
+        '              an HTME object without its iv: incomplete HTME metadata: has datakeyencryptionkeyid, ciphertext but not iv; sent as it is',
       ].join('\n'),
     );
   });

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ensureCertificates, loadCertificates } from '../../src/tls/certificates.ts';
+import { ensureCertificates, loadCertificates, serialNumber } from '../../src/tls/certificates.ts';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -65,5 +65,14 @@ describe('sandbox certificates', () => {
     const first = await loadCertificates(await ensureCertificates(dir));
     const second = await loadCertificates(await ensureCertificates(dir, { extraDnsNames: ['stub-nifi'] }));
     expect(second.ca).not.toBe(first.ca);
+  });
+});
+
+describe('serial numbers', () => {
+  it('are 16 bytes whose first byte is 0x40–0x7F: positive, minimal DER, never a stripped 0x00', () => {
+    for (let i = 0; i < 2_000; i++) {
+      const serial = serialNumber();
+      expect(serial).toMatch(/^[4-7][0-9a-f]{31}$/);
+    }
   });
 });

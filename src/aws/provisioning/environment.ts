@@ -68,12 +68,23 @@ const parameterSchema = z
   })
   .strict();
 
+const awsSchema = z
+  .object({
+    /**
+     * The AWS endpoint the sandbox provisions and runs against instead of its embedded edge (a moto
+     * or LocalStack started by hand). `--aws-endpoint` and `EGRESS_AWS_ENDPOINT_URL` win over it.
+     */
+    endpoint: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  })
+  .strict();
+
 /**
  * A declarative environment: everything the pipeline needs to exist on an AWS endpoint.
  * Provisioning it is idempotent: applying the same file twice changes nothing.
  */
 export const environmentSchema = z
   .object({
+    aws: awsSchema.optional(),
     buckets: z.array(z.object({ name: bucketName }).strict()).default([]),
     queues: z.array(queueSchema).default([]),
     notifications: z.array(notificationSchema).default([]),

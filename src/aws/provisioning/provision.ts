@@ -37,6 +37,7 @@ import {
 import { type AwsTarget, isEmulated } from '../target.ts';
 import type { NotificationSpec, QueueSpec, TableSpec } from './environment.ts';
 import type { LoadedEnvironment } from './environment-file.ts';
+import { s3NotificationQueuePolicy, samePolicy } from './queue-policy.ts';
 import { createKeyedTable } from './routing-table.ts';
 
 export type ProvisionAction = 'created' | 'found' | 'updated';
@@ -147,6 +148,29 @@ async function ensureQueue(
     };
   }
   return { step: { kind: 'queue', name, action: 'found' }, url, arn: await queueArn(clients, url) };
+}
+
+/**
+ * Gives a queue that buckets notify the access policy S3 needs to send to it (see queue-policy.ts),
+ * folding the change into the queue's own step: created stays created, found becomes updated.
+ */
+async function ensureNotificationPolicy(
+  clients: Clients,
+  ensured: { step: ProvisionStep; url: string; arn: string },
+  buckets: string[],
+): Promise<ProvisionStep> {
+  if (buckets.length === 0) return ensured.step;
+  const wanted = s3NotificationQueuePolicy(ensured.arn, buckets);
+  const { Attributes } = await clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: ensured.url, AttributeNames: ['Policy'] }),
+  );
+  if (samePolicy(Attributes?.Policy, wanted)) return ensured.step;
+  await clients.sqs.send(
+    new SetQueueAttributesCommand({ QueueUrl: ensured.url, Attributes: { Policy: wanted } }),
+  );
+  const { step } = ensured;
+  if (step.action === 'created') return step;
+  return { ...step, action: 'updated', detail: step.detail ? `${step.detail}, Policy` : 'Policy' };
 }
 
 function normaliseRedrive(value: string | undefined): unknown {
@@ -337,18 +361,20 @@ export async function provisionEnvironment(
     options.onStep?.(step);
   };
   const { environment } = loaded;
+  const notifiedBy = (queue: string) =>
+    environment.notifications.filter((n) => n.queue === queue).map((n) => n.bucket);
   try {
     for (const bucket of environment.buckets) record(await ensureBucket(clients, bucket.name));
     for (const queue of environment.queues) {
       let deadLetterArn: string | undefined;
       if (queue.deadLetter) {
         const dlq = await ensureQueue(clients, queue.deadLetter.name, {});
-        record(dlq.step);
+        record(await ensureNotificationPolicy(clients, dlq, notifiedBy(queue.deadLetter.name)));
         report.queues[queue.deadLetter.name] = { url: dlq.url, arn: dlq.arn };
         deadLetterArn = dlq.arn;
       }
       const ensured = await ensureQueue(clients, queue.name, queueAttributes(queue, deadLetterArn));
-      record(ensured.step);
+      record(await ensureNotificationPolicy(clients, ensured, notifiedBy(queue.name)));
       report.queues[queue.name] = { url: ensured.url, arn: ensured.arn };
     }
     for (const notification of environment.notifications) {

@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { defaultTimeZone } from '../../egress/plan/dates.ts';
 import {
@@ -15,6 +17,7 @@ import {
   sftContextFor,
   validateItems,
 } from '../../routes/index.ts';
+import { buildRoutingMap, MAP_FORMATS, type MapFormat, renderRoutingMap } from '../../routes/map/index.ts';
 import { UserError } from '../errors.ts';
 import { registerImportTfCommand } from './routes-import.ts';
 import { registerRoutesLoadCommand } from './routes-load.ts';
@@ -28,7 +31,7 @@ function withRuleSource(command: Command): Command {
   return command
     .option(
       '--rules <file>',
-      'read the rules from a file: JSON items, `aws dynamodb scan` JSON, or an environment file',
+      'read the rules from a file: JSON items, `aws dynamodb scan` JSON, an environment file, or Terraform (.tf files or a directory)',
     )
     .option('--sandbox <dir>', 'read the rules from the table of the sandbox whose sandbox.json is in <dir>')
     .option(
@@ -45,6 +48,33 @@ async function load(flags: RuleSourceOptions): Promise<LoadedRules> {
     return await loadRules(flags);
   } catch (error) {
     if (error instanceof RuleSourceError) throw new UserError(error.message, { cause: error });
+    throw error;
+  }
+}
+
+interface MapFlags {
+  format: string;
+  out?: string;
+  varFile: string[];
+  recipient?: string;
+  type?: string;
+  bucket?: string;
+  date?: string;
+  timeZone?: string;
+}
+
+function collect(value: string, values: string[]): string[] {
+  return [...values, value];
+}
+
+/** The processing day from `--date` / `--time-zone`, as the service would take it. */
+function stampsFor(flags: { date?: string | undefined; timeZone?: string | undefined }) {
+  try {
+    return processingDay(flags.date, flags.timeZone ?? process.env.EGRESS_TIME_ZONE ?? defaultTimeZone());
+  } catch (error) {
+    if (error instanceof InvalidDateError || error instanceof RangeError) {
+      throw new UserError((error as Error).message);
+    }
     throw error;
   }
 }
@@ -67,6 +97,46 @@ export function registerRoutesCommand(program: Command): void {
     const rows = listRules(loaded.records);
     print(flags.json, rows, () => `rules from ${loaded.origin}\n\n${formatRuleTable(rows)}`);
   });
+
+  withRuleSource(
+    routes
+      .command('map')
+      .description(
+        'a picture of every rule: source → rule → destination (→ SFT agent route → stub NiFi) → recipient',
+      ),
+  )
+    .option('--format <format>', `svg, mermaid or dot (default svg)`, 'svg')
+    .option('--out <file>', 'write the map to a file (default: standard output)')
+    .option(
+      '--var-file <file>',
+      'with a Terraform --rules: a variables file (repeatable)',
+      collect,
+      [] as string[],
+    )
+    .option('--recipient <name>', 'only the rules of this recipient')
+    .option('--type <S3|SFT>', 'only the rules of this transfer type')
+    .option('--bucket <bucket>', 'only the rules reading this source bucket')
+    .option('--date <YYYY-MM-DD>', 'the processing day the examples use (default: today)')
+    .option('--time-zone <zone>', 'zone of "today" (default: EGRESS_TIME_ZONE, TZ or UTC)')
+    .action(async (flags: SourceFlags & MapFlags) => {
+      if (!(MAP_FORMATS as readonly string[]).includes(flags.format)) {
+        throw new UserError(`--format ${flags.format} is not one of ${MAP_FORMATS.join(', ')}`);
+      }
+      const stamps = stampsFor(flags);
+      const loaded = await load({ ...flags, varFiles: flags.varFile });
+      for (const note of loaded.notes ?? []) console.error(note);
+      const map = buildRoutingMap(loaded.records, stamps, sftContextFor(loaded.sandbox));
+      const text = renderRoutingMap(map, flags.format as MapFormat, {
+        filter: { recipient: flags.recipient, transferType: flags.type, sourceBucket: flags.bucket },
+        title: `Routing map — ${flags.rules ? path.basename(flags.rules) : loaded.origin}`,
+      });
+      if (flags.out) {
+        await writeFile(flags.out, text);
+        console.error(`wrote the routing map (${flags.format}) to ${path.resolve(flags.out)}`);
+      } else {
+        process.stdout.write(text);
+      }
+    });
 
   withRuleSource(
     routes
@@ -100,18 +170,7 @@ export function registerRoutesCommand(program: Command): void {
         key: string,
         flags: SourceFlags & { bucket?: string; date?: string; timeZone?: string; object?: string },
       ) => {
-        let stamps: ReturnType<typeof processingDay>;
-        try {
-          stamps = processingDay(
-            flags.date,
-            flags.timeZone ?? process.env.EGRESS_TIME_ZONE ?? defaultTimeZone(),
-          );
-        } catch (error) {
-          if (error instanceof InvalidDateError || error instanceof RangeError) {
-            throw new UserError((error as Error).message);
-          }
-          throw error;
-        }
+        const stamps = stampsFor(flags);
         const loaded = await load(flags);
         const explanation = explainKey(loaded.records, key, {
           bucket: flags.bucket,

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
+import { AwsEndpointUnreachableError } from '../../aws/endpoint-probe.ts';
 import { EnvironmentFileError } from '../../aws/provisioning/index.ts';
 import { EdgeSnapshotError, OriginPolicyError } from '../../edge/index.ts';
 import { RuleLoadError, RuleSourceError } from '../../routes/index.ts';
+import { chooseAwsEndpoint, endpointWaitMs } from '../../sandbox/aws-endpoint.ts';
 import { PortInUseError, type Sandbox, startSandbox } from '../../sandbox/sandbox.ts';
 import { SandboxSettingError } from '../../sandbox/settings.ts';
 import { StateDirectoryLockedError } from '../../sandbox/state-lock.ts';
@@ -15,12 +17,13 @@ interface SandboxFlags {
   env?: string;
   rules?: string;
   persist?: boolean;
+  awsEndpoint?: string;
 }
 
 function summary(sandbox: Sandbox): string[] {
   const s = sandbox.state;
   const lines = [
-    `  AWS endpoint   ${s.aws.endpoint}  (region ${s.region}, credentials test/test, path-style S3)`,
+    `  AWS endpoint   ${s.aws.endpoint}  (${sandbox.edge ? 'embedded edge' : 'not started here'}; region ${s.region}, access key ${s.aws.accessKeyId}, path-style S3)`,
     `  queue          ${s.queue.url}`,
     `  dead letters   ${s.deadLetterQueue.url}`,
     `  rules table    ${s.table}`,
@@ -52,7 +55,9 @@ function persistFromEnvironment(env: NodeJS.ProcessEnv): boolean {
 export function registerSandboxCommand(program: Command): void {
   program
     .command('sandbox')
-    .description('start the whole pipeline on the embedded AWS edge (no Docker) and run a short demo')
+    .description(
+      'start the whole pipeline on the embedded AWS edge (no Docker), or on a running AWS endpoint, and run a short demo',
+    )
     .option('--no-demo', 'start the sandbox without the demo')
     .option('--exit-after-demo', 'exit 0 once the demo has finished (for CI)', false)
     .option(
@@ -68,15 +73,24 @@ export function registerSandboxCommand(program: Command): void {
       '--rules <file>',
       'routing rules to load at start: JSON items, `aws dynamodb scan` output, an environment file, or Terraform (.tf or a directory)',
     )
+    .option(
+      '--aws-endpoint <url>',
+      'provision and run against this AWS endpoint (moto, LocalStack) instead of the embedded edge ' +
+        "(default: EGRESS_AWS_ENDPOINT_URL, else the environment file's aws.endpoint); credentials from " +
+        'AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else test/test',
+    )
     .action(async (flags: SandboxFlags) => {
       const started = Date.now();
       let sandbox: Sandbox;
       try {
+        const endpoint = chooseAwsEndpoint(flags.awsEndpoint, process.env, undefined);
         sandbox = await startSandbox({
           stateDir: flags.stateDir,
           environmentFile: flags.env,
           rulesFile: flags.rules,
           persist: flags.persist ?? persistFromEnvironment(process.env),
+          awsEndpoint: endpoint?.endpoint,
+          endpointWaitMs: endpointWaitMs(process.env),
           onProgress: (message) => console.log(`· ${message}`),
         });
       } catch (error) {
@@ -88,7 +102,8 @@ export function registerSandboxCommand(program: Command): void {
           error instanceof StateDirectoryLockedError ||
           error instanceof RuleSourceError ||
           error instanceof RuleLoadError ||
-          error instanceof EdgeSnapshotError
+          error instanceof EdgeSnapshotError ||
+          error instanceof AwsEndpointUnreachableError
         ) {
           throw new UserError(error.message, { cause: error });
         }

@@ -127,6 +127,8 @@ async function refresh() {
     renderStubHdfs(state.stubHdfs);
     renderSftErrors(state.sftErrors);
     $('rule-count').textContent = `${state.rules.count} routing rules in table ${state.rules.table}`;
+    // The table changed (rules put, edited or deleted): draw the map again.
+    if (mapVersion !== undefined && state.rules.version !== mapVersion) loadMapSafely();
     $('updated').textContent = `updated ${time(state.generatedAt)}`;
   } catch (error) {
     $('updated').textContent = `cannot reach the sandbox (${error.message})`;
@@ -165,11 +167,93 @@ async function explain(event) {
   output.dataset.matches = response.ok ? String(body.explanation.matches.length) : '';
 }
 
+// The routing map: an SVG drawn by the sandbox (no script in it; parsed as SVG, never as HTML).
+// Clicking a rule fills the rule explorer with the rule's example flag and runs it.
+let mapVersion;
+
+function fillSelect(select, values) {
+  const chosen = select.value;
+  select.replaceChildren(el('option', 'all'));
+  select.firstChild.value = '';
+  for (const value of values) {
+    const option = el('option', value || '(none)');
+    option.value = value;
+    select.append(option);
+  }
+  select.value = values.includes(chosen) ? chosen : '';
+}
+
+function openRule(node) {
+  $('explain-key').value = node.dataset.key ?? '';
+  $('explain-bucket').value = node.dataset.bucket ?? '';
+  $('explain-date').value = '';
+  $('explorer').scrollIntoView({ behavior: 'smooth', block: 'start' });
+  $('explain-form').requestSubmit();
+}
+
+async function loadMap() {
+  const query = new URLSearchParams();
+  for (const [name, value] of new FormData($('map-filters')))
+    if (String(value)) query.set(name, String(value));
+  const response = await fetch(`/api/map?${query}`);
+  const body = await response.json();
+  if (!response.ok) {
+    replace($('map-view'), [], `routing map unavailable: ${body.error}`, 'p');
+    return;
+  }
+  mapVersion = body.version;
+  fillSelect($('map-recipient'), body.choices.recipients);
+  fillSelect($('map-type'), body.choices.transferTypes);
+  fillSelect($('map-bucket'), body.choices.sourceBuckets);
+  $('map-count').textContent = `${body.shown} of ${body.total} rules, examples for ${body.date}`;
+  const svg = new DOMParser().parseFromString(body.svg, 'image/svg+xml').documentElement;
+  if (svg.nodeName !== 'svg') {
+    replace($('map-view'), [], 'the routing map could not be drawn', 'p');
+    return;
+  }
+  $('map-view').replaceChildren(document.importNode(svg, true));
+  for (const node of $('map-view').querySelectorAll('.map-rule')) {
+    node.addEventListener('click', () => openRule(node));
+    node.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' || event.key === ' ') {
+        event.preventDefault();
+        openRule(node);
+      }
+    });
+  }
+}
+
+// One load at a time; a change while one runs (a filter, a table edit) loads again after it.
+let mapLoading = false;
+let mapAgain = false;
+function loadMapSafely() {
+  if (mapLoading) {
+    mapAgain = true;
+    return;
+  }
+  mapLoading = true;
+  loadMap()
+    .catch((error) => replace($('map-view'), [], `routing map unavailable: ${error.message}`, 'p'))
+    .finally(() => {
+      mapLoading = false;
+      if (mapAgain) {
+        mapAgain = false;
+        loadMapSafely();
+      }
+    });
+}
+
+$('map-filters').addEventListener('change', (event) => {
+  if (event.target === $('map-fit')) $('map-view').classList.toggle('fit', $('map-fit').checked);
+  else loadMapSafely();
+});
+
 $('explain-form').addEventListener('submit', (event) => {
   explain(event).catch((error) => {
     $('explain-output').textContent = `error: ${error.message}`;
   });
 });
 refresh();
+loadMapSafely();
 follow();
 setInterval(refresh, 2000);

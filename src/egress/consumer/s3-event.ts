@@ -1,5 +1,5 @@
 import { MalformedMessageError } from '../errors.ts';
-import { FLAG_SUFFIX } from '../plan/naming.ts';
+import { FLAG_SUFFIX, isFlagKey } from '../plan/naming.ts';
 
 /** A `pipeline_success.flag` creation: the unit of work of the service. */
 export interface FlagEvent {
@@ -89,7 +89,7 @@ export function parseS3EventMessage(body: string | undefined): ParsedMessage {
     }
     if (!isObjectCreated(eventName)) {
       ignored.push({ index, key, eventName, reason: `event ${eventName} is not ObjectCreated` });
-    } else if (!key.endsWith(FLAG_SUFFIX)) {
+    } else if (!isFlagKey(key)) {
       ignored.push({ index, key, eventName, reason: `key does not end with ${FLAG_SUFFIX}` });
     } else {
       flags.push({ key, bucket, eventName });

@@ -1,8 +1,16 @@
 import { UnsafeDestinationError } from '../errors.ts';
 import type { ResolvedRule } from '../rules/matching.ts';
-import { basename, sftDataFileName, targetKey, timestampedName } from './naming.ts';
+import {
+  basename,
+  destinationKeyPrefix,
+  type NamingStep,
+  sftDataFileName,
+  targetKey,
+  timestampedName,
+  traceTargetKey,
+} from './naming.ts';
 import { expandAllDatePlaceholders, expandControlFilePrefix } from './placeholders.ts';
-import { assertSafeFileName } from './sft-paths.ts';
+import { assertSafeFileName, resolveSftLocation } from './sft-paths.ts';
 
 /**
  * Where one file goes. For SFT, `directory` is the rule's expanded `destination_prefix`; the sink
@@ -11,6 +19,12 @@ import { assertSafeFileName } from './sft-paths.ts';
 export type Destination =
   | { readonly transferType: 'S3'; readonly bucket: string; readonly key: string }
   | { readonly transferType: 'SFT'; readonly directory: string; readonly fileName: string };
+
+/**
+ * A stand-in SFT root for planning: `resolveSftLocation` refuses `..` segments, NUL and unsafe names
+ * outright, so whether a directory may be used does not depend on where the real root is.
+ */
+const PLANNING_ROOT = '/';
 
 function assertSafeS3Key(key: string, what: string): void {
   if (key.includes('\0')) throw new UnsafeDestinationError(`${what} ${JSON.stringify(key)} contains NUL`);
@@ -32,22 +46,64 @@ function destinationFor(
     return { transferType: 'S3', bucket: rule.destinationBucket ?? '', key: s3Key };
   }
   assertSafeFileName(sftFileName, what);
+  // The sink maps the directory under sftRoot with this same function when it writes; refusing a
+  // directory that would leave any root here makes the refusal part of the plan (explain shows it).
+  resolveSftLocation(PLANNING_ROOT, resolved.destinationPrefix, sftFileName);
   return { transferType: 'SFT', directory: resolved.destinationPrefix, fileName: sftFileName };
 }
 
 /**
  * A data object's destination (spec §3.2 step 4, §3.3, §3.5): the key is timestamped first when the
  * rule says so, then named for S3 (prefix, `.enc` stripping, compression suffix) or SFT (basename).
+ * Throws {@link UnsafeDestinationError} for a name that cannot be written.
  */
 export function planDataObject(resolved: ResolvedRule, sourceKey: string): Destination {
+  return planDataObjectNaming(resolved, sourceKey).destination;
+}
+
+/**
+ * {@link planDataObject} with the naming steps that led to the destination, for explanations.
+ * The service plans every object through this function.
+ */
+export function planDataObjectNaming(
+  resolved: ResolvedRule,
+  sourceKey: string,
+): { readonly destination: Destination; readonly steps: readonly NamingStep[] } {
   const { rule } = resolved;
+  const steps: NamingStep[] = [];
   const name = rule.timestampFiles ? timestampedName(sourceKey, resolved.stamps.compactDate) : sourceKey;
-  const s3Key = targetKey(name, {
+  if (name !== sourceKey) steps.push({ step: 'timestamp', result: name });
+  const s3 = traceTargetKey(name, {
     destinationPrefix: resolved.destinationPrefix,
     decrypt: rule.decrypt,
     compression: rule.compression,
   });
-  return destinationFor(resolved, s3Key, sftDataFileName(name), 'destination key');
+  const sftFileName = sftDataFileName(name);
+  const destination = destinationFor(resolved, s3.key, sftFileName, 'destination key');
+  if (destination.transferType === 'S3') steps.push(...s3.steps);
+  else if (sftFileName !== name) steps.push({ step: 'file-name', result: sftFileName });
+  return { destination, steps };
+}
+
+/**
+ * Where a rule puts every file, before any file name: the destination bucket and the key prefix
+ * {@link targetKey} puts in front of names (S3), or the SFT directory (the rule's expanded
+ * `destination_prefix`, mapped under `sftRoot` by the sink).
+ */
+export type DestinationLocation =
+  | { readonly transferType: 'S3'; readonly bucket: string; readonly keyPrefix: string }
+  | { readonly transferType: 'SFT'; readonly directory: string };
+
+export function destinationLocation(resolved: ResolvedRule): DestinationLocation {
+  const { rule } = resolved;
+  if (rule.transferType === 'S3') {
+    return {
+      transferType: 'S3',
+      bucket: rule.destinationBucket ?? '',
+      keyPrefix: destinationKeyPrefix(resolved.destinationPrefix),
+    };
+  }
+  return { transferType: 'SFT', directory: resolved.destinationPrefix };
 }
 
 /**

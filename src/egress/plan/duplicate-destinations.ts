@@ -15,8 +15,8 @@ export interface DuplicateDestination {
   readonly sources: readonly string[];
 }
 
-/** The destination as people read it, and as the identity of what gets overwritten. */
-export function describeDestination(destination: Destination): string {
+/** What gets overwritten, as people read it: `s3://bucket/key` or `sft:<directory>/<file name>`. */
+export function overwriteTarget(destination: Destination): string {
   if (destination.transferType === 'S3') return `s3://${destination.bucket}/${destination.key}`;
   const directory = destination.directory.endsWith('/') ? destination.directory : `${destination.directory}/`;
   return `sft:${directory}${destination.fileName}`;
@@ -55,7 +55,7 @@ export function planRuleDestinations(
 export function findDuplicateDestinations(entries: Iterable<NamedDestination>): DuplicateDestination[] {
   const sourcesByTarget = new Map<string, string[]>();
   for (const { source, destination } of entries) {
-    const target = describeDestination(destination);
+    const target = overwriteTarget(destination);
     const sources = sourcesByTarget.get(target);
     if (sources) sources.push(source);
     else sourcesByTarget.set(target, [source]);

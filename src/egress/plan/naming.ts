@@ -3,12 +3,21 @@ import type { CompressionFormat } from '../rules/rule.ts';
 /** Every key ending with this is a flag: never egressed, never listed in a manifest (spec §3.1). */
 export const FLAG_SUFFIX = 'pipeline_success.flag';
 
+/** Whether a key is a flag: a suffix test, so `db.x-pipeline_success.flag` is one too (spec §3.1). */
+export function isFlagKey(key: string): boolean {
+  return key.endsWith(FLAG_SUFFIX);
+}
+
+/** Whether a key is a directory marker (ends `/`); the original egressed these as files (spec §10.16). */
+export function isDirectoryMarker(key: string): boolean {
+  return key.endsWith('/');
+}
+
 /**
- * Whether a listed key is a data object: flags (a suffix test, so `db.x-pipeline_success.flag`
- * too) and directory markers (keys ending `/`, which the original egressed as files) are skipped.
+ * Whether a listed key is a data object: flags and directory markers are skipped.
  */
 export function isEgressableKey(key: string): boolean {
-  return !key.endsWith('/') && !key.endsWith(FLAG_SUFFIX);
+  return !isDirectoryMarker(key) && !isFlagKey(key);
 }
 
 /** Java `File.getName`: the text after the last `/`, ignoring trailing slashes (`x/dir/` → `dir`). */
@@ -28,6 +37,53 @@ export interface TargetKeyOptions {
 }
 
 /**
+ * What {@link targetKey} puts in front of a file name: the destination prefix with ONE trailing `/`
+ * removed, then `/`, then ONE leading `/` removed — `cbol/2021-09-01/` → `cbol/2021-09-01/`,
+ * `/` (the OpsMI rule) and `` → `` (the bucket root), `/abs/path` → `abs/path/`, `a//` → `a//`.
+ */
+export function destinationKeyPrefix(destinationPrefix: string): string {
+  const prefix = destinationPrefix.endsWith('/') ? destinationPrefix.slice(0, -1) : destinationPrefix;
+  const joined = `${prefix}/`;
+  return joined.startsWith('/') ? joined.slice(1) : joined;
+}
+
+/** One naming rule that changed a name, in the order the rules ran (for explanations). */
+export interface NamingStep {
+  /**
+   * `timestamp`: `timestamp_files` inserted the date; `file-name`: the name was cut to its basename;
+   * `destination-prefix`: the destination prefix was put in front; `strip-enc`: `.enc` was removed
+   * (decrypt); `compression-suffix`: `.gz` / `.z` was appended.
+   */
+  readonly step: 'timestamp' | 'file-name' | 'destination-prefix' | 'strip-enc' | 'compression-suffix';
+  /** The name after this step. */
+  readonly result: string;
+}
+
+/**
+ * {@link targetKey} with the naming steps that produced the key, for explanations: the service
+ * names files with this very function.
+ */
+export function traceTargetKey(
+  name: string,
+  options: TargetKeyOptions,
+): { readonly key: string; readonly steps: readonly NamingStep[] } {
+  const steps: NamingStep[] = [];
+  const fileName = basename(name);
+  if (fileName !== name) steps.push({ step: 'file-name', result: fileName });
+  let key = `${destinationKeyPrefix(options.destinationPrefix)}${fileName}`;
+  if (key !== fileName) steps.push({ step: 'destination-prefix', result: key });
+  if (options.decrypt && key.endsWith('.enc')) {
+    key = key.slice(0, -'.enc'.length);
+    steps.push({ step: 'strip-enc', result: key });
+  }
+  if (options.compression) {
+    key = `${key}.${options.compression}`;
+    steps.push({ step: 'compression-suffix', result: key });
+  }
+  return { key, steps };
+}
+
+/**
  * The S3 key for a name (spec §3.3): one trailing `/` off the prefix, `prefix/basename`, one leading
  * `/` off the result, `.enc` stripped when decrypting, then the compression suffix.
  *
@@ -36,14 +92,7 @@ export interface TargetKeyOptions {
  * when the bytes are compressed.
  */
 export function targetKey(name: string, options: TargetKeyOptions): string {
-  const prefix = options.destinationPrefix.endsWith('/')
-    ? options.destinationPrefix.slice(0, -1)
-    : options.destinationPrefix;
-  let key = `${prefix}/${basename(name)}`;
-  if (key.startsWith('/')) key = key.slice(1);
-  if (options.decrypt && key.endsWith('.enc')) key = key.slice(0, -'.enc'.length);
-  if (options.compression) key = `${key}.${options.compression}`;
-  return key;
+  return traceTargetKey(name, options).key;
 }
 
 /** The original's extension run: one or more `.x`, `.xy`, `.xyz` at the end of the name. */

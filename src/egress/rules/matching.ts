@@ -1,6 +1,6 @@
 import type { DateStamps } from '../plan/dates.ts';
 import { expandAllDatePlaceholders, expandSourcePrefix } from '../plan/placeholders.ts';
-import type { EgressRule } from './rule.ts';
+import { describeRuleKey, type EgressRule, type InvalidRule } from './rule.ts';
 
 /**
  * A rule made concrete for one message: its date placeholders expanded with that message's single
@@ -52,4 +52,43 @@ export function matchRules(
   return rules
     .filter((rule) => sourcePrefixMatches(resolveSourcePrefix(rule.key.sourcePrefix, stamps), flagKey))
     .map((rule) => resolveRule(rule, stamps));
+}
+
+/** What the flags of one message fire: see {@link matchFlags}. */
+export interface FlagMatches {
+  /** The rules to run, each ONCE even when several flags match it, in order of first match. */
+  readonly rules: readonly ResolvedRule[];
+  /** Flags that no valid rule matches: the service warns and sends nothing for them. */
+  readonly unmatchedFlags: readonly string[];
+  /** Invalid items whose prefix matches a flag: reported, never run (ARCHITECTURE §5). */
+  readonly invalidMatches: readonly { readonly flagKey: string; readonly invalid: InvalidRule }[];
+}
+
+/**
+ * The routing decision for one message (spec §1.4 with the fixes of §10): every flag key is
+ * matched against every rule with the message's single `stamps`; a rule matched by several flags
+ * runs once (the original ran it once per key); invalid items that would have matched are named.
+ */
+export function matchFlags(
+  ruleSet: { readonly rules: readonly EgressRule[]; readonly invalid: readonly InvalidRule[] },
+  flagKeys: readonly string[],
+  stamps: DateStamps,
+): FlagMatches {
+  const matched = new Map<string, ResolvedRule>();
+  const unmatchedFlags: string[] = [];
+  const invalidMatches: { flagKey: string; invalid: InvalidRule }[] = [];
+  for (const flagKey of flagKeys) {
+    const rules = matchRules(ruleSet.rules, flagKey, stamps);
+    for (const invalid of ruleSet.invalid) {
+      if (
+        typeof invalid.key.sourcePrefix === 'string' &&
+        sourcePrefixMatches(resolveSourcePrefix(invalid.key.sourcePrefix, stamps), flagKey)
+      ) {
+        invalidMatches.push({ flagKey, invalid });
+      }
+    }
+    if (rules.length === 0) unmatchedFlags.push(flagKey);
+    for (const resolved of rules) matched.set(describeRuleKey(resolved.rule.key), resolved);
+  }
+  return { rules: [...matched.values()], unmatchedFlags, invalidMatches };
 }

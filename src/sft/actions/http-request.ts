@@ -18,6 +18,16 @@ export interface HttpRequestContext {
 const HEADER_SAFE = /^[\x20-\x7e]+$/;
 
 /**
+ * Why `name` cannot be sent as the `filename` header as it is, or `undefined` when it can. A pure
+ * test, so dry runs (`egress routes explain`) predict the same refusal.
+ */
+export function filenameHeaderProblem(name: string): string | undefined {
+  return HEADER_SAFE.test(name)
+    ? undefined
+    : `the name "${name}" is not printable ASCII and cannot be sent as the filename header`;
+}
+
+/**
  * Sends the file to the action's URL with `filename: <name>`, reading through its open handle. A name that cannot travel in a
  * header as-is is a permanent failure with a clear reason rather than a silently mangled name.
  */
@@ -28,14 +38,8 @@ export async function httpRequestAction(
   size: number,
   context: HttpRequestContext,
 ): Promise<PostFileResult> {
-  if (!HEADER_SAFE.test(name)) {
-    throw new ActionError(
-      `the name "${name}" is not printable ASCII and cannot be sent as the filename header`,
-      {
-        retryable: false,
-      },
-    );
-  }
+  const problem = filenameHeaderProblem(name);
+  if (problem) throw new ActionError(problem, { retryable: false });
   return postFile({
     url: action.url,
     filePath: source.path,

@@ -1,6 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { EMULATOR_CREDENTIALS } from '../../../src/aws/target.ts';
 import { startSandbox } from '../../../src/sandbox/sandbox.ts';
 import { resolveSandboxSettings } from '../../../src/sandbox/settings.ts';
 import { serviceEvents } from '../pipeline-events.ts';
@@ -12,7 +13,7 @@ export const BDD_ENVIRONMENT = path.resolve('features/support/environment.yml');
 
 /**
  * The whole sandbox in this process on free ports, with its own state directory, or pointed at
- * another endpoint (LocalStack) when `awsEndpoint` is given.
+ * another endpoint (moto, LocalStack) when `awsEndpoint` is given.
  */
 export async function startSandboxTarget(
   name: TestTarget['name'],
@@ -30,7 +31,13 @@ export async function startSandboxTarget(
       EGRESS_DASHBOARD_PORT: '0',
     },
   );
-  const sandbox = await startSandbox({ settings, environmentFile: BDD_ENVIRONMENT, awsEndpoint });
+  const sandbox = await startSandbox({
+    settings,
+    environmentFile: BDD_ENVIRONMENT,
+    awsEndpoint,
+    // Emulators take any key; the developer's own AWS variables stay out of the scenarios.
+    awsCredentials: { ...EMULATOR_CREDENTIALS },
+  });
   const events = serviceEvents(sandbox.components.egress);
   return {
     name,
