@@ -1,5 +1,7 @@
 import https from 'node:https';
-import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { HeadBucketCommand, ListBucketsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ListQueuesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { type ComponentHealth, probeHealth } from '../edge/health.ts';
 
 /*
@@ -129,4 +131,37 @@ export async function sandboxComponentHealth(
     'egress-service': egress,
     dashboard,
   };
+}
+
+/**
+ * The AWS services of an endpoint that is not the embedded edge (moto, LocalStack), each asked one
+ * cheap question through the SDK: for the health report the dashboard serves in the edge's place.
+ */
+export async function awsEndpointHealth(
+  clients: {
+    readonly s3: S3Client;
+    readonly sqs: SQSClient;
+    readonly dynamo: DynamoDBClient;
+  },
+  endpoint: string,
+  timeoutMs = 2_000,
+): Promise<Record<string, ComponentHealth>> {
+  const [s3, sqs, dynamodb] = await Promise.all([
+    probeHealth(
+      endpoint,
+      async () => `${(await clients.s3.send(new ListBucketsCommand({}))).Buckets?.length ?? 0} buckets`,
+      timeoutMs,
+    ),
+    probeHealth(
+      endpoint,
+      async () => `${(await clients.sqs.send(new ListQueuesCommand({}))).QueueUrls?.length ?? 0} queues`,
+      timeoutMs,
+    ),
+    probeHealth(
+      endpoint,
+      async () => `${(await clients.dynamo.send(new ListTablesCommand({}))).TableNames?.length ?? 0} tables`,
+      timeoutMs,
+    ),
+  ]);
+  return { s3, sqs, dynamodb };
 }

@@ -2,11 +2,12 @@ import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { type DksStub, startDksStub } from '../../stubs/dks/index.ts';
 import { type StubNifi, startStubNifi } from '../../stubs/nifi/index.ts';
-import { createS3Client } from '../aws/clients.ts';
+import { createDynamoClient, createS3Client, createSqsClient } from '../aws/clients.ts';
 import { waitForAwsEndpoint } from '../aws/endpoint-probe.ts';
 import { loadEnvironmentFile, type ProvisionStep, provisionEnvironment } from '../aws/provisioning/index.ts';
 import { type AwsTarget, EMULATOR_CREDENTIALS } from '../aws/target.ts';
 import { startDashboard } from '../dashboard/index.ts';
+import { healthReport } from '../edge/health.ts';
 import { type Edge, EdgePortInUseError, type EdgeRestoreSummary, startEdge } from '../edge/index.ts';
 import { type EgressService, startEgressService } from '../egress/index.ts';
 import { defaultTimeZone } from '../egress/plan/dates.ts';
@@ -24,8 +25,10 @@ import {
 import { type SftAgent, sandboxSftAgentConfig, startSftAgent } from '../sft/index.ts';
 import { PRIVATE_DIRECTORY_MODE } from '../sft/volume/modes.ts';
 import { ensureCertificates, loadCertificates } from '../tls/certificates.ts';
+import { PACKAGE_VERSION } from '../util/package-version.ts';
 import { chooseAwsEndpoint, type EndpointCredentials, endpointCredentials } from './aws-endpoint.ts';
-import { sandboxComponentHealth } from './health.ts';
+import { Demonstrations } from './demonstrations.ts';
+import { awsEndpointHealth, sandboxComponentHealth } from './health.ts';
 import {
   type Component,
   PORTS,
@@ -84,6 +87,8 @@ export interface Sandbox {
   readonly logger: Logger;
   /** The readable story of what the sandbox does (uploads, events, rules, deliveries). */
   readonly trace: SandboxTrace;
+  /** Rules invalid on purpose (the demo's), told as demonstrations rather than failures. */
+  readonly demonstrations: Demonstrations;
   /** The running components, for tests, fault injection and the dashboard. */
   readonly components: { dks: DksStub; nifi: StubNifi; sftAgent: SftAgent; egress: EgressService };
   /** Stops every component in reverse start order; safe to call twice. */
@@ -200,6 +205,7 @@ async function startLocked(
   const logger = rootLogger.child({ component: 'sandbox' });
 
   const trace = new SandboxTrace();
+  const demonstrations = new Demonstrations();
   const stops: { name: string; stop: () => Promise<void> }[] = [];
   const stopAll = async () => {
     for (const { name, stop } of stops.reverse()) {
@@ -404,14 +410,24 @@ async function startLocked(
       ),
     );
     stops.push({ name: 'egress', stop: () => egress.stop() });
-    traceEgress(egress, trace);
+    traceEgress(egress, trace, demonstrations);
     progress(`egress service consuming ${queueName}; metrics on ${egress.metricsUrl}`);
 
-    // The edge's /_localstack/health reports the stubs, agent, service and dashboard beside AWS.
+    // The edge's /_localstack/health reports the stubs, agent, service and dashboard beside AWS;
+    // without an embedded edge, the dashboard serves the same report.
     const healthS3 = createS3Client(target);
-    stops.push({ name: 'health', stop: async () => healthS3.destroy() });
+    const healthSqs = createSqsClient(target);
+    const healthDynamo = createDynamoClient(target);
+    stops.push({
+      name: 'health',
+      stop: async () => {
+        healthS3.destroy();
+        healthSqs.destroy();
+        healthDynamo.destroy();
+      },
+    });
     let dashboardUrl: string | undefined;
-    edge?.setHealthContributor(() =>
+    const componentHealth = () =>
       sandboxComponentHealth({
         tls: { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey },
         dksUrl: dks.url,
@@ -421,8 +437,19 @@ async function startLocked(
         sftRoot,
         metricsUrl: egress.metricsUrl,
         dashboardUrl: () => dashboardUrl,
-      }),
-    );
+      });
+    edge?.setHealthContributor(componentHealth);
+    const endpointHealth = async () =>
+      healthReport(
+        {
+          ...(await awsEndpointHealth(
+            { s3: healthS3, sqs: healthSqs, dynamo: healthDynamo },
+            target.endpoint!,
+          )),
+          ...(await componentHealth()),
+        },
+        PACKAGE_VERSION,
+      );
 
     const state: SandboxState = {
       region: settings.region,
@@ -455,13 +482,16 @@ async function startLocked(
         trace,
         egress,
         sftAgent: agent,
+        demonstrations,
+        inspectEndpoint: edge?.endpoint,
+        health: edge ? undefined : endpointHealth,
         logger: rootLogger.child({ component: 'dashboard' }),
       }),
     );
     stops.push({ name: 'dashboard', stop: () => dashboard.stop() });
     state.dashboard = { url: dashboard.url };
     dashboardUrl = dashboard.url;
-    if (edge) state.health = { url: new URL('/_localstack/health', edge.endpoint).href };
+    state.health = { url: new URL('/_localstack/health', edge?.endpoint ?? dashboard.url).href };
     progress(`dashboard on ${dashboard.url}`);
     await lock.update({ dashboard: dashboard.url });
 
@@ -476,6 +506,7 @@ async function startLocked(
       edge,
       logger,
       trace,
+      demonstrations,
       components: { dks, nifi, sftAgent: agent, egress },
       stop() {
         stopping ??= (async () => {
