@@ -14,7 +14,9 @@ export function describeError(error: unknown, debug: boolean): string {
   const parts = [error.message];
   let cause = error.cause;
   while (cause instanceof Error) {
-    if (!parts.includes(cause.message)) parts.push(cause.message);
+    const { message } = cause;
+    // A message that already quotes its cause's says it once.
+    if (!parts.some((part) => part.includes(message))) parts.push(message);
     cause = cause.cause;
   }
   return parts.join(': ');

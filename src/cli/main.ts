@@ -20,6 +20,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   'stub-dks': async () => (await import('./commands/stub-dks.ts')).registerStubDksCommand,
   'stub-nifi': async () => (await import('./commands/stub-nifi.ts')).registerStubNifiCommand,
   'sft-agent': async () => (await import('./commands/sft-agent.ts')).registerSftAgentCommand,
+  status: async () => (await import('./commands/status.ts')).registerStatusCommand,
+  reset: async () => (await import('./commands/reset.ts')).registerResetCommand,
 };
 
 /** The version people report in issues: the project's package.json, read where it lies beside src/. */

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import express, { type Request, type Response } from 'express';
 import { createS3Client, createSqsClient } from '../aws/clients.ts';
 import type { AwsTarget } from '../aws/target.ts';
+import type { HealthReport } from '../edge/health.ts';
 import { OriginPolicy } from '../edge/origin-policy.ts';
 import type { EgressService, RuleKey } from '../egress/index.ts';
 import { type Logger, silentLogger } from '../logging/logger.ts';
@@ -13,17 +14,21 @@ import { explainKey } from '../routes/explain.ts';
 import { formatExplanation } from '../routes/format.ts';
 import { recordsFromItems } from '../routes/items.ts';
 import { RuleSourceError, scanRoutingTable, sftContextFor } from '../routes/rule-source.ts';
+import type { Demonstrations } from '../sandbox/demonstrations.ts';
 import type { SandboxState } from '../sandbox/state-file.ts';
 import type { SandboxTrace, TraceEntry } from '../sandbox/trace.ts';
 import { DashboardCollector, deliveriesByRecipient } from './collector.ts';
+import { panelRoutes } from './panels.ts';
 import { componentHealth, listBucket, queueDepth, sftErrorFolders } from './probes.ts';
 import { routingMapRoute, rulesVersion } from './routing-map.ts';
+import { RuleActivity } from './rule-activity.ts';
 
 /*
  * The sandbox dashboard: one page (plain HTML and a small script in ./public, no build step) over
  * a JSON API — `/api/state` (polled), `/api/events` (the live trace as server-sent events),
- * `/api/explain` (the rule explorer: `egress routes explain` over the live table) and `/api/map`
- * (the routing map of the live table, see routing-map.ts).
+ * `/api/explain` (the rule explorer: `egress routes explain` over the live table), `/api/map`
+ * (the routing map of the live table, see routing-map.ts), and the rules and dead-letter panels
+ * (panels.ts).
  */
 
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
@@ -40,6 +45,12 @@ export interface DashboardOptions {
   trace: SandboxTrace;
   egress: Pick<EgressService, 'on' | 'config'>;
   sftAgent: { readonly watchedDirectories: readonly string[] };
+  /** Rules invalid on purpose (the demo's), labelled as demonstrations in the rules panel. */
+  demonstrations?: Pick<Demonstrations, 'noteFor'> | undefined;
+  /** The embedded edge's endpoint, when the sandbox runs one: its queue inspection reads the DLQ. */
+  inspectEndpoint?: string | undefined;
+  /** The health report served at `/_localstack/health` when the sandbox has no embedded edge. */
+  health?: (() => Promise<HealthReport>) | undefined;
   logger?: Logger | undefined;
 }
 
@@ -74,7 +85,13 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const collector = new DashboardCollector();
   // One listener per open page; a handful of tabs must not trip the leak warning.
   trace.setMaxListeners(Math.max(trace.getMaxListeners(), 64));
-  const detach = collector.attach(options.egress);
+  const activity = new RuleActivity();
+  const detachCollector = collector.attach(options.egress);
+  const detachActivity = activity.attach(options.egress);
+  const detach = () => {
+    detachCollector();
+    detachActivity();
+  };
 
   let rules: { at: number; items: Promise<Record<string, unknown>[]> } | undefined;
   const liveRules = () => {
@@ -192,6 +209,29 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       logger,
     }),
   );
+
+  app.use(
+    panelRoutes({
+      rules: liveRules,
+      table: state.table,
+      timeZone: options.egress.config.timeZone,
+      activity,
+      demonstration: (key) => options.demonstrations?.noteFor(key),
+      sqs,
+      queueUrl: state.queue.url,
+      deadLetterQueueUrl: state.deadLetterQueue.url,
+      inspectEndpoint: options.inspectEndpoint,
+      logFile: state.logs,
+      logger,
+    }),
+  );
+
+  const health = options.health;
+  if (health) {
+    app.get('/_localstack/health', async (_req: Request, res: Response) => {
+      res.json(await health());
+    });
+  }
 
   const streams = new Set<Response>();
   app.get('/api/events', (req: Request, res: Response) => {

@@ -1,9 +1,12 @@
+import { mkdir } from 'node:fs/promises';
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import dynalite from 'dynalite';
 import { buildApp } from 'fauxqs';
 import { type AwsTarget, DEFAULT_REGION, EMULATOR_CREDENTIALS } from '../aws/target.ts';
 import { type Logger, silentLogger } from '../logging/logger.ts';
+import { PACKAGE_VERSION } from '../util/package-version.ts';
 import {
   type AwsProtocol,
   AwsServiceError,
@@ -14,6 +17,7 @@ import {
 import { DynamoDbFront } from './dynamodb.ts';
 import { installEmulatorErrorHandler } from './emulator-errors.ts';
 import { holdFaultContainment, runInRequestScope } from './fault-containment.ts';
+import { type ComponentHealth, healthReport, probeHealth } from './health.ts';
 import {
   BodyTooLargeError,
   ClientGoneError,
@@ -31,6 +35,9 @@ import {
   OriginPolicy,
   parseList,
 } from './origin-policy.ts';
+import { EDGE_SNAPSHOT_VERSION, readEdgeSnapshot, writeEdgeSnapshot } from './persistence/edge-snapshot.ts';
+import { createFauxqsQueueStore } from './persistence/fauxqs-queue-store.ts';
+import { restoreQueues, snapshotQueues } from './persistence/sqs-snapshot.ts';
 import { MAX_S3_BODY_BYTES, S3Gateway, type S3Upstream, type S3WriteRecord } from './s3-gateway.ts';
 import { S3Storage, type S3StorageStats } from './s3-storage/index.ts';
 import { SqsGateway } from './sqs-gateway.ts';
@@ -48,6 +55,14 @@ export interface EdgeOptions {
   region?: string;
   /** Keep DynamoDB tables on disk in this directory (LevelDB) instead of in memory. */
   dynamoDbPath?: string;
+  /**
+   * Keep the state across restarts in this directory (`--persist`): S3 bodies in `s3/`, DynamoDB
+   * tables in `dynamodb/` (unless `dynamoDbPath` says otherwise), and the rest — the S3 catalogue,
+   * queues with their messages, SSM parameters, notification configurations — in `edge.json`,
+   * written when the edge stops gracefully and restored when it starts. A kill loses what changed
+   * in memory since the last graceful stop (DynamoDB excepted). Takes the place of `s3StorageDir`.
+   */
+  persistDir?: string;
   /**
    * Directory for S3 object bodies (small ones stay in memory), removed when the edge stops. It
    * must be missing, empty, or one an edge used before. Default: a new directory under the system's
@@ -83,8 +98,31 @@ export interface Edge {
   s3Storage(): S3StorageStats;
   /** Observe S3 event notifications as they are delivered to SQS. */
   onNotification(listener: (record: NotificationRecord) => void): () => void;
+  /**
+   * Adds components to the health report at `/_localstack/health` (the sandbox's stubs and
+   * services); the provider is asked at every request.
+   */
+  setHealthContributor(provider: () => Promise<Record<string, ComponentHealth>>): void;
+  /** The health report as `/_localstack/health` serves it. */
+  health(): Promise<ReturnType<typeof healthReport>>;
+  /** With `persistDir`: what was restored at start (zeros on a first start). */
+  readonly restored: EdgeRestoreSummary | undefined;
   /** Stops accepting requests, settles pending notifications and frees every socket. */
   stop(): Promise<void>;
+}
+
+/** What a persistent edge found of its earlier runs. */
+export interface EdgeRestoreSummary {
+  /** When the snapshot was written; undefined on a first start. */
+  readonly savedAt: string | undefined;
+  readonly buckets: number;
+  readonly objects: number;
+  /** Objects whose bodies were gone (deleted by a run that was killed after the snapshot). */
+  readonly droppedObjects: readonly { bucket: string; key: string }[];
+  readonly queues: number;
+  readonly messages: number;
+  readonly parameters: number;
+  readonly notifications: number;
 }
 
 /** The edge's port is taken; the CLI turns this into a message naming the variable that moves it. */
@@ -192,20 +230,43 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     { hosts: ALLOWED_HOSTS_VARIABLE, origins: ALLOWED_ORIGINS_VARIABLE },
   );
 
+  const persistDir = options.persistDir ? path.resolve(options.persistDir) : undefined;
+  const snapshotFile = persistDir ? path.join(persistDir, 'edge.json') : undefined;
+  if (persistDir) await mkdir(persistDir, { recursive: true, mode: 0o700 });
+  const snapshot = snapshotFile ? await readEdgeSnapshot(snapshotFile) : undefined;
+  if (snapshot && snapshot.region !== region) {
+    logger.warn(
+      { snapshotRegion: snapshot.region, region },
+      'the persisted state was saved in another region',
+    );
+  }
+
   // Object bodies live in files, not in fauxqs's memory: it gets our catalogue as its S3 store.
   const storage = await S3Storage.open({
-    directory: options.s3StorageDir,
+    directory: persistDir ? path.join(persistDir, 's3') : options.s3StorageDir,
     maxBodyBytes: MAX_S3_BODY_BYTES,
+    ...(persistDir ? { persistent: { restore: snapshot?.s3 } } : {}),
     logger,
   });
-  const fauxqs = buildApp({ logger: false, defaultRegion: region, stores: storage.fauxqsStores() });
+  // The SQS store is the edge's own when it persists, so that its queues can be read and restored.
+  const queueStore = persistDir ? await createFauxqsQueueStore() : undefined;
+  const fauxqs = buildApp({
+    logger: false,
+    defaultRegion: region,
+    stores: {
+      ...storage.fauxqsStores(),
+      ...(queueStore ? { sqsStore: queueStore } : {}),
+    } as NonNullable<Parameters<typeof buildApp>[0]>['stores'],
+  });
   installEmulatorErrorHandler(fauxqs);
   await fauxqs.ready();
   const dynamo = dynalite({
     createTableMs: 0,
     deleteTableMs: 0,
     updateTableMs: 0,
-    ...(options.dynamoDbPath ? { path: options.dynamoDbPath } : {}),
+    ...(options.dynamoDbPath || persistDir
+      ? { path: options.dynamoDbPath ?? path.join(persistDir!, 'dynamodb') }
+      : {}),
   });
   // dynalite is driven by emitting requests on its server; it also listens on a private
   // loopback port only so that its own close() runs its database shutdown.
@@ -227,6 +288,10 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
   const s3 = new S3Gateway(upstream, notifier, logger, { region });
   const parameters = new ParameterStore(region);
   const roles = new RoleIssuer();
+  if (snapshot) {
+    parameters.restore(snapshot.ssm);
+    notifier.restore(snapshot.notifications);
+  }
 
   const dynamoDb = new DynamoDbFront(dynamo);
   const sqsReceive = new SqsReceiveFront(fauxqs, logger);
@@ -235,6 +300,40 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     inject: (request) => fauxqs.inject(request),
     queueUrl: (arn) => publisher.queueUrl(arn),
   });
+
+  let stopped = false;
+  let contributor: (() => Promise<Record<string, ComponentHealth>>) | undefined;
+  /** The edge's own services, probed in process, then whatever the sandbox contributes. */
+  const health = async () => {
+    const endpointUrl = `http://${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo | null)?.port ?? ''}`;
+    const own: Record<string, ComponentHealth> = {
+      s3: await probeHealth(endpointUrl, async () => {
+        const stats = storage.stats();
+        return `${stats.buckets} buckets, ${stats.objects} objects`;
+      }),
+      sqs: await probeHealth(endpointUrl, async () => {
+        const response = await fauxqs.inject({ method: 'GET', url: '/_fauxqs/queues' });
+        if (response.statusCode !== 200) throw new Error(`the SQS emulator answered ${response.statusCode}`);
+        return `${(response.json() as unknown[]).length} queues`;
+      }),
+      dynamodb: await probeHealth(endpointUrl, async () => {
+        if (!dynamo.listening) throw new Error('the DynamoDB emulator is closed');
+        return options.dynamoDbPath ? `tables on disk in ${options.dynamoDbPath}` : 'tables in memory';
+      }),
+      ssm: { state: 'running', url: endpointUrl, detail: `${parameters.size} parameters` },
+      sts: { state: 'running', url: endpointUrl },
+    };
+    if (stopped) for (const name of Object.keys(own)) own[name] = { ...own[name]!, state: 'stopping' };
+    const others = contributor
+      ? await contributor().catch((error: unknown) => ({
+          sandbox: {
+            state: 'error' as const,
+            detail: `health of the other components unknown: ${(error as Error).message}`,
+          },
+        }))
+      : {};
+    return healthReport({ ...own, ...others }, PACKAGE_VERSION);
+  };
 
   const handleSsm = async (req: IncomingMessage, res: ServerResponse, operation: string) => {
     const contentType = 'application/x-amz-json-1.1';
@@ -288,6 +387,20 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     if (target.startsWith('AmazonSSM.')) {
       const operation = target.slice('AmazonSSM.'.length);
       return { service: 'ssm', protocol: 'json-1.1', handle: () => handleSsm(req, res, operation) };
+    }
+    if (path === '/_localstack/health') {
+      return {
+        service: 'edge',
+        protocol: 'rest-xml',
+        handle: async () => {
+          req.resume();
+          if (req.method === 'HEAD') {
+            send(res, 200, 'text/plain', '');
+            return;
+          }
+          send(res, 200, 'application/json', JSON.stringify(await health()));
+        },
+      };
     }
     if (path === '/_edge/health') {
       return {
@@ -409,6 +522,33 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
   }
   const port = (server.address() as AddressInfo).port;
   const endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  // Queue URLs carry the port, known only now. Restored synchronously, before the first request
+  // is read (requests are handled in later turns of the event loop).
+  const restoredMessages = queueStore && snapshot ? restoreQueues(queueStore, snapshot.sqs, port) : 0;
+  const restored: EdgeRestoreSummary | undefined = persistDir
+    ? {
+        savedAt: snapshot?.savedAt,
+        buckets: storage.restored?.buckets ?? 0,
+        objects: storage.restored?.objects ?? 0,
+        droppedObjects: storage.restored?.dropped ?? [],
+        queues: snapshot?.sqs.length ?? 0,
+        messages: restoredMessages,
+        parameters: snapshot?.ssm.length ?? 0,
+        notifications: Object.keys(snapshot?.notifications ?? {}).length,
+      }
+    : undefined;
+  if (restored) {
+    logger.info(
+      { persistDir, ...restored, droppedObjects: restored.droppedObjects.length },
+      'persisted state restored',
+    );
+    for (const object of restored.droppedObjects) {
+      logger.warn(
+        object,
+        'persisted object dropped: its body is gone (the sandbox was killed after the last snapshot)',
+      );
+    }
+  }
   logger.info({ endpoint }, 'edge listening');
 
   let stopping: Promise<void> | undefined;
@@ -421,8 +561,14 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     onS3Write: (listener) => s3.onWrite(listener),
     s3Storage: () => storage.stats(),
     onNotification: (listener) => notifier.onNotification(listener),
+    setHealthContributor: (provider) => {
+      contributor = provider;
+    },
+    health,
+    restored,
     stop() {
       stopping ??= (async () => {
+        stopped = true;
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         await notifier.settle();
@@ -430,6 +576,23 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
         await fauxqs.close();
         server.closeAllConnections();
         await closed;
+        if (snapshotFile) {
+          // Nothing is served any more: the state is still and can be written down.
+          try {
+            await writeEdgeSnapshot(snapshotFile, {
+              version: EDGE_SNAPSHOT_VERSION,
+              savedAt: new Date().toISOString(),
+              region,
+              s3: storage.snapshot(),
+              sqs: queueStore ? snapshotQueues(queueStore) : [],
+              ssm: parameters.snapshot(),
+              notifications: notifier.snapshot(),
+            });
+            logger.info({ snapshotFile }, 'state persisted');
+          } catch (error) {
+            logger.error({ err: error, snapshotFile }, 'could not persist the state');
+          }
+        }
         await storage.close();
         await new Promise<void>((resolve) => dynamo.close(() => resolve()));
         releaseFaultContainment();

@@ -1,6 +1,17 @@
 import { AwsServiceError } from './aws-error.ts';
 
-type ParameterType = 'String' | 'StringList' | 'SecureString';
+export type ParameterType = 'String' | 'StringList' | 'SecureString';
+
+/** A parameter as a snapshot keeps it (`--persist`). */
+export interface PersistedParameter {
+  readonly name: string;
+  readonly type: ParameterType;
+  readonly value: string;
+  readonly version: number;
+  /** ISO time. */
+  readonly lastModified: string;
+  readonly description?: string | undefined;
+}
 
 interface StoredParameter {
   name: string;
@@ -27,6 +38,27 @@ export class ParameterStore {
     private readonly region: string,
     private readonly accountId = '000000000000',
   ) {}
+
+  /** Every parameter, for a snapshot. SecureString values are kept as given, like the rest of the state directory. */
+  snapshot(): PersistedParameter[] {
+    return [...this.parameters.values()].map((p) => ({ ...p, lastModified: p.lastModified.toISOString() }));
+  }
+
+  /** Restores a snapshot's parameters (versions and dates as they were). */
+  restore(parameters: readonly PersistedParameter[]): void {
+    for (const p of parameters) {
+      const lastModified = new Date(p.lastModified);
+      this.parameters.set(p.name, {
+        ...p,
+        lastModified: Number.isNaN(lastModified.getTime()) ? new Date() : lastModified,
+      });
+    }
+  }
+
+  /** How many parameters are stored. */
+  get size(): number {
+    return this.parameters.size;
+  }
 
   /** Handles one JSON-protocol call; `operation` is the part after `AmazonSSM.`. */
   handle(operation: string, input: Record<string, unknown>): unknown {

@@ -108,6 +108,9 @@ export async function startEgressService(
       metrics.invalidRulesFound(invalid.length);
       for (const item of invalid) events.emit('rule_invalid', { key: item.key, reason: item.reason });
     },
+    onUnknownColumns: (items) => {
+      for (const item of items) events.emit('rule_unknown_columns', { key: item.key, columns: item.columns });
+    },
   });
   const processor = new MessageProcessor({
     rules,

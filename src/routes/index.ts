@@ -34,15 +34,26 @@ export {
 } from './items.ts';
 export { listRules, type RuleRow } from './list.ts';
 export {
+  formatLoadReport,
+  type LoadOptions,
+  type LoadReport,
+  loadRuleItems,
+  RuleLoadError,
+  unstorableItems,
+} from './load.ts';
+export { type RuleFile, readRuleFile } from './rule-file.ts';
+export {
   type LoadedRules,
   loadRules,
   RuleSourceError,
   type RuleSourceOptions,
   readItemsFile,
   readSandboxState,
+  resolveTableTarget,
   sandboxTarget,
   scanRoutingTable,
   sftContextFor,
+  type TableTarget,
 } from './rule-source.ts';
 export {
   keyUnderPrefix,

@@ -200,22 +200,22 @@ function isAttributeValueItem(item: unknown): boolean {
   return typeof prefix === 'object' && prefix !== null && !Array.isArray(prefix);
 }
 
+/** A routing table to read or write, and how it was found. */
+export interface TableTarget {
+  readonly target: AwsTarget;
+  readonly table: string;
+  /** The sandbox it belongs to, when it came from a sandbox.json. */
+  readonly sandbox?: SandboxState | undefined;
+}
+
 /**
- * Finds the rules: `--rules FILE` first, then `--sandbox DIR`, then `--endpoint` / `AWS_ENDPOINT_URL`,
- * then the default sandbox (`.sandbox/sandbox.json` in the project) when one is running.
+ * Finds the routing table: `--sandbox DIR` first, then `--endpoint` / `AWS_ENDPOINT_URL`, then the
+ * default sandbox (`.sandbox/sandbox.json` in the project) when one is running.
  */
-export async function loadRules(
-  options: RuleSourceOptions,
+export async function resolveTableTarget(
+  options: Omit<RuleSourceOptions, 'rules'>,
   env: NodeJS.ProcessEnv = process.env,
-): Promise<LoadedRules> {
-  if (options.rules) {
-    const absolute = path.resolve(options.rules);
-    if (await isTerraform(absolute)) {
-      const { records, notes } = await readTerraform(absolute, options.varFiles ?? []);
-      return { records, origin: `Terraform ${absolute}`, notes };
-    }
-    return { records: await readItemsFile(options.rules), origin: absolute };
-  }
+): Promise<TableTarget> {
   let sandbox: SandboxState | undefined;
   let target: AwsTarget | undefined;
   if (options.sandbox) {
@@ -238,7 +238,26 @@ export async function loadRules(
     sandbox = await readSandboxState(defaultDir);
     target = sandboxTarget(sandbox);
   }
-  const table = options.table ?? sandbox?.table ?? 'data-egress';
+  return { target, table: options.table ?? sandbox?.table ?? 'data-egress', sandbox };
+}
+
+/**
+ * Finds the rules: `--rules FILE` first (JSON items, a scan export, an environment file, or
+ * Terraform), then the table {@link resolveTableTarget} finds.
+ */
+export async function loadRules(
+  options: RuleSourceOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LoadedRules> {
+  if (options.rules) {
+    const absolute = path.resolve(options.rules);
+    if (await isTerraform(absolute)) {
+      const { records, notes } = await readTerraform(absolute, options.varFiles ?? []);
+      return { records, origin: `Terraform ${absolute}`, notes };
+    }
+    return { records: await readItemsFile(options.rules), origin: absolute };
+  }
+  const { target, table, sandbox } = await resolveTableTarget(options, env);
   const items = await scanRoutingTable(target, table);
   return {
     records: recordsFromItems(items, `table ${table}`),

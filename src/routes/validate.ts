@@ -1,28 +1,12 @@
 import type { DateStamps } from '../egress/plan/dates.ts';
 import { expandAllDatePlaceholders } from '../egress/plan/placeholders.ts';
 import { resolveSourcePrefix } from '../egress/rules/matching.ts';
+import { ROUTING_ITEM_COLUMNS } from '../egress/rules/schema.ts';
+import { unknownColumns } from '../egress/rules/unknown-columns.ts';
 import { checkItems, describeItem, type RoutingItemRecord } from './items.ts';
 
 /** The columns the egress service reads (spec §2.1); anything else is ignored by it. */
-export const KNOWN_COLUMNS: readonly string[] = [
-  'source_prefix',
-  'pipeline_name',
-  'recipient_name',
-  'transfer_type',
-  'source_bucket',
-  'destination_bucket',
-  'destination_prefix',
-  'decrypt',
-  'rewrap_datakey',
-  'encrypting_key_ssm_parm_name',
-  'compress',
-  'compress_fmt',
-  'role_arn',
-  'control_file_prefix',
-  'manifest_file_name',
-  'manifest_file_encryption',
-  'timestamp_files',
-];
+export const KNOWN_COLUMNS: readonly string[] = ROUTING_ITEM_COLUMNS;
 
 /** One problem with one column. */
 export interface FieldProblem {
@@ -59,9 +43,13 @@ export function splitReason(reason: string): FieldProblem[] {
 
 function warningsFor(item: Readonly<Record<string, unknown>>, stamps: DateStamps): FieldProblem[] {
   const problems: FieldProblem[] = [];
-  for (const column of Object.keys(item)) {
-    if (column.startsWith('_') || KNOWN_COLUMNS.includes(column)) continue;
-    problems.push({ field: column, message: 'not a column the egress service reads (a typo?)' });
+  for (const { column, suggestion } of unknownColumns(item)) {
+    problems.push({
+      field: column,
+      message: suggestion
+        ? `not a column the egress service reads; did you mean ${suggestion}?`
+        : 'not a column the egress service reads (a typo?)',
+    });
   }
   const type = typeof item.transfer_type === 'string' ? item.transfer_type.toUpperCase() : '';
   if (type === 'SFT' && typeof item.destination_bucket === 'string' && item.destination_bucket !== '') {

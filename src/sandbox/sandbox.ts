@@ -2,18 +2,33 @@ import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { type DksStub, startDksStub } from '../../stubs/dks/index.ts';
 import { type StubNifi, startStubNifi } from '../../stubs/nifi/index.ts';
+import { createDynamoClient, createS3Client, createSqsClient } from '../aws/clients.ts';
 import { waitForAwsEndpoint } from '../aws/endpoint-probe.ts';
 import { loadEnvironmentFile, type ProvisionStep, provisionEnvironment } from '../aws/provisioning/index.ts';
 import { type AwsTarget, EMULATOR_CREDENTIALS } from '../aws/target.ts';
 import { startDashboard } from '../dashboard/index.ts';
-import { type Edge, EdgePortInUseError, startEdge } from '../edge/index.ts';
+import { healthReport } from '../edge/health.ts';
+import { type Edge, EdgePortInUseError, type EdgeRestoreSummary, startEdge } from '../edge/index.ts';
 import { type EgressService, startEgressService } from '../egress/index.ts';
+import { defaultTimeZone } from '../egress/plan/dates.ts';
 import { privateLogFile } from '../logging/file-destination.ts';
 import { createLogger, type Logger } from '../logging/logger.ts';
+import { processingDay } from '../routes/dates.ts';
+import {
+  formatLoadReport,
+  loadRuleItems,
+  type RuleFile,
+  RuleLoadError,
+  readRuleFile,
+  unstorableItems,
+} from '../routes/index.ts';
 import { type SftAgent, sandboxSftAgentConfig, startSftAgent } from '../sft/index.ts';
 import { PRIVATE_DIRECTORY_MODE } from '../sft/volume/modes.ts';
 import { ensureCertificates, loadCertificates } from '../tls/certificates.ts';
+import { PACKAGE_VERSION } from '../util/package-version.ts';
 import { chooseAwsEndpoint, type EndpointCredentials, endpointCredentials } from './aws-endpoint.ts';
+import { Demonstrations } from './demonstrations.ts';
+import { awsEndpointHealth, sandboxComponentHealth } from './health.ts';
 import {
   type Component,
   PORTS,
@@ -22,6 +37,7 @@ import {
   type SandboxSettings,
 } from './settings.ts';
 import { removeStateFile, type SandboxState, writeStateFile } from './state-file.ts';
+import { StateLock } from './state-lock.ts';
 import { SandboxTrace } from './trace.ts';
 import { traceEdge, traceEgress } from './trace-sources.ts';
 
@@ -31,6 +47,17 @@ export interface SandboxOptions {
   stateDir?: string;
   /** Environment file to provision. @defaultValue `config/sandbox/environment.yml` */
   environmentFile?: string;
+  /**
+   * Routing items to load into the table at start: JSON items, an `aws dynamodb scan` export, an
+   * environment file or Terraform (`egress routes load` reads the same). Read before anything
+   * starts, so an unreadable file stops the start at once.
+   */
+  rulesFile?: string | undefined;
+  /**
+   * Keep buckets, objects, queues with their messages, tables and parameters in
+   * `<state-dir>/data/` across restarts (LocalStack's `PERSISTENCE=1`). Default: a fresh start.
+   */
+  persist?: boolean | undefined;
   /** Progress callback for humans (the CLI prints these). */
   onProgress?: (message: string) => void;
   /** Settings override (tests); otherwise read from the environment. */
@@ -60,6 +87,8 @@ export interface Sandbox {
   readonly logger: Logger;
   /** The readable story of what the sandbox does (uploads, events, rules, deliveries). */
   readonly trace: SandboxTrace;
+  /** Rules invalid on purpose (the demo's), told as demonstrations rather than failures. */
+  readonly demonstrations: Demonstrations;
   /** The running components, for tests, fault injection and the dashboard. */
   readonly components: { dks: DksStub; nifi: StubNifi; sftAgent: SftAgent; egress: EgressService };
   /** Stops every component in reverse start order; safe to call twice. */
@@ -100,6 +129,34 @@ function describeStep(step: ProvisionStep): string {
   return `${step.kind} ${step.name}: ${step.action}${step.detail ? ` (${step.detail})` : ''}`;
 }
 
+/** Where `--persist` keeps the state, under the state directory. */
+export const PERSIST_DIR_NAME = 'data';
+
+function describeRestore(restored: EdgeRestoreSummary, dir: string): string {
+  if (restored.savedAt === undefined) return `persisting state in ${dir} (nothing saved yet: a first start)`;
+  const dropped = restored.droppedObjects.length
+    ? `; ${restored.droppedObjects.length} objects left out, their bodies gone (the sandbox was killed after the last stop)`
+    : '';
+  return (
+    `restored the state saved ${restored.savedAt} from ${dir}: ${restored.buckets} buckets, ${restored.objects} objects, ` +
+    `${restored.queues} queues with ${restored.messages} messages, ${restored.parameters} parameters, ` +
+    `${restored.notifications} notification configurations (tables are kept on disk)${dropped}`
+  );
+}
+
+/** Reads `--rules FILE` and refuses items no table can store, before anything starts. */
+async function readRulesToLoad(file: string): Promise<RuleFile> {
+  const rules = await readRuleFile(file);
+  const unstorable = unstorableItems(rules.records);
+  if (unstorable.length) {
+    throw new RuleLoadError(
+      `${unstorable.length} routing items of ${rules.origin} cannot be stored`,
+      unstorable,
+    );
+  }
+  return rules;
+}
+
 /**
  * Starts the whole sandbox on the embedded target: edge, provisioning of the default environment,
  * then writes sandbox.json once everything listens and every resource exists.
@@ -112,6 +169,31 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   // that already exists is the operator's (it may be shared, such as /tmp) and keeps its mode; the
   // sandbox's own sub-directories are made private even when an earlier run left them open.
   await mkdir(stateDir, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
+  // One sandbox per state directory: a second one refuses here, before it touches the first one's
+  // files (its sandbox.json, certificates, logs, SFT root and S3 bodies).
+  const lock = await StateLock.acquire(stateDir, {
+    purpose: 'sandbox',
+    onTakeover: (stale, why) =>
+      progress(
+        `took over the state directory's lock from pid ${stale.pid} (${why}; started ${stale.startedAt})`,
+      ),
+  });
+  try {
+    return await startLocked(options, settings, lock);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}
+
+async function startLocked(
+  options: SandboxOptions,
+  settings: SandboxSettings,
+  lock: StateLock,
+): Promise<Sandbox> {
+  const progress = options.onProgress ?? (() => {});
+  const { stateDir } = settings;
+  const rules = options.rulesFile ? await readRulesToLoad(options.rulesFile) : undefined;
   await removeStateFile(stateDir);
   const logsDir = path.join(stateDir, 'logs');
   const sftRoot = path.join(stateDir, 'sft-root');
@@ -123,6 +205,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const logger = rootLogger.child({ component: 'sandbox' });
 
   const trace = new SandboxTrace();
+  const demonstrations = new Demonstrations();
   const stops: { name: string; stop: () => Promise<void> }[] = [];
   const stopAll = async () => {
     for (const { name, stop } of stops.reverse()) {
@@ -164,14 +247,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       progress(
         `using the AWS endpoint ${endpointChoice.endpoint} (no embedded edge; access key ${credentials.accessKeyId})`,
       );
+      if (options.persist) {
+        progress(
+          '--persist keeps the embedded edge’s state; with another AWS endpoint that endpoint keeps its own',
+        );
+      }
     } else {
       try {
         edge = await startEdge({
           port: settings.ports.edge,
           host: settings.host,
           region: settings.region,
-          // S3 object bodies live under the state directory (removed when the sandbox stops).
-          s3StorageDir: path.join(stateDir, 's3'),
+          // With --persist everything lives under data/ and is restored at the next start; otherwise
+          // S3 object bodies live under s3/, removed when the sandbox stops.
+          ...(options.persist
+            ? { persistDir: path.join(stateDir, PERSIST_DIR_NAME) }
+            : { s3StorageDir: path.join(stateDir, 's3') }),
           logger: rootLogger.child({ component: 'edge' }),
         });
       } catch (error) {
@@ -183,7 +274,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       target = edge.target;
       traceEdge(edge, trace);
       progress(`edge listening on ${edge.endpoint} (S3, SQS, DynamoDB, SSM, STS)`);
+      if (edge.restored) progress(describeRestore(edge.restored, path.join(stateDir, PERSIST_DIR_NAME)));
     }
+    await lock.update({ endpoint: target.endpoint });
 
     // After the endpoint check: a wrong URL is reported before the slow part (new certificates).
     const certificates = await ensureCertificates(path.join(stateDir, 'certs'), { extraDnsNames: [] });
@@ -271,6 +364,25 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (!queueName || !deadLetterName || !table) {
       throw new Error(`${environment.file}: the sandbox needs a queue with a deadLetter queue and a table`);
     }
+    if (rules) {
+      const loaded = await loadRuleItems(target, table, rules.records, {
+        stamps: processingDay(undefined, defaultTimeZone()),
+      });
+      for (const note of rules.notes) progress(`rules: ${note}`);
+      for (const line of formatLoadReport(loaded, rules.origin)) progress(line);
+      logger.info(
+        {
+          rules: rules.origin,
+          table,
+          created: loaded.created,
+          updated: loaded.updated,
+          unchanged: loaded.unchanged,
+          invalid: loaded.validation.invalid.length,
+        },
+        'routing rules loaded',
+      );
+    }
+
     // The service renews visibility while it works, so the queue's short timeout only decides how
     // soon a failed message comes back: quick retries, and a hopeless message in the DLQ in seconds.
     const visibility = Math.max(2, queueSpec.visibilityTimeoutSeconds ?? 5);
@@ -298,8 +410,46 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ),
     );
     stops.push({ name: 'egress', stop: () => egress.stop() });
-    traceEgress(egress, trace);
+    traceEgress(egress, trace, demonstrations);
     progress(`egress service consuming ${queueName}; metrics on ${egress.metricsUrl}`);
+
+    // The edge's /_localstack/health reports the stubs, agent, service and dashboard beside AWS;
+    // without an embedded edge, the dashboard serves the same report.
+    const healthS3 = createS3Client(target);
+    const healthSqs = createSqsClient(target);
+    const healthDynamo = createDynamoClient(target);
+    stops.push({
+      name: 'health',
+      stop: async () => {
+        healthS3.destroy();
+        healthSqs.destroy();
+        healthDynamo.destroy();
+      },
+    });
+    let dashboardUrl: string | undefined;
+    const componentHealth = () =>
+      sandboxComponentHealth({
+        tls: { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey },
+        dksUrl: dks.url,
+        nifi: { url: nifi.url, bucket: settings.nifiBucket },
+        s3: healthS3,
+        sftAgent: agent,
+        sftRoot,
+        metricsUrl: egress.metricsUrl,
+        dashboardUrl: () => dashboardUrl,
+      });
+    edge?.setHealthContributor(componentHealth);
+    const endpointHealth = async () =>
+      healthReport(
+        {
+          ...(await awsEndpointHealth(
+            { s3: healthS3, sqs: healthSqs, dynamo: healthDynamo },
+            target.endpoint!,
+          )),
+          ...(await componentHealth()),
+        },
+        PACKAGE_VERSION,
+      );
 
     const state: SandboxState = {
       region: settings.region,
@@ -317,6 +467,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       metrics: { url: egress.metricsUrl },
       tls: { ca: certificates.ca, cert: certificates.clientCert, key: certificates.clientKey },
       sftRoot,
+      ...(edge?.restored ? { persistence: { dir: path.join(stateDir, PERSIST_DIR_NAME) } } : {}),
       buckets: environment.environment.buckets.map((b) => b.name),
       logs: logFile,
       pid: process.pid,
@@ -331,12 +482,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         trace,
         egress,
         sftAgent: agent,
+        demonstrations,
+        inspectEndpoint: edge?.endpoint,
+        health: edge ? undefined : endpointHealth,
         logger: rootLogger.child({ component: 'dashboard' }),
       }),
     );
     stops.push({ name: 'dashboard', stop: () => dashboard.stop() });
     state.dashboard = { url: dashboard.url };
+    dashboardUrl = dashboard.url;
+    state.health = { url: new URL('/_localstack/health', edge?.endpoint ?? dashboard.url).href };
     progress(`dashboard on ${dashboard.url}`);
+    await lock.update({ dashboard: dashboard.url });
 
     const stateFile = await writeStateFile(stateDir, state);
     logger.info({ stateFile }, 'sandbox ready');
@@ -349,11 +506,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       edge,
       logger,
       trace,
+      demonstrations,
       components: { dks, nifi, sftAgent: agent, egress },
       stop() {
         stopping ??= (async () => {
           await removeStateFile(stateDir);
           await stopAll();
+          await lock.release();
         })();
         return stopping;
       },

@@ -1,4 +1,4 @@
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** The contract of `<state-dir>/sandbox.json` (ARCHITECTURE §3.2); more fields may be added. */
@@ -13,8 +13,12 @@ export interface SandboxState {
   nifi?: { url: string; bucket: string };
   tls: { ca: string; cert: string; key: string };
   sftRoot: string;
+  /** With `--persist`: where the state is kept across restarts. */
+  persistence?: { dir: string };
   metrics?: { url: string };
   dashboard?: { url: string };
+  /** The health report in LocalStack's `/_localstack/health` shape (every component, running or error). */
+  health?: { url: string };
   buckets: string[];
   logs: string;
   pid: number;
@@ -42,4 +46,20 @@ export async function writeStateFile(stateDir: string, state: SandboxState): Pro
   await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   await rename(temporary, target);
   return target;
+}
+
+/** Reads sandbox.json; undefined when there is none. Throws when it is not JSON. */
+export async function readStateFile(stateDir: string): Promise<SandboxState | undefined> {
+  let text: string;
+  try {
+    text = await readFile(stateFilePath(stateDir), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(text) as SandboxState;
+  } catch (error) {
+    throw new Error(`${stateFilePath(stateDir)} is not JSON: ${(error as Error).message}`, { cause: error });
+  }
 }

@@ -1,5 +1,6 @@
 import type { Edge } from '../edge/index.ts';
 import { type Destination, describeDestination, type EgressService, s3Url } from '../egress/index.ts';
+import type { Demonstrations } from './demonstrations.ts';
 import type { SandboxTrace } from './trace.ts';
 
 function where(destination: Destination | undefined): string {
@@ -25,7 +26,11 @@ export function traceEdge(edge: Edge, trace: SandboxTrace): void {
 }
 
 /** The egress service's own events, told as sentences. */
-export function traceEgress(service: EgressService, trace: SandboxTrace): void {
+export function traceEgress(
+  service: EgressService,
+  trace: SandboxTrace,
+  demonstrations?: Demonstrations,
+): void {
   service.on('message_processed', (event) => {
     if (event.reason === 'test-event') return;
     const rules = event.rules.map(
@@ -49,12 +54,37 @@ export function traceEgress(service: EgressService, trace: SandboxTrace): void {
       failure: true,
     }),
   );
-  service.on('rule_invalid', (event) =>
+  // The service reports an invalid item at every scan (every message); the story tells it once per
+  // item and reason, and an item invalid on purpose (the demo's) as a demonstration, not a failure.
+  const told = new Set<string>();
+  service.on('rule_invalid', (event) => {
+    const key = JSON.stringify([event.key.sourcePrefix, event.key.pipelineName, event.reason]);
+    if (told.has(key)) return;
+    told.add(key);
+    const name = `${String(event.key.pipelineName)} (${String(event.key.sourcePrefix)})`;
+    const demonstration = demonstrations?.noteFor(event.key);
+    trace.add(
+      demonstration
+        ? {
+            stage: 'rule',
+            text: `demonstration: routing rule ${name} is invalid and ignored, as intended — ${demonstration}: ${event.reason}`,
+            details: { ...event, demonstration },
+          }
+        : {
+            stage: 'rule',
+            text: `invalid routing rule ${name} ignored: ${event.reason}`,
+            details: { ...event },
+            failure: true,
+          },
+    );
+  });
+  service.on('rule_unknown_columns', (event) =>
     trace.add({
       stage: 'rule',
-      text: `invalid routing rule ${String(event.key.pipelineName)} (${String(event.key.sourcePrefix)}) ignored: ${event.reason}`,
+      text: `routing rule ${String(event.key.pipelineName)} (${String(event.key.sourcePrefix)}) has attributes the service does not read: ${event.columns
+        .map((c) => (c.suggestion ? `${c.column} (did you mean ${c.suggestion}?)` : c.column))
+        .join(', ')}`,
       details: { ...event },
-      failure: true,
     }),
   );
   service.on('object_transferred', (event) =>

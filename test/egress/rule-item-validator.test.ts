@@ -15,8 +15,8 @@ describe('RoutingItemValidator (validation remembered by item content)', () => {
   it('gives exactly what validating every item gives, scan after scan', () => {
     const validator = new RoutingItemValidator();
     const expected = parseRoutingItems(items);
-    expect(validator.parse(items)).toEqual(expected);
-    expect(validator.parse(items.map((item) => ({ ...item })))).toEqual(expected);
+    expect(validator.parse(items)).toEqual({ ...expected, unknownColumns: [] });
+    expect(validator.parse(items.map((item) => ({ ...item })))).toEqual({ ...expected, unknownColumns: [] });
   });
 
   it('reuses the result of an unchanged item and validates an edited one afresh', () => {
@@ -34,5 +34,25 @@ describe('RoutingItemValidator (validation remembered by item content)', () => {
     ]);
     // Fixed again: valid again.
     expect(validator.parse([items[0]!]).rules.map((rule) => rule.key.pipelineName)).toEqual(['A']);
+  });
+
+  it('reports attributes the service does not read once per new item content, with the near miss', () => {
+    const validator = new RoutingItemValidator();
+    const typo = routingItem({ pipeline_name: 'TYPO', destination_prefx: 'out/' });
+    const first = validator.parse([items[0]!, typo]);
+    expect(first.unknownColumns).toEqual([
+      {
+        key: { sourcePrefix: typo.source_prefix, pipelineName: 'TYPO' },
+        columns: [{ column: 'destination_prefx', suggestion: 'destination_prefix' }],
+      },
+    ]);
+    // The rule itself still applies (the attribute is ignored, as in the original).
+    expect(first.rules.map((rule) => rule.key.pipelineName)).toEqual(['A', 'TYPO']);
+    expect(validator.parse([items[0]!, structuredClone(typo)]).unknownColumns).toEqual([]);
+    const edited = { ...typo, note_to_self: 'x' };
+    expect(validator.parse([edited]).unknownColumns[0]?.columns).toEqual([
+      { column: 'destination_prefx', suggestion: 'destination_prefix' },
+      { column: 'note_to_self' },
+    ]);
   });
 });

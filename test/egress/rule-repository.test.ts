@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TransientEgressError } from '../../src/egress/errors.ts';
 import { RuleRepository } from '../../src/egress/rules/repository.ts';
-import { silentLogger } from '../../src/logging/logger.ts';
+import { createLogger, silentLogger } from '../../src/logging/logger.ts';
 import { routingItem } from './support/rules.ts';
 
 /** A real document client whose Scan answers come from `pages`, recording each request. */
@@ -59,6 +59,38 @@ describe('RuleRepository', () => {
       {
         key: { sourcePrefix: 'source/prefix/', pipelineName: 'BAD' },
         reason: expect.stringContaining('decrypt'),
+      },
+    ]);
+  });
+
+  it('warns of attributes the service does not read, naming the near miss, when it first reads the item', async () => {
+    const typo = routingItem({ pipeline_name: 'TYPO', destination_prefx: 'out/' });
+    const { client } = scriptedClient([{ Items: [routingItem({ pipeline_name: 'A' }), typo] }]);
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({
+      component: 'test',
+      destination: { write: (line: string) => lines.push(JSON.parse(line)) },
+    });
+    const told: unknown[] = [];
+    const repository = new RuleRepository({
+      documentClient: client,
+      table: 'data-egress',
+      logger,
+      onUnknownColumns: (items) => told.push(...items),
+    });
+    const ruleSet = await repository.load();
+    await repository.load();
+    expect(ruleSet.rules.map((rule) => rule.key.pipelineName)).toEqual(['A', 'TYPO']);
+    const warnings = lines.filter((line) => line.level === 40);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({
+      pipelineName: 'TYPO',
+      msg: 'routing item has attributes the service does not read: destination_prefx: not a column the egress service reads; did you mean destination_prefix?',
+    });
+    expect(told).toEqual([
+      {
+        key: { sourcePrefix: 'source/prefix/', pipelineName: 'TYPO' },
+        columns: [{ column: 'destination_prefx', suggestion: 'destination_prefix' }],
       },
     ]);
   });

@@ -116,7 +116,7 @@ describe('egress routes validate', () => {
     const { out, error } = await routes(['validate', '--rules', file]);
     expect(error).toBeUndefined();
     expect(out).toContain(
-      '! A "a/" (items.json[0]):\n    destinaton_prefix: not a column the egress service reads (a typo?)',
+      '! A "a/" (items.json[0]):\n    destinaton_prefix: not a column the egress service reads; did you mean destination_prefix?',
     );
     expect(out).toContain(
       '    compress_fmt: set but compress is not true: nothing is compressed and no suffix is added',

@@ -20,6 +20,7 @@ import {
 import { buildRoutingMap, MAP_FORMATS, type MapFormat, renderRoutingMap } from '../../routes/map/index.ts';
 import { UserError } from '../errors.ts';
 import { registerImportTfCommand } from './routes-import.ts';
+import { registerRoutesLoadCommand } from './routes-load.ts';
 import { registerScenariosCommand } from './routes-scenarios.ts';
 
 interface SourceFlags extends RuleSourceOptions {
@@ -87,7 +88,7 @@ export function registerRoutesCommand(program: Command): void {
   const routes = program
     .command('routes')
     .description(
-      'see, check and explain the routing rules (DynamoDB table data-egress), and import them from Terraform',
+      'see, check, explain and load the routing rules (DynamoDB table data-egress), and import them from Terraform',
     );
 
   withRuleSource(
@@ -188,4 +189,5 @@ export function registerRoutesCommand(program: Command): void {
 
   registerImportTfCommand(routes);
   registerScenariosCommand(routes);
+  registerRoutesLoadCommand(routes);
 }

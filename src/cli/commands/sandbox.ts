@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import { AwsEndpointUnreachableError } from '../../aws/endpoint-probe.ts';
 import { EnvironmentFileError } from '../../aws/provisioning/index.ts';
-import { OriginPolicyError } from '../../edge/index.ts';
+import { EdgeSnapshotError, OriginPolicyError } from '../../edge/index.ts';
+import { RuleLoadError, RuleSourceError } from '../../routes/index.ts';
 import { chooseAwsEndpoint, endpointWaitMs } from '../../sandbox/aws-endpoint.ts';
 import { PortInUseError, type Sandbox, startSandbox } from '../../sandbox/sandbox.ts';
 import { SandboxSettingError } from '../../sandbox/settings.ts';
+import { StateDirectoryLockedError } from '../../sandbox/state-lock.ts';
 import { UserError } from '../errors.ts';
 import { onShutdownSignal } from '../signals.ts';
 
@@ -13,6 +15,8 @@ interface SandboxFlags {
   exitAfterDemo: boolean;
   stateDir?: string;
   env?: string;
+  rules?: string;
+  persist?: boolean;
   awsEndpoint?: string;
 }
 
@@ -43,6 +47,11 @@ async function demoFailure(sandbox: Sandbox, signal: AbortSignal): Promise<strin
   }
 }
 
+/** `EGRESS_PERSIST=1` (or `true`/`yes`) asks for --persist, as LocalStack's `PERSISTENCE=1`. */
+function persistFromEnvironment(env: NodeJS.ProcessEnv): boolean {
+  return /^(1|true|yes)$/i.test(env.EGRESS_PERSIST ?? '');
+}
+
 export function registerSandboxCommand(program: Command): void {
   program
     .command('sandbox')
@@ -57,6 +66,14 @@ export function registerSandboxCommand(program: Command): void {
     )
     .option('--env <file>', 'environment file to provision (default: config/sandbox/environment.yml)')
     .option(
+      '--persist',
+      'keep buckets, objects, queues with their messages, tables and parameters in <state-dir>/data across restarts (also EGRESS_PERSIST=1)',
+    )
+    .option(
+      '--rules <file>',
+      'routing rules to load at start: JSON items, `aws dynamodb scan` output, an environment file, or Terraform (.tf or a directory)',
+    )
+    .option(
       '--aws-endpoint <url>',
       'provision and run against this AWS endpoint (moto, LocalStack) instead of the embedded edge ' +
         "(default: EGRESS_AWS_ENDPOINT_URL, else the environment file's aws.endpoint); credentials from " +
@@ -70,6 +87,8 @@ export function registerSandboxCommand(program: Command): void {
         sandbox = await startSandbox({
           stateDir: flags.stateDir,
           environmentFile: flags.env,
+          rulesFile: flags.rules,
+          persist: flags.persist ?? persistFromEnvironment(process.env),
           awsEndpoint: endpoint?.endpoint,
           endpointWaitMs: endpointWaitMs(process.env),
           onProgress: (message) => console.log(`· ${message}`),
@@ -80,6 +99,10 @@ export function registerSandboxCommand(program: Command): void {
           error instanceof SandboxSettingError ||
           error instanceof OriginPolicyError ||
           error instanceof EnvironmentFileError ||
+          error instanceof StateDirectoryLockedError ||
+          error instanceof RuleSourceError ||
+          error instanceof RuleLoadError ||
+          error instanceof EdgeSnapshotError ||
           error instanceof AwsEndpointUnreachableError
         ) {
           throw new UserError(error.message, { cause: error });

@@ -115,6 +115,130 @@ function renderSftErrors(folders) {
   replace($('sft-error-list'), items, `all ${watched} error folders empty`);
 }
 
+// The rules panel: every rule of the live table, valid or not, with its last match.
+function describeMatch(match) {
+  if (!match) return 'never (since the dashboard started)';
+  const outcome = match.succeeded
+    ? `${match.sent} sent`
+    : `${match.sent} sent, ${match.failed} failed${match.failure ? `: ${match.failure}` : ''}`;
+  return `${time(match.at)} — ${outcome}`;
+}
+
+const STATUS_TEXT = { valid: 'valid', invalid: 'INVALID', demonstration: 'demonstration' };
+
+function renderRules(body) {
+  const { counts, rules } = body;
+  const parts = [`${rules.length} rules in table ${body.table}: ${counts.valid} valid`];
+  if (counts.invalid) parts.push(`${counts.invalid} invalid (they take no action)`);
+  if (counts.demonstration) parts.push(`${counts.demonstration} invalid on purpose (a demonstration)`);
+  $('rules-summary').textContent = parts.join(', ');
+  const problemsOnly = $('rules-problems-only').checked;
+  const rows = rules
+    .filter((rule) => !problemsOnly || rule.status !== 'valid' || rule.warnings.length)
+    .map((rule) => {
+      const row = el('tr', undefined, `rule-${rule.status}`);
+      row.dataset.status = rule.status;
+      row.dataset.pipeline = rule.pipeline;
+      row.append(
+        el(
+          'td',
+          STATUS_TEXT[rule.status],
+          rule.status === 'invalid' ? 'bad' : rule.status === 'valid' ? 'ok' : 'demo',
+        ),
+        el('td', `${rule.pipeline} (${rule.type || '?'})${rule.recipient ? ` → ${rule.recipient}` : ''}`),
+        el('td', `${rule.source} → ${rule.destination}`),
+        el('td', describeMatch(rule.lastMatch), 'last-match'),
+      );
+      const says = el('td', undefined, 'says');
+      if (rule.demonstration) says.append(el('div', `demonstration: ${rule.demonstration}`, 'demo-note'));
+      for (const problem of rule.problems)
+        says.append(el('div', `${problem.field}: ${problem.message}`, 'problem'));
+      for (const warning of rule.warnings)
+        says.append(el('div', `${warning.field}: ${warning.message}`, 'warning'));
+      if (!says.childNodes.length) says.textContent = '–';
+      row.append(says);
+      return row;
+    });
+  replace($('rule-rows'), rows, problemsOnly ? 'no rule with a problem' : 'no rule yet', 'tr');
+}
+
+async function refreshRules() {
+  const response = await fetch('/api/rules');
+  const body = await response.json();
+  if (!response.ok) {
+    $('rules-summary').textContent = `rules unavailable: ${body.error}`;
+    return;
+  }
+  renderRules(body);
+}
+
+// The dead-letter panel: each message, why it is there, and a redrive button.
+async function redrive(request) {
+  $('redrive-result').textContent = 'redriving…';
+  const response = await fetch('/api/dead-letters/redrive', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(request),
+  });
+  const body = await response.json();
+  $('redrive-result').textContent = response.ok
+    ? `moved ${body.moved.length} message${body.moved.length === 1 ? '' : 's'} back to ${body.moved[0]?.to.split('/').pop() ?? 'the source queue'}`
+    : `not redriven: ${body.error ?? `${body.missing} is no longer in the dead-letter queue`}`;
+  refreshDeadLetters();
+  refreshSoon();
+}
+
+function renderDeadLetters(body) {
+  const rows = body.messages.map((message) => {
+    const row = el('tr');
+    row.dataset.messageId = message.messageId;
+    const button = el('button', 'Redrive', 'redrive');
+    button.type = 'button';
+    button.addEventListener('click', () => {
+      button.disabled = true;
+      redrive({ messageId: message.messageId }).catch((error) => {
+        $('redrive-result').textContent = `not redriven: ${error.message}`;
+      });
+    });
+    const cell = el('td');
+    cell.append(button);
+    row.append(
+      el('td', message.sourceMessageId, 'mono'),
+      el('td', message.sentAt ? time(message.sentAt) : '–'),
+      el('td', message.receiveCount === undefined ? '–' : String(message.receiveCount)),
+      el('td', message.reason, message.reasonSource === 'unknown' ? 'muted reason' : 'reason'),
+      el(
+        'td',
+        message.summary.length > 160 ? `${message.summary.slice(0, 160)}…` : message.summary,
+        'mono body',
+      ),
+      cell,
+    );
+    return row;
+  });
+  replace($('dead-letter-rows'), rows, 'no dead letter', 'tr');
+  $('redrive-all').disabled = body.messages.length === 0;
+}
+
+async function refreshDeadLetters() {
+  const response = await fetch('/api/dead-letters');
+  const body = await response.json();
+  if (!response.ok) {
+    replace($('dead-letter-rows'), [], `dead-letter queue unavailable: ${body.error}`, 'tr');
+    return;
+  }
+  renderDeadLetters(body);
+}
+
+function refreshPanels() {
+  refreshRules().catch((error) => {
+    $('rules-summary').textContent = `rules unavailable: ${error.message}`;
+  });
+  refreshDeadLetters().catch((error) => {
+    replace($('dead-letter-rows'), [], `dead-letter queue unavailable: ${error.message}`, 'tr');
+  });
+}
+
 async function refresh() {
   try {
     const response = await fetch('/api/state');
@@ -129,6 +253,7 @@ async function refresh() {
     $('rule-count').textContent = `${state.rules.count} routing rules in table ${state.rules.table}`;
     // The table changed (rules put, edited or deleted): draw the map again.
     if (mapVersion !== undefined && state.rules.version !== mapVersion) loadMapSafely();
+    refreshPanels();
     $('updated').textContent = `updated ${time(state.generatedAt)}`;
   } catch (error) {
     $('updated').textContent = `cannot reach the sandbox (${error.message})`;
@@ -246,6 +371,14 @@ function loadMapSafely() {
 $('map-filters').addEventListener('change', (event) => {
   if (event.target === $('map-fit')) $('map-view').classList.toggle('fit', $('map-fit').checked);
   else loadMapSafely();
+});
+
+$('rules-problems-only').addEventListener('change', () => refreshPanels());
+$('redrive-all').addEventListener('click', () => {
+  $('redrive-all').disabled = true;
+  redrive({ all: true }).catch((error) => {
+    $('redrive-result').textContent = `not redriven: ${error.message}`;
+  });
 });
 
 $('explain-form').addEventListener('submit', (event) => {

@@ -53,6 +53,21 @@ export class BucketNotifier {
     return this.configurations.get(bucket);
   }
 
+  /** Every bucket's configuration, for a snapshot (`--persist`). */
+  snapshot(): Record<string, NotificationConfiguration> {
+    return Object.fromEntries(this.configurations);
+  }
+
+  /**
+   * Restores a snapshot's configurations as they were, without S3's test event: they were
+   * configured (and tested) before the restart.
+   */
+  restore(configurations: Readonly<Record<string, NotificationConfiguration>>): void {
+    for (const [bucket, configuration] of Object.entries(configurations)) {
+      this.configurations.set(bucket, configuration);
+    }
+  }
+
   /**
    * Stores a configuration after checking every destination queue exists, then sends
    * `s3:TestEvent` to each destination, as S3 does. An empty configuration removes it.

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -46,6 +46,11 @@ export interface BlobStoreOptions {
    * memory stays bounded however many small objects are stored. @defaultValue 64 MiB
    */
   inlineTotalMaxBytes?: number;
+  /**
+   * Body files to keep (names within the store's `blobs` folder): those a persisted catalogue
+   * refers to. Without it every leftover file is removed at open, as nothing can refer to it.
+   */
+  retainFiles?: ReadonlySet<string> | undefined;
   logger: Logger;
 }
 
@@ -124,10 +129,51 @@ export class BlobStore {
       );
     }
     await writeFile(path.join(store.directory, MARKER), 'S3 object bodies of the egress sandbox edge\n');
-    // Nothing references files left by a run that was killed: start clean.
-    await rm(store.blobsDirectory, { recursive: true, force: true });
-    await mkdir(store.blobsDirectory);
+    if (options.retainFiles === undefined) {
+      // Nothing references files left by a run that was killed: start clean.
+      await rm(store.blobsDirectory, { recursive: true, force: true });
+      await mkdir(store.blobsDirectory);
+      return store;
+    }
+    // A persisted catalogue refers to some files; the others (bodies written after its snapshot by a
+    // run that was killed, parts of unfinished uploads) are referred to by nothing.
+    await mkdir(store.blobsDirectory, { recursive: true });
+    for (const name of await readdir(store.blobsDirectory)) {
+      if (!options.retainFiles.has(name)) await rm(path.join(store.blobsDirectory, name), { force: true });
+    }
     return store;
+  }
+
+  /**
+   * A blob for a body file that a persisted catalogue refers to (one reference, for its first
+   * holder). Undefined when the file is missing or not the size recorded: its object cannot be
+   * restored.
+   */
+  adopt(name: string, size: number, md5: string): Blob | undefined {
+    if (name !== path.basename(name) || name.startsWith('.')) return undefined;
+    const file = path.join(this.blobsDirectory, name);
+    const info = (() => {
+      try {
+        return statSync(file);
+      } catch {
+        return undefined;
+      }
+    })();
+    if (!info?.isFile() || info.size !== size) return undefined;
+    this.files += 1;
+    this.fileBytes += size;
+    return new Blob(size, md5, undefined, file);
+  }
+
+  /**
+   * The name of a file holding the blob's bytes, for a snapshot of the catalogue: a file blob's own
+   * file, or — for a body kept in memory — a new file written now.
+   */
+  persist(blob: Blob): string {
+    if (blob.file !== undefined) return path.basename(blob.file);
+    const file = this.newFile();
+    writeFileSync(file, blob.bytes!, { flag: 'wx' });
+    return path.basename(file);
   }
 
   stats(): BlobStoreStats {
@@ -264,6 +310,11 @@ export class BlobStore {
   /** Waits for file removals under way. */
   async settle(): Promise<void> {
     while (this.unlinking.size > 0) await Promise.all([...this.unlinking]);
+  }
+
+  /** Leaves the files where they are (persisted bodies), once pending removals are done. */
+  async close(): Promise<void> {
+    await this.settle();
   }
 
   /** Removes the directory and everything in it. */

@@ -2,6 +2,34 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Blob, BlobStore } from './blob-store.ts';
 import { noSuchBucket, noSuchKey, noSuchUpload, S3StorageError } from './errors.ts';
 
+/** An object as a snapshot keeps it: its metadata and its body files in order. */
+export interface PersistedObject {
+  readonly key: string;
+  readonly contentType: string;
+  readonly etag: string;
+  /** ISO time. */
+  readonly lastModified: string;
+  readonly metadata: Record<string, string>;
+  readonly blobs: readonly { readonly file: string; readonly size: number; readonly md5: string }[];
+}
+
+/** A bucket as a snapshot keeps it. */
+export interface PersistedBucket {
+  readonly name: string;
+  /** ISO time. */
+  readonly created: string;
+  readonly objects: readonly PersistedObject[];
+}
+
+/** The body files a snapshot refers to (names within the blob store's folder). */
+export function referencedFiles(buckets: readonly PersistedBucket[]): Set<string> {
+  const files = new Set<string>();
+  for (const bucket of buckets) {
+    for (const object of bucket.objects) for (const blob of object.blobs) files.add(blob.file);
+  }
+  return files;
+}
+
 /** S3's smallest part (all but the last), checked at CompleteMultipartUpload as AWS does. */
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
 
@@ -163,6 +191,7 @@ export class ObjectCatalog {
     etag: string,
     contentType: string | undefined,
     metadata: Record<string, string>,
+    lastModified: Date = new Date(),
   ): StoredObject {
     let bucket: Bucket;
     try {
@@ -177,7 +206,7 @@ export class ObjectCatalog {
       contentType ?? 'application/octet-stream',
       size,
       etag,
-      new Date(),
+      lastModified,
       metadata,
       blobs,
       this.blobs,
@@ -410,6 +439,89 @@ export class ObjectCatalog {
   private forgetUpload(upload: Upload): void {
     this.uploads.delete(upload.uploadId);
     this.buckets.get(upload.bucket)?.uploads.delete(upload.uploadId);
+  }
+
+  // ── persistence (`--persist`) ──
+
+  /**
+   * Every bucket and object, with the files holding their bodies (bodies kept in memory are
+   * written to files now). Uploads in progress are not kept: a restart ends them, as a client's
+   * own restart would.
+   */
+  snapshot(): PersistedBucket[] {
+    const files = new Map<Blob, string>();
+    const fileOf = (blob: Blob) => {
+      let file = files.get(blob);
+      if (file === undefined) {
+        file = this.blobs.persist(blob);
+        files.set(blob, file);
+      }
+      return file;
+    };
+    return [...this.buckets.values()].map((bucket) => ({
+      name: bucket.name,
+      created: bucket.created.toISOString(),
+      objects: bucket.sortedKeys.map((key) => {
+        const object = bucket.objects.get(key)!;
+        return {
+          key,
+          contentType: object.contentType,
+          etag: object.etag,
+          lastModified: object.lastModified.toISOString(),
+          metadata: object.metadata,
+          blobs: object.blobs.map((blob) => ({ file: fileOf(blob), size: blob.size, md5: blob.md5 })),
+        };
+      }),
+    }));
+  }
+
+  /**
+   * Restores a snapshot into an empty catalogue. An object whose body files are missing or of
+   * another size (deleted by a run that was killed after the snapshot) is left out and reported.
+   */
+  restore(buckets: readonly PersistedBucket[]): {
+    objects: number;
+    dropped: { bucket: string; key: string }[];
+  } {
+    // Each file is adopted once (the restore holds that first reference); every object that uses
+    // it takes its own, and the restore's are released at the end, so a file that no restored
+    // object uses is removed then.
+    const adopted = new Map<string, Blob | undefined>();
+    for (const persisted of buckets) {
+      for (const object of persisted.objects) {
+        for (const spec of object.blobs) {
+          if (!adopted.has(spec.file))
+            adopted.set(spec.file, this.blobs.adopt(spec.file, spec.size, spec.md5));
+        }
+      }
+    }
+    const dropped: { bucket: string; key: string }[] = [];
+    let objects = 0;
+    for (const persisted of buckets) {
+      this.createBucket(persisted.name);
+      const created = new Date(persisted.created);
+      if (!Number.isNaN(created.getTime())) this.buckets.get(persisted.name)!.created = created;
+      for (const object of persisted.objects) {
+        const blobs = object.blobs.map((spec) => adopted.get(spec.file));
+        if (blobs.some((blob, i) => blob === undefined || blob.size !== object.blobs[i]!.size)) {
+          dropped.push({ bucket: persisted.name, key: object.key });
+          continue;
+        }
+        const lastModified = new Date(object.lastModified);
+        this.commitObject(
+          persisted.name,
+          object.key,
+          blobs.map((blob) => this.blobs.retain(blob!)),
+          object.etag,
+          object.contentType,
+          { ...object.metadata },
+          Number.isNaN(lastModified.getTime()) ? new Date() : lastModified,
+        );
+        objects += 1;
+      }
+    }
+    for (const blob of adopted.values()) if (blob) this.blobs.release(blob);
+    return { objects, dropped };
   }
 
   // ── whole-store operations (fauxqs's reset helpers) ──

@@ -7,7 +7,7 @@ import type { Logger } from '../../logging/logger.ts';
 import { parseS3Request } from '../s3-request.ts';
 import { BlobStore, type BlobStoreStats } from './blob-store.ts';
 import { S3StorageError } from './errors.ts';
-import { ObjectCatalog } from './object-catalog.ts';
+import { ObjectCatalog, type PersistedBucket, referencedFiles } from './object-catalog.ts';
 import { ObjectRequests } from './object-requests.ts';
 
 /** Options of {@link openS3Storage}. */
@@ -24,7 +24,20 @@ export interface S3StorageOptions {
   inlineTotalMaxBytes?: number;
   /** Largest body of one PutObject or UploadPart request. @defaultValue 11 MiB (fauxqs's limit) */
   maxBodyBytes?: number;
+  /**
+   * Keep the bodies when the storage closes (`--persist`), and start from this snapshot of an
+   * earlier run (see {@link S3Storage.snapshot}).
+   */
+  persistent?: { restore?: readonly PersistedBucket[] | undefined } | undefined;
   logger: Logger;
+}
+
+/** What a persistent storage restored at open. */
+export interface S3RestoreSummary {
+  buckets: number;
+  objects: number;
+  /** Objects of the snapshot whose bodies were gone (deleted by a run that was killed after it). */
+  dropped: { bucket: string; key: string }[];
 }
 
 /** What the storage holds now. */
@@ -46,6 +59,9 @@ export class S3Storage {
     private readonly blobs: BlobStore,
     readonly catalog: ObjectCatalog,
     private readonly requests: ObjectRequests,
+    private readonly persistent: boolean,
+    /** What was restored at open (persistent storage only). */
+    readonly restored: S3RestoreSummary | undefined,
   ) {}
 
   /** The storage directory (absolute). */
@@ -102,8 +118,20 @@ export class S3Storage {
     return this.blobs.settle();
   }
 
-  /** Forgets every object and removes the directory. */
+  /**
+   * Every bucket and object with the files of their bodies, for a persistent storage to restore
+   * from at its next open. Take it when no request is under way (the edge stops serving first).
+   */
+  snapshot(): PersistedBucket[] {
+    return this.catalog.snapshot();
+  }
+
+  /** Forgets every object and removes the directory — or, when persistent, leaves the bodies in place. */
   async close(): Promise<void> {
+    if (this.persistent) {
+      await this.blobs.close();
+      return;
+    }
     this.catalog.purgeAll();
     await this.blobs.destroy();
   }
@@ -114,15 +142,28 @@ export class S3Storage {
       throw new RangeError(`maxBodyBytes must be a positive integer, got ${maxBodyBytes}`);
     }
     const directory = options.directory ?? (await mkdtemp(path.join(os.tmpdir(), 'egress-edge-s3-')));
+    const restore = options.persistent?.restore ?? [];
     const blobs = await BlobStore.open({
       directory,
       logger: options.logger,
+      ...(options.persistent ? { retainFiles: referencedFiles(restore) } : {}),
       ...(options.inlineMaxBytes !== undefined ? { inlineMaxBytes: options.inlineMaxBytes } : {}),
       ...(options.inlineTotalMaxBytes !== undefined
         ? { inlineTotalMaxBytes: options.inlineTotalMaxBytes }
         : {}),
     });
     const catalog = new ObjectCatalog(blobs);
-    return new S3Storage(blobs, catalog, new ObjectRequests(catalog, blobs, options.logger, maxBodyBytes));
+    let restored: S3RestoreSummary | undefined;
+    if (options.persistent) {
+      const { objects, dropped } = catalog.restore(restore);
+      restored = { buckets: restore.length, objects, dropped };
+    }
+    return new S3Storage(
+      blobs,
+      catalog,
+      new ObjectRequests(catalog, blobs, options.logger, maxBodyBytes),
+      options.persistent !== undefined,
+      restored,
+    );
   }
 }

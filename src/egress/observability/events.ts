@@ -43,6 +43,14 @@ export interface EgressEvents {
   flag_unmatched: { correlationId: string; key: string };
   /** A routing item that failed validation; it takes no action. */
   rule_invalid: { key: { sourcePrefix: unknown; pipelineName: unknown }; reason: string };
+  /**
+   * A routing item with attributes the service does not read (likely typos, with the near miss);
+   * told once per new item content. The item itself still applies.
+   */
+  rule_unknown_columns: {
+    key: { sourcePrefix: unknown; pipelineName: unknown };
+    columns: readonly { column: string; suggestion?: string | undefined }[];
+  };
   object_transferred: {
     correlationId: string;
     rule: RuleKey;

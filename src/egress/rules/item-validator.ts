@@ -1,5 +1,12 @@
 import type { EgressRule, InvalidRule } from './rule.ts';
 import { parseRoutingItem, type RoutingItemResult } from './schema.ts';
+import { type UnknownColumn, unknownColumns } from './unknown-columns.ts';
+
+/** An item carrying attributes the service does not read (probably typos), seen for the first time. */
+export interface ItemWithUnknownColumns {
+  readonly key: { readonly sourcePrefix: unknown; readonly pipelineName: unknown };
+  readonly columns: readonly UnknownColumn[];
+}
 
 /**
  * The content of a document-form item as a string: equal for equal items, different otherwise
@@ -22,10 +29,20 @@ function fingerprint(item: unknown): string {
 export class RoutingItemValidator {
   private remembered = new Map<string, RoutingItemResult>();
 
-  parse(items: readonly unknown[]): { rules: EgressRule[]; invalid: InvalidRule[] } {
+  /**
+   * Validates a scan's items. `unknownColumns` lists the items, new since the previous scan (or
+   * changed), that carry attributes the service does not read: a typo such as
+   * `destination_prefx` is reported once when the service first reads it, not on every message.
+   */
+  parse(items: readonly unknown[]): {
+    rules: EgressRule[];
+    invalid: InvalidRule[];
+    unknownColumns: ItemWithUnknownColumns[];
+  } {
     const current = new Map<string, RoutingItemResult>();
     const rules: EgressRule[] = [];
     const invalid: InvalidRule[] = [];
+    const unknown: ItemWithUnknownColumns[] = [];
     for (const item of items) {
       let key: string | undefined;
       try {
@@ -34,12 +51,22 @@ export class RoutingItemValidator {
         key = undefined; // not serialisable: validate it every time
       }
       let result = key === undefined ? undefined : (current.get(key) ?? this.remembered.get(key));
-      if (result === undefined) result = parseRoutingItem(item);
+      if (result === undefined) {
+        result = parseRoutingItem(item);
+        const record = typeof item === 'object' && item !== null ? (item as Record<string, unknown>) : {};
+        const columns = unknownColumns(record);
+        if (columns.length > 0) {
+          unknown.push({
+            key: { sourcePrefix: record.source_prefix, pipelineName: record.pipeline_name },
+            columns,
+          });
+        }
+      }
       if (key !== undefined) current.set(key, result);
       if (result.ok) rules.push(result.rule);
       else invalid.push(result.invalid);
     }
     this.remembered = current;
-    return { rules, invalid };
+    return { rules, invalid, unknownColumns: unknown };
   }
 }

@@ -1,8 +1,9 @@
 import { type DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '../../logging/logger.ts';
 import { describeFailure, TransientEgressError } from '../errors.ts';
-import { RoutingItemValidator } from './item-validator.ts';
+import { type ItemWithUnknownColumns, RoutingItemValidator } from './item-validator.ts';
 import type { EgressRule, InvalidRule } from './rule.ts';
+import { describeUnknownColumn } from './unknown-columns.ts';
 
 /** The routing table at one moment. */
 export interface RuleSet {
@@ -25,6 +26,8 @@ export interface RuleRepositoryOptions {
   logger: Logger;
   /** Called once per scan with the invalid items found. */
   onInvalid?: (invalid: readonly InvalidRule[]) => void;
+  /** Called with items carrying attributes the service does not read, once per new item content. */
+  onUnknownColumns?: (items: readonly ItemWithUnknownColumns[]) => void;
   /** Clock for the cache; tests inject one. */
   now?: () => number;
 }
@@ -80,7 +83,19 @@ export class RuleRepository {
         },
       );
     }
-    const { rules, invalid } = this.validator.parse(items);
+    const { rules, invalid, unknownColumns } = this.validator.parse(items);
+    for (const item of unknownColumns) {
+      this.options.logger.warn(
+        {
+          table: this.options.table,
+          sourcePrefix: item.key.sourcePrefix,
+          pipelineName: item.key.pipelineName,
+          columns: item.columns,
+        },
+        `routing item has attributes the service does not read: ${item.columns.map(describeUnknownColumn).join('; ')}`,
+      );
+    }
+    if (unknownColumns.length > 0) this.options.onUnknownColumns?.(unknownColumns);
     for (const item of invalid) {
       this.options.logger.warn(
         {

@@ -72,53 +72,57 @@ const manifestEncryption = optionalString.transform((value, context): ManifestEn
 
 const COMPRESSION_FORMATS: readonly string[] = ['gz', 'z'] satisfies CompressionFormat[];
 
-const routingItemSchema = z
-  .object({
-    source_prefix: requiredString,
-    pipeline_name: requiredString,
-    recipient_name: optionalString,
-    transfer_type: transferType,
-    source_bucket: requiredNonEmptyString,
-    destination_bucket: optionalString,
-    destination_prefix: optionalString,
-    decrypt: optionalBoolean,
-    rewrap_datakey: optionalBoolean,
-    encrypting_key_ssm_parm_name: optionalString,
-    compress: optionalBoolean,
-    compress_fmt: optionalString,
-    role_arn: optionalString,
-    control_file_prefix: optionalString,
-    manifest_file_name: optionalString,
-    manifest_file_encryption: manifestEncryption,
-    timestamp_files: optionalBoolean,
-  })
-  .superRefine((item, context) => {
-    if (item.transfer_type === 'S3' && item.destination_bucket === undefined) {
-      context.addIssue({
-        code: 'custom',
-        path: ['destination_bucket'],
-        message: 'required (a non-blank string) when transfer_type is S3',
-      });
-    }
-    if (item.transfer_type === 'S3' && item.decrypt === true && item.rewrap_datakey === true) {
-      // The original wrote plaintext with metadata claiming it was still encrypted (spec §10.17):
-      // a rule cannot both hand over the plaintext and a re-wrapped key for a ciphertext.
-      context.addIssue({
-        code: 'custom',
-        path: ['rewrap_datakey'],
-        message:
-          'cannot be true together with decrypt on an S3 rule (the body would be plaintext under metadata claiming encryption)',
-      });
-    }
-    if (item.compress && !COMPRESSION_FORMATS.includes(item.compress_fmt ?? '')) {
-      const got = item.compress_fmt === undefined ? 'nothing' : JSON.stringify(item.compress_fmt);
-      context.addIssue({
-        code: 'custom',
-        path: ['compress_fmt'],
-        message: `must be "gz" or "z" when compress is true, got ${got}`,
-      });
-    }
-  });
+/** Every column the service reads (spec §2.1), with its type. */
+const routingItemShape = {
+  source_prefix: requiredString,
+  pipeline_name: requiredString,
+  recipient_name: optionalString,
+  transfer_type: transferType,
+  source_bucket: requiredNonEmptyString,
+  destination_bucket: optionalString,
+  destination_prefix: optionalString,
+  decrypt: optionalBoolean,
+  rewrap_datakey: optionalBoolean,
+  encrypting_key_ssm_parm_name: optionalString,
+  compress: optionalBoolean,
+  compress_fmt: optionalString,
+  role_arn: optionalString,
+  control_file_prefix: optionalString,
+  manifest_file_name: optionalString,
+  manifest_file_encryption: manifestEncryption,
+  timestamp_files: optionalBoolean,
+};
+
+/** The names of the columns a routing item may have; anything else is not read by the service. */
+export const ROUTING_ITEM_COLUMNS: readonly string[] = Object.freeze(Object.keys(routingItemShape));
+
+const routingItemSchema = z.object(routingItemShape).superRefine((item, context) => {
+  if (item.transfer_type === 'S3' && item.destination_bucket === undefined) {
+    context.addIssue({
+      code: 'custom',
+      path: ['destination_bucket'],
+      message: 'required (a non-blank string) when transfer_type is S3',
+    });
+  }
+  if (item.transfer_type === 'S3' && item.decrypt === true && item.rewrap_datakey === true) {
+    // The original wrote plaintext with metadata claiming it was still encrypted (spec §10.17):
+    // a rule cannot both hand over the plaintext and a re-wrapped key for a ciphertext.
+    context.addIssue({
+      code: 'custom',
+      path: ['rewrap_datakey'],
+      message:
+        'cannot be true together with decrypt on an S3 rule (the body would be plaintext under metadata claiming encryption)',
+    });
+  }
+  if (item.compress && !COMPRESSION_FORMATS.includes(item.compress_fmt ?? '')) {
+    const got = item.compress_fmt === undefined ? 'nothing' : JSON.stringify(item.compress_fmt);
+    context.addIssue({
+      code: 'custom',
+      path: ['compress_fmt'],
+      message: `must be "gz" or "z" when compress is true, got ${got}`,
+    });
+  }
+});
 
 /** Outcome of {@link parseRoutingItem}. */
 export type RoutingItemResult = { ok: true; rule: EgressRule } | { ok: false; invalid: InvalidRule };
