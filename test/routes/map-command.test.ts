@@ -81,7 +81,9 @@ describe('egress routes map', () => {
         '    "pipeline_name":      {"S": "CBOL"},',
         '    "recipient_name":     {"S": "CBOL"},',
         '    "transfer_type":      {"S": "S3"},',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: Terraform interpolation, written as Terraform has it
         '    "source_bucket":      {"S": "${data.terraform_remote_state.common.outputs.published_bucket.id}"},',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: Terraform interpolation, written as Terraform has it
         '    "destination_bucket": {"S": "opsmi-${var.environment}"},',
         '    "destination_prefix": {"S": "cbol/$TODAYS_DATE/"},',
         '    "decrypt":            {"bool": true}',
