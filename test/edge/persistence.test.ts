@@ -267,9 +267,9 @@ describe('an edge with persistDir', () => {
     const persistDir = path.join(dir, 'killed');
     const first = await startEdge({ port: 0, persistDir });
     const a = clients(first);
-    await createBucket(a.s3, 'b');
-    await a.s3.send(new PutObjectCommand({ Bucket: 'b', Key: 'gone.bin', Body: large }));
-    await a.s3.send(new PutObjectCommand({ Bucket: 'b', Key: 'kept.bin', Body: small }));
+    await createBucket(a.s3, 'bodies-bucket');
+    await a.s3.send(new PutObjectCommand({ Bucket: 'bodies-bucket', Key: 'gone.bin', Body: large }));
+    await a.s3.send(new PutObjectCommand({ Bucket: 'bodies-bucket', Key: 'kept.bin', Body: small }));
     a.destroy();
     await first.stop();
     const snapshot = JSON.parse(await readFile(path.join(persistDir, 'edge.json'), 'utf8'));
@@ -283,9 +283,9 @@ describe('an edge with persistDir', () => {
     try {
       expect(second.restored).toMatchObject({
         objects: 1,
-        droppedObjects: [{ bucket: 'b', key: 'gone.bin' }],
+        droppedObjects: [{ bucket: 'bodies-bucket', key: 'gone.bin' }],
       });
-      expect(sha(await body(b.s3, 'b', 'kept.bin'))).toBe(sha(small));
+      expect(sha(await body(b.s3, 'bodies-bucket', 'kept.bin'))).toBe(sha(small));
       expect(await readdir(blobs)).not.toContain('orphan-from-a-killed-run');
     } finally {
       b.destroy();
