@@ -1,33 +1,37 @@
 /**
  * `npm test`: every unit and component test (vitest), then every BDD scenario (cucumber) on the
- * embedded target and on moto; then one line per run and the closing line `N passed, N failed, N skipped` that
- * CI reads. Each run's report is deleted before it starts and read after it ends; how failures are
+ * embedded target and, beside it, on moto; then one line per run and the closing line
+ * `N passed, N failed, N skipped` that CI reads. Runs in one stage run side by side (the scenario
+ * runs wait on sockets and child processes far more than they compute, so on two cores the pair
+ * takes little longer than the slower one alone); the first streams its output, the others' output
+ * is printed when each ends. Each run's report is deleted before it starts and read after it ends; how failures are
  * counted (crashes, load errors, hooks, empty runs) is in scripts/test/tally.ts.
  *
- * Another run is one more entry in RUNS: a name, a command, the report it writes and its format.
+ * Another run is one more entry in STAGES: a name, a command, the report it writes and its format.
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { executeRun, type RunSpec } from './test/run.ts';
-import { summarize } from './test/tally.ts';
+import { type RunTally, summarize } from './test/tally.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-const RUNS: RunSpec[] = [
-  {
-    name: 'unit and component (vitest)',
-    command: [
-      'node',
-      'node_modules/vitest/vitest.mjs',
-      'run',
-      '--reporter=default',
-      '--reporter=json',
-      '--outputFile.json=reports/vitest.json',
-    ],
-    report: 'reports/vitest.json',
-    format: 'vitest-json',
-  },
+const VITEST: RunSpec = {
+  name: 'unit and component (vitest)',
+  command: [
+    'node',
+    'node_modules/vitest/vitest.mjs',
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    '--outputFile.json=reports/vitest.json',
+  ],
+  report: 'reports/vitest.json',
+  format: 'vitest-json',
+};
+
+const SCENARIO_RUNS: RunSpec[] = [
   {
     // The default profile of cucumber.mjs writes reports/cucumber-messages.ndjson (and the HTML and JUnit reports).
     name: 'scenarios, embedded target (cucumber)',
@@ -48,7 +52,8 @@ const RUNS: RunSpec[] = [
       '--profile',
       'moto',
     ],
-    env: { EGRESS_TARGET: 'moto' },
+    // Its own AWS call log (and IAM verdicts) in reports/moto/, since it runs beside the embedded run.
+    env: { EGRESS_TARGET: 'moto', EGRESS_AWS_CALL_LOG: path.join(ROOT, 'reports/moto/aws-calls.ndjson') },
     report: 'reports/moto/cucumber-messages.ndjson',
     format: 'cucumber-messages',
   },
@@ -58,8 +63,15 @@ const RUNS: RunSpec[] = [
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 await mkdir(path.join(ROOT, 'reports'), { recursive: true });
 
-const tallies = [];
-for (const run of RUNS) tallies.push(await executeRun(run, ROOT));
+const STAGES: RunSpec[][] = [[VITEST], SCENARIO_RUNS];
+
+const tallies: RunTally[] = [];
+for (const stage of STAGES) {
+  const results = await Promise.all(
+    stage.map((run, index) => executeRun(run, ROOT, index === 0 ? 'stream' : 'hold')),
+  );
+  tallies.push(...results);
+}
 
 const summary = summarize(tallies);
 console.log(`\n${summary.lines.join('\n')}`);

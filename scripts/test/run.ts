@@ -1,7 +1,8 @@
 /**
- * Runs one test run of `npm test` (a child process with its output on this terminal) and collects
- * what {@link tallyRun} needs. The run's report is deleted first, so a report left by an earlier
- * run can never be counted for this one.
+ * Runs one test run of `npm test` (a child process) and collects what {@link tallyRun} needs. The
+ * run's report is deleted first, so a report left by an earlier run can never be counted for this
+ * one. Its output goes to this terminal as it comes, or, for a run beside another, is held and
+ * printed in one piece when it ends, so two runs' lines never interleave.
  */
 import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
@@ -21,29 +22,51 @@ export interface RunSpec {
   format: ReportFormat;
 }
 
-function spawnRun(spec: RunSpec, root: string): Promise<Pick<RunResult, 'exitCode' | 'signal'>> {
+/** How a run's output reaches the terminal. */
+export type RunOutput = 'stream' | 'hold';
+
+function spawnRun(
+  spec: RunSpec,
+  root: string,
+  output: RunOutput,
+): Promise<Pick<RunResult, 'exitCode' | 'signal'>> {
   const [program, ...args] = spec.command;
   if (!program) throw new Error(`run "${spec.name}" has an empty command`);
   return new Promise((resolve) => {
     const child = spawn(program === 'node' ? process.execPath : program, args, {
       cwd: root,
-      stdio: 'inherit',
+      stdio: output === 'stream' ? 'inherit' : ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...spec.env },
+    });
+    // Held output keeps stdout and stderr in the order they arrived.
+    const held: Buffer[] = [];
+    child.stdout?.on('data', (chunk: Buffer) => held.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => held.push(chunk));
+    child.on('close', () => {
+      if (output === 'hold') {
+        process.stdout.write(`\n── ${spec.name} (ran beside the run above; its output follows) ──\n`);
+        process.stdout.write(Buffer.concat(held));
+      }
     });
     // A command that cannot start is a failed run with its reason, not a crash of the summary.
     child.on('error', (error) => {
       console.error(`${spec.name}: could not start ${program}: ${error.message}`);
       resolve({ exitCode: 127, signal: null });
     });
-    child.on('exit', (exitCode, signal) => resolve({ exitCode, signal }));
+    // 'close' (not 'exit'): held output is complete only once the pipes have ended.
+    child.on('close', (exitCode, signal) => resolve({ exitCode, signal }));
   });
 }
 
 /** Deletes the stale report, runs, and tallies what the run wrote. */
-export async function executeRun(spec: RunSpec, root: string): Promise<RunTally> {
+export async function executeRun(
+  spec: RunSpec,
+  root: string,
+  output: RunOutput = 'stream',
+): Promise<RunTally> {
   const reportPath = path.resolve(root, spec.report);
   await rm(reportPath, { force: true });
-  const exit = await spawnRun(spec, root);
+  const exit = await spawnRun(spec, root, output);
   const report = await readFile(reportPath, 'utf8').catch(() => undefined);
   return tallyRun({
     name: spec.name,
