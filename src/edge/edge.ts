@@ -260,13 +260,13 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
   });
   installEmulatorErrorHandler(fauxqs);
   await fauxqs.ready();
+  // Worked out once: dynalite keeps its tables here, and health says so.
+  const dynamoDbPath = options.dynamoDbPath ?? (persistDir ? path.join(persistDir, 'dynamodb') : undefined);
   const dynamo = dynalite({
     createTableMs: 0,
     deleteTableMs: 0,
     updateTableMs: 0,
-    ...(options.dynamoDbPath || persistDir
-      ? { path: options.dynamoDbPath ?? path.join(persistDir!, 'dynamodb') }
-      : {}),
+    ...(dynamoDbPath ? { path: dynamoDbPath } : {}),
   });
   // dynalite is driven by emitting requests on its server; it also listens on a private
   // loopback port only so that its own close() runs its database shutdown.
@@ -318,7 +318,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
       }),
       dynamodb: await probeHealth(endpointUrl, async () => {
         if (!dynamo.listening) throw new Error('the DynamoDB emulator is closed');
-        return options.dynamoDbPath ? `tables on disk in ${options.dynamoDbPath}` : 'tables in memory';
+        return dynamoDbPath ? `tables on disk in ${dynamoDbPath}` : 'tables in memory';
       }),
       ssm: { state: 'running', url: endpointUrl, detail: `${parameters.size} parameters` },
       sts: { state: 'running', url: endpointUrl },

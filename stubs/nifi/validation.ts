@@ -11,18 +11,36 @@ export interface Refusal {
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
 const CONTROL = /[\x00-\x1f\x7f]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: C1 controls too, once the name is decoded
+const NAME_CONTROL = /[\x00-\x1f\x7f-\x9f]/;
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A header as Node hands it over (each byte one Latin-1 character) read as the UTF-8 the SFT agent
+ * and curl send; bytes that are not UTF-8 stay Latin-1, HTTP's historical reading of them.
+ */
+function decodeHeader(header: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: plain ASCII needs no decoding
+  if (/^[\x00-\x7f]*$/.test(header)) return header;
+  try {
+    return UTF8.decode(Buffer.from(header, 'latin1'));
+  } catch {
+    return header;
+  }
+}
 
 /** S3 keys are at most 1024 bytes of UTF-8. */
 const MAX_KEY_BYTES = 1024;
 
 /**
- * Checks the `filename` header: one path segment, no `/`, `\`, `..` (anywhere, as the contract
- * words it) and no control characters including TAB. Returns the name or a refusal.
+ * Checks the `filename` header (UTF-8, else Latin-1): one path segment, no `/`, `\`, `..` (anywhere, as the
+ * contract words it) and no control characters including TAB. Returns the name or a refusal.
  */
-export function checkFilename(header: string | string[] | undefined): { filename: string } | Refusal {
-  if (Array.isArray(header)) return { status: 400, reason: 'more than one filename header' };
-  if (header === undefined || header.length === 0) return { status: 400, reason: 'missing filename header' };
-  if (CONTROL.test(header)) return { status: 400, reason: 'filename contains a control character' };
+export function checkFilename(raw: string | string[] | undefined): { filename: string } | Refusal {
+  if (Array.isArray(raw)) return { status: 400, reason: 'more than one filename header' };
+  if (raw === undefined || raw.length === 0) return { status: 400, reason: 'missing filename header' };
+  const header = decodeHeader(raw);
+  if (NAME_CONTROL.test(header)) return { status: 400, reason: 'filename contains a control character' };
   if (/[/\\]/.test(header))
     return { status: 400, reason: 'filename must be a single path segment (no / or \\)' };
   if (header.includes('..')) return { status: 400, reason: 'filename must not contain ".."' };

@@ -99,6 +99,10 @@ describe('an edge with persistDir', () => {
     const persistDir = path.join(dir, 'state');
     const first = await startEdge({ port: 0, persistDir });
     expect(first.restored).toMatchObject({ savedAt: undefined, buckets: 0, objects: 0, queues: 0 });
+    // Health (and so `egress status`) says where the tables are: on disk, not in memory.
+    expect((await first.health()).details.dynamodb?.detail).toBe(
+      `tables on disk in ${path.join(persistDir, 'dynamodb')}`,
+    );
     const a = clients(first);
     await createBucket(a.s3, 'kept');
     await a.s3.send(

@@ -38,6 +38,10 @@ describe('SFT directory resolution (plain join under sftRoot, ARCHITECTURE §5)'
     ['/ok', '.hidden.csv', /the SFT agent never sends it: it starts with "\."/],
     ['/ok', 'data.tmp', /the SFT agent never sends it: it ends with "\.tmp"/],
     ['/ok', 'data.csv.partial', /the SFT agent never sends it: it ends with "\.partial"/],
+    // Names the filename header cannot carry (issue 12): refused here rather than stranded.
+    ['/ok', 'tab\there.csv', /the SFT agent never sends it: it contains a control character/],
+    ['/ok', 'new\nline.csv', /the SFT agent never sends it: it contains a control character/],
+    ['/ok', 'c1\u0085.csv', /the SFT agent never sends it: it contains a control character/],
     // Over 255 bytes of UTF-8 (128 Cyrillic letters are 256 bytes but only 128 UTF-16 units).
     ['/ok', 'д'.repeat(128), /name too long: .* is 256 bytes, the limit is 255/],
     ['/ok', 'x'.repeat(256), /name too long: .* is 256 bytes/],

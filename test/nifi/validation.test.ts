@@ -13,6 +13,22 @@ describe('filename header', () => {
     expect(checkFilename(name)).toEqual({ filename: name });
   });
 
+  // Node hands a header over one byte per character; the SFT agent and curl send UTF-8 bytes.
+  const asReceived = (name: string) => Buffer.from(name, 'utf8').toString('latin1');
+  it.each([['отчёт.csv'], ['ünïcode.txt'], ['😀 report.csv'], ['д'.repeat(125)]])(
+    'reads %j sent as UTF-8 bytes back as that name',
+    (name) => {
+      expect(checkFilename(asReceived(name))).toEqual({ filename: name });
+    },
+  );
+
+  it('refuses a C1 control character sent as UTF-8 (U+0085, next line)', () => {
+    expect(checkFilename(asReceived('a\u0085b'))).toMatchObject({
+      status: 400,
+      reason: expect.stringMatching(/control character/),
+    });
+  });
+
   it.each([
     [undefined, /missing filename/],
     ['', /missing filename/],

@@ -204,14 +204,18 @@ describe('the SFT leg, with the agent’s own functions', () => {
     expect(() => traceSftDelivery(SFT_CONFIG, '/data-egress/sas', name, 'hdfs')).toThrow(reason);
   });
 
-  it('a name that cannot travel in the filename header fails in the agent, as the agent says', () => {
-    const delivery = traceSftDelivery(SFT_CONFIG, '/data-egress/sas/', 'ünï.csv', 'hdfs');
-    expect(delivery.steps).toEqual([
-      expect.objectContaining({
-        action: 'httpRequest',
-        stubNifi: { unsendable: expect.stringMatching(/not printable ASCII/) },
-      }),
-    ]);
+  it('a Unicode name travels in the filename header (as UTF-8) to the same key in stub-hdfs', () => {
+    const delivery = traceSftDelivery(SFT_CONFIG, '/data-egress/sas/', 'отчёт ünï.csv', 'hdfs');
+    const [step] = delivery.steps;
+    expect(step).toMatchObject({ action: 'httpRequest' });
+    expect(JSON.stringify(step)).toContain('отчёт ünï.csv');
+    expect(JSON.stringify(step)).not.toContain('unsendable');
+  });
+
+  it('a name with a control character is refused by the service, as the agent could not send it', () => {
+    expect(() => traceSftDelivery(SFT_CONFIG, '/data-egress/sas/', 'line\u0085break.csv', 'hdfs')).toThrow(
+      /control character/,
+    );
   });
 
   it('renameFile as the agent runs it (pptest: TEST_ in front)', () => {

@@ -135,7 +135,7 @@ describe('egress sandbox --rules FILE', () => {
     expect(log).toMatch(
       /"pipelineName":"TEAM_TYPO".*routing item has attributes the service does not read: destination_prefx: not a column the egress service reads; did you mean destination_prefix\?/,
     );
-  });
+  }, 180_000);
 });
 
 describe('egress routes load FILE', () => {
@@ -161,7 +161,7 @@ describe('egress routes load FILE', () => {
       /loaded 3 routing items .*: 0 created, 0 updated, 3 unchanged, 97 removed/,
     );
     expect(await tableItems()).toHaveLength(3);
-  });
+  }, 180_000);
 
   it('refuses, exit 2 and nothing written, items no table can store — naming the item and the field', async () => {
     const file = path.join(dir, 'no-key.json');

@@ -66,5 +66,5 @@ describe('one sandbox per state directory', () => {
     expect(await third.exited).toEqual({ code: 0, signal: null });
     await waitFor(() => !existsSync(lockFile), { description: 'the lock to be released', timeoutMs: 5_000 });
     expect(existsSync(stateFile)).toBe(false);
-  });
+  }, 180_000);
 });

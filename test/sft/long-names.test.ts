@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBucket } from '../../src/aws/buckets.ts';
 import { type SftAgent, startSftAgent } from '../../src/sft/agent.ts';
@@ -33,13 +34,36 @@ afterAll(async () => {
 describe('long multi-byte names in the SFT agent', () => {
   it.each([
     ['250 bytes of Cyrillic', 'д'.repeat(125)],
+    ['a Cyrillic name with an extension', 'отчёт за май.csv'],
+    ['252 bytes of emoji', '😀'.repeat(63)],
+  ])('a file named with %s is sent and stored under that very name', async (_what, name) => {
+    const root = await env.tempDir('sft-sent-');
+    const agent = await startSftAgent({
+      config: testConfig([sendRoute('sent', '/data-egress/sent/', `${stub.url}/sent`)]),
+      sftRoot: root,
+      tls: { ca: env.certs.ca, cert: env.certs.clientCert, key: env.certs.clientKey },
+      drainTimeoutMs: 2000,
+    });
+    agents.push(agent);
+    const events = recordEvents(agent);
+    await dropFile(path.join(root, 'data-egress/sent'), name, 'multi-byte');
+    await waitFor(() => events.delivered[0] ?? events.failed[0], { description: `${name} to be sent` });
+    expect(events.failed).toEqual([]);
+    const object = await env.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `sent/${name}` }));
+    expect(await object.Body?.transformToString()).toBe('multi-byte');
+  });
+
+  it.each([
+    ['250 bytes of Cyrillic', 'д'.repeat(125)],
     ['252 bytes of emoji', '😀'.repeat(63)],
   ])(
     'a refused file named with %s reaches the error folder with its sidecar, both names within 255 bytes',
     async (_what, name) => {
       const root = await env.tempDir('sft-long-');
+      // A target path so long that the stub NiFi's key would pass S3's 1024 bytes: a permanent 400.
+      const longPath = `long/${'p'.repeat(800)}`;
       const agent = await startSftAgent({
-        config: testConfig([sendRoute('long', '/data-egress/long/', `${stub.url}/long`)]),
+        config: testConfig([sendRoute('long', '/data-egress/long/', `${stub.url}/${longPath}`)]),
         sftRoot: root,
         tls: { ca: env.certs.ca, cert: env.certs.clientCert, key: env.certs.clientKey },
         drainTimeoutMs: 2000,
@@ -47,7 +71,6 @@ describe('long multi-byte names in the SFT agent', () => {
       agents.push(agent);
       const events = recordEvents(agent);
       await dropFile(path.join(root, 'data-egress/long'), name, 'multi-byte');
-      // Not printable ASCII: it cannot travel in the filename header, a permanent failure.
       const failed = await waitFor(() => events.failed[0], { description: 'the delivery to fail' });
       expect(failed.errorFile).toBeDefined();
       const errorDir = path.join(root, 'data-egress/error/long');

@@ -1,5 +1,10 @@
 import path from 'node:path';
-import { ignoredNameReason, MAX_NAME_BYTES, utf8Length } from '../../sft/volume/names.ts';
+import {
+  ignoredNameReason,
+  MAX_NAME_BYTES,
+  unsendableNameReason,
+  utf8Length,
+} from '../../sft/volume/names.ts';
 import { UnsafeDestinationError } from '../errors.ts';
 
 /** A file location under `sftRoot`, both paths absolute. */
@@ -13,7 +18,8 @@ export interface SftLocation {
 /**
  * Refuses a single SFT file name that is empty, `.`/`..`, contains `/` or NUL, is longer than a file
  * system allows (255 bytes of UTF-8), or is a name the SFT agent ignores (hidden, `*.tmp`,
- * `*.partial`: see `ignoredNameReason`) — written, it would count as sent but never leave. Names
+ * `*.partial`: see `ignoredNameReason`) or cannot send (control characters: `unsendableNameReason`)
+ * — written, it would count as sent but never leave. Names
  * come from S3 keys and routing items, so any of these is possible.
  */
 export function assertSafeFileName(fileName: string, what: string): void {
@@ -29,7 +35,7 @@ export function assertSafeFileName(fileName: string, what: string): void {
       `${what} name too long: ${JSON.stringify(fileName)} is ${bytes} bytes, the limit is ${MAX_NAME_BYTES}`,
     );
   }
-  const ignored = ignoredNameReason(fileName);
+  const ignored = ignoredNameReason(fileName) ?? unsendableNameReason(fileName);
   if (ignored) {
     throw new UnsafeDestinationError(
       `${what} ${JSON.stringify(fileName)} is refused: the SFT agent never sends it: ${ignored}`,

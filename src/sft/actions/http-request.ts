@@ -2,6 +2,7 @@ import type { HttpClientConfig, HttpRequestAction } from '../config/types.ts';
 import { type HttpPools, type PostFileResult, postFile } from '../http/sender.ts';
 import { ActionError } from '../retry.ts';
 import { type OpenedFile, readRange } from '../volume/files.ts';
+import { unsendableNameReason } from '../volume/names.ts';
 
 /** The file being delivered, opened and checked once for the whole delivery. */
 export type SourceFile = Pick<OpenedFile, 'handle' | 'path'>;
@@ -14,17 +15,23 @@ export interface HttpRequestContext {
   signal?: AbortSignal | undefined;
 }
 
-/** Printable ASCII: what an HTTP header carries without an encoding convention the receiver must know. */
-const HEADER_SAFE = /^[\x20-\x7e]+$/;
-
 /**
- * Why `name` cannot be sent as the `filename` header as it is, or `undefined` when it can. A pure
+ * Why `name` cannot be sent as the `filename` header, or `undefined` when it can. Any Unicode name
+ * travels, as its UTF-8 bytes (see {@link filenameHeaderValue}); control characters cannot. A pure
  * test, so dry runs (`egress routes explain`) predict the same refusal.
  */
 export function filenameHeaderProblem(name: string): string | undefined {
-  return HEADER_SAFE.test(name)
-    ? undefined
-    : `the name "${name}" is not printable ASCII and cannot be sent as the filename header`;
+  const reason = unsendableNameReason(name);
+  return reason && `the name ${JSON.stringify(name)} cannot be sent as the filename header: ${reason}`;
+}
+
+/**
+ * The `filename` header's value for `name`: its UTF-8 bytes, one character per byte, which is how
+ * Node writes header strings (Latin-1). On the wire that is exactly what `curl -H 'filename: отчёт.csv'`
+ * sends; the stub NiFi reads the bytes back as UTF-8.
+ */
+export function filenameHeaderValue(name: string): string {
+  return Buffer.from(name, 'utf8').toString('latin1');
 }
 
 /**
@@ -44,7 +51,7 @@ export async function httpRequestAction(
     url: action.url,
     filePath: source.path,
     openBody: () => readRange(source, 0, size - 1),
-    filename: name,
+    filename: filenameHeaderValue(name),
     size,
     pools: context.pools,
     timeouts: context.httpClient,

@@ -23,6 +23,21 @@ export function ignoredNameReason(name: string): string | undefined {
   return undefined;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
+
+/**
+ * Why a file of this name cannot be sent by the SFT agent, or `undefined` when it can: a control
+ * character (C0, DEL, C1) cannot travel in the `filename` header. Any other Unicode name travels
+ * as UTF-8. The egress service refuses such names before writing them, so none is stranded.
+ */
+export function unsendableNameReason(name: string): string | undefined {
+  if (name.length === 0) return 'the name is empty';
+  return CONTROL.test(name)
+    ? 'it contains a control character, which the filename header cannot carry'
+    : undefined;
+}
+
 /** Whether the SFT agent ignores a directory entry of this name (see {@link ignoredNameReason}). */
 export function isIgnoredName(name: string): boolean {
   return ignoredNameReason(name) !== undefined;
