@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../src/aws/clients.ts';
 import type { SandboxState } from '../../src/sandbox/state-file.ts';
 import { type CliProcess, EPHEMERAL_PORTS, runCli } from '../helpers/cli.ts';
+import { motoAvailable, useMoto } from '../helpers/moto.ts';
 import { awsCliVersion, isolatedAwsEnv, run } from './support.ts';
 
 /*
@@ -31,7 +32,11 @@ async function readmeWalkthrough(): Promise<string> {
 const version = awsCliVersion();
 if (!version) console.log('skipped: no `aws` command on this machine (README CLI walk-through)');
 
-describe.skipIf(!version)(`the README's CLI walk-through (${version ?? 'no aws'})`, () => {
+/**
+ * The walk-through against a sandbox started with `--no-demo` and `extraArgs()` (read when the
+ * sandbox starts, so a peer started by an earlier hook can give its endpoint).
+ */
+function walkthroughAgainst(extraArgs: () => string[]) {
   const id = randomUUID().slice(0, 8);
   const stateDir = path.resolve('.tmp', `readme-walkthrough-${id}`, 'state');
   const workDir = path.resolve('.tmp', `readme-walkthrough-${id}`, 'work');
@@ -40,7 +45,7 @@ describe.skipIf(!version)(`the README's CLI walk-through (${version ?? 'no aws'}
   beforeAll(async () => {
     await mkdir(stateDir, { recursive: true });
     await mkdir(workDir, { recursive: true });
-    sandbox = runCli(['sandbox', '--no-demo', '--state-dir', stateDir], EPHEMERAL_PORTS);
+    sandbox = runCli(['sandbox', '--no-demo', '--state-dir', stateDir, ...extraArgs()], EPHEMERAL_PORTS);
     await sandbox.waitForOutput(/sandbox ready/, 60_000);
   }, 90_000);
 
@@ -83,4 +88,17 @@ describe.skipIf(!version)(`the README's CLI walk-through (${version ?? 'no aws'}
       s3.destroy();
     }
   }, 180_000);
+}
+
+describe.skipIf(!version)(`the README's CLI walk-through (${version ?? 'no aws'})`, () => {
+  walkthroughAgainst(() => []);
 });
+
+// Issue 16 item 6: the same block, unchanged, against a sandbox on moto (a peer this project did not write).
+describe.skipIf(!version || !motoAvailable('the README walk-through on moto'))(
+  `the README's CLI walk-through on moto (${version ?? 'no aws'})`,
+  () => {
+    const moto = useMoto();
+    walkthroughAgainst(() => ['--aws-endpoint', moto().endpoint]);
+  },
+);
