@@ -65,7 +65,7 @@ export interface FlagMatches {
 }
 
 /**
- * The routing decision for one message (spec §1.4 with the fixes of §10): every flag key is
+ * The routing decision for one message (behaviour §1.4 with the fixes of §10): every flag key is
  * matched against every rule with the message's single `stamps`; a rule matched by several flags
  * runs once (the original ran it once per key); invalid items that would have matched are named.
  */
