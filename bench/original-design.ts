@@ -1,6 +1,6 @@
 /**
  * The ORIGINAL service's design, emulated faithfully with the same SDK against the same endpoint,
- * as the baseline of benchmark 8 (reference: /work/shared/reference/egress-spec.md):
+ * as the baseline of benchmark 8 (docs/reference/egress-behaviour.md, whose sections the § below cite):
  *
  * - §1.3 polling: ONE consumer loop. `GetQueueAttributes(ApproximateNumberOfMessages)` first
  *   (missing → 0); if > 0, `ReceiveMessage` with `MaxNumberOfMessages = 1`, no `WaitTimeSeconds`

@@ -1,7 +1,7 @@
 /**
  * 8. The original's design (bench/original-design.ts: one message at a time, GetQueueAttributes
  * pre-check + short polls with a 10 s idle sleep, one object at a time, a full GET for metadata and
- * another for the body, whole objects in memory, single PUTs — spec §1.3, §3.2) vs the egress
+ * another for the body, whole objects in memory, single PUTs — behaviour §1.3, §3.2) vs the egress
  * service (defaults), each in its own process against the same edge process, on the same workload:
  *
  * - backlog: 20 flags already queued, each for a rule of 10 × 1 MiB; from the consumer being ready
@@ -75,7 +75,7 @@ function startOriginalProcess(edge: EdgeProcess, queueUrl: string, table: string
 export const originalBenchmark: Benchmark = {
   name: 'original',
   description:
-    "The original's design emulated (bench/original-design.ts, spec §1.3/§3.2) vs the egress service, own processes, same edge: backlog of 20 flags × 10 × 1 MiB (objects/s), and one flag arriving at an idle consumer (latency).",
+    "The original's design emulated (bench/original-design.ts, behaviour §1.3/§3.2) vs the egress service, own processes, same edge: backlog of 20 flags × 10 × 1 MiB (objects/s), and one flag arriving at an idle consumer (latency).",
   async run() {
     const flags = scaled(20, 2);
     const edge = await startEdgeProcess();

@@ -7,7 +7,7 @@ Feature: Dates, timestamps and control files name what is delivered
   file listing what it delivered. In the tables, <today> is today as yyyy-MM-dd, <ymd> as yyyyMMdd
   and <hhmmss> the time of day at which the pipeline processed the flag.
 
-  # spec §9 scenario 5
+  # behaviour §9 scenario 5
   Scenario: $TODAYS_DATE in the source and destination prefixes is today's date
     Given the routing rule:
       | source_prefix      | today/$TODAYS_DATE |
@@ -79,7 +79,7 @@ Feature: Dates, timestamps and control files name what is delivered
       | key                        | content                  |
       | stamp-out/report.<ymd>.csv | same as stamp/report.csv |
 
-  # spec §9 scenario 1, with plain files (the encrypted variant is in the encryption features)
+  # behaviour §9 scenario 1, with plain files (the encrypted variant is in the encryption features)
   Scenario: A collection's flag sends only that collection's files, timestamped, and a control file listing them
     Given the routing rule:
       | source_prefix      | collections/$TODAYS_DATE/incremental/database.collection5- |

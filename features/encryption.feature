@@ -12,7 +12,7 @@ Feature: Encrypted data is decrypted, passed through or re-wrapped, as each rule
   scenario (bdd-<id>/); in the scenarios' environment a failing message is received twice, 2 s
   apart, and then moved to the dead-letter queue.
 
-  # spec §9 scenario 1, with its exact file names
+  # behaviour §9 scenario 1, with its exact file names
   Scenario: Ten collections of ten encrypted files; the rule for collection 5 decrypts, stamps and announces them
     Given the routing rule:
       | source_prefix       | collections/$TODAYS_DATE/incremental/database.collection5- |
@@ -56,7 +56,7 @@ Feature: Encrypted data is decrypted, passed through or re-wrapped, as each rule
       | database.collection5-8.<ymd>.csv |
       | database.collection5-9.<ymd>.csv |
 
-  # spec §9 scenario 3
+  # behaviour §9 scenario 3
   Scenario: A rule with decrypt delivers the plaintext, without key metadata
     Given the routing rule:
       | source_prefix      | htme/       |
@@ -75,7 +75,7 @@ Feature: Encrypted data is decrypted, passed through or re-wrapped, as each rule
       | htme/htme.csv | same as htme/htme.csv.enc |
     And "htme/htme.csv" in "destination" carries no encryption metadata
 
-  # spec §9 scenario 4
+  # behaviour §9 scenario 4
   Scenario: A rule without decrypt passes the encrypted file through with its key metadata, and the recipient can decrypt it
     Given the routing rule:
       | source_prefix      | htme_put_encrypted/ |
@@ -129,7 +129,7 @@ Feature: Encrypted data is decrypted, passed through or re-wrapped, as each rule
     And the pipeline tried the flag's message at least 2 times, failing each time
     And no file reached "destination" under "no-key/"
 
-  # spec §9 scenario 2, and a legacy envelope format
+  # behaviour §9 scenario 2, and a legacy envelope format
   Scenario: Client-side-encrypted files are decrypted even though the rule does not ask for it
     Given the routing rule:
       | source_prefix      | cse/        |

@@ -12,7 +12,7 @@ Feature: The egress service counts what it sends
       | data_egress_files_sent_success_total |
       | data_egress_files_sent_failure_total |
 
-  # spec §9 scenario 9 (the original pushed to a Pushgateway; here the page is read directly)
+  # behaviour §9 scenario 9 (the original pushed to a Pushgateway; here the page is read directly)
   Scenario: Delivered files are counted with the rule's labels
     Given the routing rule:
       | source_prefix      | counted/$TODAYS_DATE/  |

@@ -52,7 +52,7 @@ Feature: A flag's data is delivered to another S3 bucket
       | key           | content                         |
       | flat/deep.csv | same as nested/2026/11/deep.csv |
 
-  # spec §9 scenario 6
+  # behaviour §9 scenario 6
   Scenario: A rule that asks for gz compression delivers gzip files named .gz
     Given the routing rule:
       | source_prefix      | gz/         |
@@ -71,7 +71,7 @@ Feature: A flag's data is delivered to another S3 bucket
       | key          | content          |
       | gz/gz.csv.gz | gzip of gz/gz.csv |
 
-  # spec §9 scenario 7, without the original's zero padding (a complete zlib stream)
+  # behaviour §9 scenario 7, without the original's zero padding (a complete zlib stream)
   Scenario: A rule that asks for z compression delivers zlib streams named .z
     Given the routing rule:
       | source_prefix      | z/          |

@@ -8,7 +8,7 @@ Feature: SFT rules deliver files through the SFT directory, the SFT agent and th
   S3 keys and prefixes below are placed under a prefix unique to the scenario (bdd-<id>/); SFT
   directories are used as written, and <id> makes file names unique.
 
-  # spec §9 scenario 8: a source key with a leading slash, delivered to a local directory
+  # behaviour §9 scenario 8: a source key with a leading slash, delivered to a local directory
   Scenario: An SFT rule writes the files into its directory
     Given the routing rule:
       | source_prefix      | /dataworks-data-egress/sft      |

@@ -29,7 +29,7 @@ export interface SamplePipeline {
   readonly flagKey: string;
 }
 
-/** The spec's test content: `X,ENCRYPTED,CBOL,REPORT,LINE,NUMBER,<i>` lines. */
+/** The original's test content (behaviour §9): `X,ENCRYPTED,CBOL,REPORT,LINE,NUMBER,<i>` lines. */
 function reportLines(id: string, count: number): Buffer {
   return Buffer.from(
     Array.from({ length: count }, (_, i) => `${id},ENCRYPTED,CBOL,REPORT,LINE,NUMBER,${i}`).join('\n'),

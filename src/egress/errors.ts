@@ -62,7 +62,7 @@ export class TransientEgressError extends EgressError {
   readonly decision = 'retry' as const;
 }
 
-/** The decision for any thrown value: unknown errors are retried, as the original did (spec §1.5). */
+/** The decision for any thrown value: unknown errors are retried, as the original did (behaviour §1.5). */
 export function decisionFor(error: unknown): Decision {
   return error instanceof EgressError ? error.decision : 'retry';
 }

@@ -43,7 +43,7 @@ export interface MessageProcessorOptions {
 }
 
 /**
- * Turns one SQS message into transfers (spec §1.4, with the fixes of §10):
+ * Turns one SQS message into transfers (behaviour §1.4, with the fixes of §10):
  * parse the S3 event → one table scan → match every flag key → run every matched rule (each rule
  * once even if several flags match it) → decide. The message is deleted only when every object of
  * every matching rule (and its control file and manifest) succeeded; a flag that matches no rule is
@@ -113,7 +113,7 @@ export class MessageProcessor {
       'rules loaded',
     );
 
-    // One "now" for the whole message: every placeholder and stamp agrees (spec §10.12).
+    // One "now" for the whole message: every placeholder and stamp agrees (behaviour §10.12).
     const stamps = dateStamps(this.clock(), this.options.timeZone);
     const matches = matchFlags(ruleSet, flagKeys, stamps);
     for (const { flagKey, invalid } of matches.invalidMatches) {

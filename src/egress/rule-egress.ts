@@ -54,7 +54,7 @@ export interface RuleOutcome {
 }
 
 /**
- * Egresses one rule (spec §3): lists every page of its source prefix, checks that no two objects
+ * Egresses one rule (behaviour §3): lists every page of its source prefix, checks that no two objects
  * (nor the control file or manifest) would be written to the same destination, transfers each data
  * object (flags and folder markers skipped) with bounded concurrency, then writes the control file
  * and the manifest.
@@ -63,7 +63,7 @@ export interface RuleOutcome {
  * were written. Differences from the original, deliberately:
  * - one failing object does not stop the others, but then the control file and manifest are NOT
  *   written — they would announce an incomplete delivery; the message is retried and the retry
- *   writes them (the original listed failed objects in them, spec §10.23);
+ *   writes them (the original listed failed objects in them, behaviour §10.23);
  * - a failing control file or manifest fails the rule, so the message is retried (the original
  *   ignored those failures);
  * - two sources with one destination name (`north/totals.csv`, `south/totals.csv`) fail the rule
@@ -246,7 +246,7 @@ async function writeCompletionFiles(
     return describeFailure(error);
   }
   await attempt('control', control, () =>
-    // Control files carry no metadata and are never compressed or encrypted (spec §6.1).
+    // Control files carry no metadata and are never compressed or encrypted (behaviour §6.1).
     dependencies.transfer.sinks.deliver({
       destination: control!,
       roleArn: resolved.rule.roleArn,
@@ -271,7 +271,7 @@ async function writeManifest(
   scope: TransferScope,
 ): Promise<number> {
   // Lines name what was actually delivered — timestamped names, sizes written, no flags — where the
-  // original listed the source prefix again with source sizes (spec §10.24).
+  // original listed the source prefix again with source sizes (behaviour §10.24).
   const lines: ManifestLine[] = sent.map((result) => ({
     name: manifestEntry(result.destination),
     size: result.sentBytes,

@@ -61,7 +61,7 @@ export interface EgressService {
 
 /**
  * Starts the egress service: consumes S3 flag events from SQS, routes them through the DynamoDB
- * rules and delivers the data to S3 or the SFT directory (reference: egress-spec.md §1–3, 5–7).
+ * rules and delivers the data to S3 or the SFT directory (docs/reference/egress-behaviour.md, behaviour §1–§3 and §5–§7).
  *
  * @throws EgressConfigError when the configuration is invalid (before anything starts)
  */

@@ -63,7 +63,7 @@ export interface RuleLabel {
   readonly resource?: string | undefined;
 }
 
-/** How `source_prefix` became the prefix that was tested (spec §2.2). */
+/** How `source_prefix` became the prefix that was tested (behaviour §2.2). */
 export interface PrefixExplanation {
   /** As stored. */
   readonly pattern: string;
@@ -411,7 +411,7 @@ function summarise(explanation: Omit<Explanation, 'summary'>): string {
 /**
  * Explains what the egress service would do for `key`:
  *
- * - a **flag** key (`…pipeline_success.flag`): the rules it fires (spec §2.2), what each would list,
+ * - a **flag** key (`…pipeline_success.flag`): the rules it fires (behaviour §2.2), what each would list,
  *   and where each listed object, control file and manifest would go;
  * - a **data** key: the rules that would list and send it when a flag fires them, and its
  *   concrete destination under each;

@@ -5,7 +5,7 @@ import { ROUTING_ITEM_COLUMNS } from '../egress/rules/schema.ts';
 import { unknownColumns } from '../egress/rules/unknown-columns.ts';
 import { checkItems, describeItem, type RoutingItemRecord } from './items.ts';
 
-/** The columns the egress service reads (spec §2.1); anything else is ignored by it. */
+/** The columns the egress service reads (behaviour §2.1); anything else is ignored by it. */
 export const KNOWN_COLUMNS: readonly string[] = ROUTING_ITEM_COLUMNS;
 
 /** One problem with one column. */

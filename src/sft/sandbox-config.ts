@@ -62,7 +62,7 @@ export interface SandboxSftAgentConfigOptions {
 }
 
 /**
- * The original's route set (spec §8.4, from the verbatim template in `config/sft/`) pointed at
+ * The original's route set (behaviour §8.4, from the verbatim template in `config/sft/`) pointed at
  * the stub NiFi, with delays scaled down for the sandbox. Pass the sandbox certificates to
  * `startSftAgent` through its `tls` option.
  */

@@ -4,7 +4,7 @@
  *
  * Type names are matched case-insensitively: the original Terraform writes `{"bool": true}` in lower
  * case, which worked because Terraform's provider decodes JSON field names case-insensitively
- * (spec §2.4). A value whose type does not fit (`{"bool": "x"}`) is kept as it is — a placeholder
+ * (behaviour §2.4). A value whose type does not fit (`{"bool": "x"}`) is kept as it is — a placeholder
  * string in a boolean column stays a string, and the egress schema reports the item as invalid
  * rather than the converter guessing.
  */

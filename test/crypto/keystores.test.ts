@@ -21,7 +21,7 @@ import {
 import { type DksStub, startDksStub } from '../../stubs/dks/index.ts';
 
 /*
- * The original's DKS client identity through SECURITY_KEYSTORE & co (spec §4.2, §7.3), as PKCS#12
+ * The original's DKS client identity through SECURITY_KEYSTORE & co (behaviour §4.2, §7.3), as PKCS#12
  * files made here with node-forge, driving the service's DKS client against the stub DKS over mTLS.
  */
 

@@ -14,7 +14,7 @@ function rule(overrides: Partial<CryptoRuleSettings> = {}): CryptoRuleSettings {
   };
 }
 
-describe('planObjectHandling (spec §4.6 with the documented fixes)', () => {
+describe('planObjectHandling (behaviour §4.6 with the documented fixes)', () => {
   it.each([
     ['plain, decrypt', {}, { decrypt: true }, { kind: 'plain' }],
     ['plain, rewrap', { data_product: 'x' }, { rewrapDatakey: true }, { kind: 'plain' }],

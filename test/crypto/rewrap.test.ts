@@ -96,7 +96,7 @@ describe('re-wrapping a data key for a recipient', () => {
     ).toThrow();
   });
 
-  it('writes the re-wrap metadata of spec §4.6', () => {
+  it('writes the re-wrap metadata of behaviour §4.6', () => {
     const iv = randomBytes(16);
     expect(
       rewrappedMetadata({ iv }, { keyId: 'recipient-key' }, 'UlNB', { data_product: 'db.x', other: 'y' }),

@@ -50,7 +50,7 @@ describe('role_arn', () => {
       () => events.of('message_processed').filter((event) => event.reason === 'completed').length === 2,
     );
     const assumed = harness.edge.assumedRoles().filter((role) => role.roleArn === roleArn);
-    expect(assumed).toHaveLength(1); // not one AssumeRole per object (spec §10.20)
+    expect(assumed).toHaveLength(1); // not one AssumeRole per object (behaviour §10.20)
     expect(assumed[0]?.sessionName).toBe(ROLE_SESSION_NAME);
 
     const roleWrites = writes.filter((write) => write.bucket === roleDestination);

@@ -5,7 +5,7 @@ import { waitFor } from '../../src/util/wait.ts';
 import { Harness } from './support/harness.ts';
 
 /*
- * Every S3 put of the service carries the canned ACL bucket-owner-full-control (spec §3.6): data
+ * Every S3 put of the service carries the canned ACL bucket-owner-full-control (behaviour §3.6): data
  * (a single PutObject, and a multipart upload whose CreateMultipartUpload carries it), control file
  * and manifest — observed on the wire by the edge's write records.
  */

@@ -73,7 +73,7 @@ describe.concurrent('HTME objects through the egress service (config.dks → DKS
       'htme/htme.csv',
       'htme/large.bin',
     ]);
-    // Decrypted, then compressed (spec §3.2 order).
+    // Decrypted, then compressed (behaviour §3.2 order).
     expect(gunzipSync(await base.getBytes(destination, 'gz/htme.csv.gz'))).toEqual(small);
     expect(await base.getBytes(destination, 'htme/htme.csv')).toEqual(small);
     expect((await base.getBytes(destination, 'htme/large.bin')).equals(large)).toBe(true);
@@ -123,7 +123,7 @@ describe.concurrent('HTME objects through the egress service (config.dks → DKS
     const { Metadata } = await base.head(destination, key);
     expect(body).toEqual(object.body);
     // The embedded S3 (fauxqs) drops empty user-metadata values, which real S3 keeps: the service
-    // sends data_product_type "" (spec §4.6), the edge may not store it.
+    // sends data_product_type "" (behaviour §4.6), the edge may not store it.
     expect({ data_product_type: '', ...Metadata }).toEqual({
       iv: object.metadata.iv,
       ciphertext: object.metadata.ciphertext,

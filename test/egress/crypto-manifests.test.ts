@@ -16,7 +16,7 @@ afterAll(async () => {
 const SPEC_DAY = new Date('2021-09-01T12:34:56Z');
 const PREFIX = 'manifests/full/db.core.claimant-';
 
-describe('manifests in each encryption mode (spec §6.2)', () => {
+describe('manifests in each encryption mode (behaviour §6.2)', () => {
   it('writes plaintext, DKS-encrypted and re-wrapped manifests to S3 and SFT, each readable by its recipient', async () => {
     const base = harness.base;
     const world = await base.world();

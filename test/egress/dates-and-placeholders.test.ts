@@ -13,7 +13,7 @@ describe('dateStamps', () => {
     ['2021-09-01T00:00:00Z', 'UTC', '2021-09-01', '20210901', '20210901_000000'],
     ['2021-09-01T23:59:59Z', 'UTC', '2021-09-01', '20210901', '20210901_235959'],
     // Around New Year the week-based year (Java `YYYY`) of the original was next year's; here the
-    // calendar year holds on every one of these days (spec §10.11).
+    // calendar year holds on every one of these days (behaviour §10.11).
     ['2019-12-29T10:00:00Z', 'UTC', '2019-12-29', '20191229', '20191229_100000'],
     ['2019-12-30T10:00:00Z', 'UTC', '2019-12-30', '20191230', '20191230_100000'],
     ['2019-12-31T10:00:00Z', 'UTC', '2019-12-31', '20191231', '20191231_100000'],
@@ -60,7 +60,7 @@ describe('placeholders', () => {
   it.each([
     ['dataegress/cbol-report/$TODAYS_DATE/*', 'dataegress/cbol-report/2021-09-01/*'],
     ['a/$TODAYS_DATE/b/$TODAYS_DATE/', 'a/2021-09-01/b/2021-09-01/'],
-    // The compact placeholders are not substituted in source prefixes (spec §2.1/§2.2).
+    // The compact placeholders are not substituted in source prefixes (behaviour §2.1/§2.2).
     ['x/$TODAYS_YYYYMMDD_FORMATTED_DATE/', 'x/$TODAYS_YYYYMMDD_FORMATTED_DATE/'],
     ['x/$TODAYS_YYYYMMDD_HHMMSS_FORMATTED_DATE/', 'x/$TODAYS_YYYYMMDD_HHMMSS_FORMATTED_DATE/'],
     ['opsmi/', 'opsmi/'],

@@ -29,7 +29,7 @@ describe.concurrent('message outcomes', () => {
       {},
       { clock: () => new Date('2021-09-02T00:00:01Z') },
     );
-    // Arrives after midnight: the dated rule no longer matches (spec §1.5).
+    // Arrives after midnight: the dated rule no longer matches (behaviour §1.5).
     await harness.sendFlag(world, 'dataegress/cbol-report/2021-09-01/pipeline_success.flag');
 
     const processed = await waitFor(() => events.of('message_processed')[0]);

@@ -35,7 +35,7 @@ describe('basename (Java File.getName)', () => {
   });
 });
 
-describe('targetKey (spec §3.3 worked examples)', () => {
+describe('targetKey (behaviour §3.3 worked examples)', () => {
   it.each([
     // [destination_prefix, name, decrypt, compression, target key]
     [
@@ -78,7 +78,7 @@ describe('targetKey (spec §3.3 worked examples)', () => {
   );
 });
 
-describe('timestampedName (spec §3.4, stamp 20210901)', () => {
+describe('timestampedName (behaviour §3.4, stamp 20210901)', () => {
   it.each([
     ['directory/filename.ex1', 'directory/filename.20210901.ex1'],
     ['directory/filename.ex1.ex2', 'directory/filename.20210901.ex1.ex2'],
@@ -180,7 +180,7 @@ describe('data object destinations', () => {
   });
 });
 
-describe('control file (spec §6.1)', () => {
+describe('control file (behaviour §6.1)', () => {
   it('names the spec example with yyyyMMdd', () => {
     const resolved = resolvedFrom({
       destination_prefix: 'collections/$TODAYS_DATE/incremental/',
@@ -243,9 +243,9 @@ describe('control file (spec §6.1)', () => {
   });
 });
 
-describe('manifest (spec §6.2)', () => {
+describe('manifest (behaviour §6.2)', () => {
   function literalPrefix(overrides: Record<string, unknown>): ResolvedRule {
-    // The spec's unit-test example passes a prefix the manifest service does not substitute itself.
+    // The original's unit-test example (behaviour §6.2) passes a prefix the manifest service does not substitute itself.
     return {
       ...resolvedFrom(overrides),
       destinationPrefix: 'destinationPrefix/$TODAYS_YYYYMMDD_FORMATTED_DATE',

@@ -6,7 +6,7 @@ import { routingItem } from './support/rules.ts';
 const FIXTURE = '/work/shared/fixtures/routing-items.json';
 
 describe('routing item validation', () => {
-  it('applies the defaults of spec §2.1 to unspecified optional columns', () => {
+  it('applies the defaults of behaviour §2.1 to unspecified optional columns', () => {
     const result = parseRoutingItem({
       source_prefix: 'p/',
       pipeline_name: 'P',

@@ -8,9 +8,9 @@ import {
 } from '../../src/egress/rules/matching.ts';
 import { ruleFrom, SPEC_STAMPS } from './support/rules.ts';
 
-describe('matching a flag key to rules (spec §2.2, today 2021-09-01)', () => {
+describe('matching a flag key to rules (behaviour §2.2, today 2021-09-01)', () => {
   it.each([
-    // [rule source_prefix, after substitution, flag key, match?]  — the spec's worked examples
+    // [rule source_prefix, after substitution, flag key, match?]  — the worked examples of behaviour §2.2
     [
       'dataegress/cbol-report/$TODAYS_DATE/*',
       'dataegress/cbol-report/2021-09-01/',

@@ -247,7 +247,7 @@ describe('S3 → S3 egress against the embedded edge', () => {
     expect(head.Metadata).toEqual({ data_product: 'db.core.contract', data_product_type: 'incremental' });
   });
 
-  it('passes source metadata through nowhere for plain objects (spec §3.6)', async () => {
+  it('passes source metadata through nowhere for plain objects (behaviour §3.6)', async () => {
     const world = await harness.world();
     const [source, destination] = await Promise.all([
       harness.bucket('source'),

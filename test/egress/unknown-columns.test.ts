@@ -44,7 +44,7 @@ describe('unknownColumns', () => {
     expect(unknownColumns(item)).toEqual(expected);
   });
 
-  it('knows every column of the schema (spec §2.1)', () => {
+  it('knows every column of the schema (behaviour §2.1)', () => {
     expect(ROUTING_ITEM_COLUMNS).toEqual([
       'source_prefix',
       'pipeline_name',

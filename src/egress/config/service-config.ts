@@ -481,7 +481,7 @@ export function loadEgressServiceConfig(sources: ConfigSources = {}): ResolvedEg
     else raw[setting.field] = value;
   }
   if (raw.pushgatewayUrl === undefined && env.METRICS_PUSHGATEWAY_HOST) {
-    // The original's form: host and port separately, plain HTTP (spec §7.1).
+    // The original's form: host and port separately, plain HTTP (behaviour §7.1).
     raw.pushgatewayUrl = `http://${env.METRICS_PUSHGATEWAY_HOST}:${env.METRICS_PUSHGATEWAY_PORT || '9091'}`;
     shownName.set('pushgatewayUrl', 'METRICS_PUSHGATEWAY_HOST/METRICS_PUSHGATEWAY_PORT');
   }

@@ -63,7 +63,7 @@ interface InFlight {
  * - several pollers whose batch sizes add up to `messagesInFlight`, so that many messages at most
  *   are processed at once and a slow message never holds up a whole batch's successors for long;
  * - a heartbeat renews the visibility timeout while a message is processed, so a long transfer is
- *   never redelivered mid-flight (the original never extended it, spec §10.4);
+ *   never redelivered mid-flight (the original never extended it, behaviour §10.4);
  * - acknowledgement follows the processor's verdict: `delete` → deleted; `retain` → left for
  *   redelivery; `dead-letter` → sent to the DLQ with its reason, then deleted;
  * - {@link stop} drains: no new receives, in-flight messages finish (and are deleted) within the

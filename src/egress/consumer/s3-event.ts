@@ -44,7 +44,7 @@ function isObjectCreated(eventName: string | undefined): boolean {
 }
 
 /**
- * Parses an SQS body as an S3 event notification (spec §1.2, with the fixes of §10.5/§10.10):
+ * Parses an SQS body as an S3 event notification (behaviour §1.2, with the fixes of §10.5/§10.10):
  * - `s3:TestEvent` → `test-event` (acknowledged);
  * - each record that is an ObjectCreated event for a key ending `pipeline_success.flag` → a flag;
  *   other records (deletions, other keys, records without a key) are ignored with a reason;

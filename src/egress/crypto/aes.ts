@@ -5,7 +5,7 @@ export type AesKeyBits = 128 | 192 | 256;
 
 /**
  * The AES variant for a raw key. DKS keys are 128-bit in production and 256-bit from the stub,
- * so the algorithm follows the key rather than being configured (spec §4.1).
+ * so the algorithm follows the key rather than being configured (behaviour §4.1).
  */
 export function aesBits(key: Buffer, purpose: string): AesKeyBits {
   switch (key.length) {

@@ -14,7 +14,7 @@ const WRAP_TAG_BYTES = 16;
 export type UnwrapMasterKey = (keyId: string, encryptedKey: string) => Promise<Buffer>;
 
 /**
- * Resolves the master key from the material description (spec §4.4): both `keyid` and
+ * Resolves the master key from the material description (behaviour §4.4): both `keyid` and
  * `encryptedkey` → DKS decrypt; neither → the batch data key; only one → the envelope is broken
  * (the original failed with a null-pointer error there).
  */

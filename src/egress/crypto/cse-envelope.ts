@@ -3,7 +3,7 @@ import { InvalidEnvelopeError } from './errors.ts';
 import { metadataValue, type ObjectMetadata } from './metadata.ts';
 
 /**
- * User-metadata keys of the AWS S3 Encryption Client (spec §4.4). On the wire they are
+ * User-metadata keys of the AWS S3 Encryption Client (behaviour §4.4). On the wire they are
  * `x-amz-meta-x-amz-…`; the SDK hands them over without the first `x-amz-meta-`.
  */
 export const CSE_METADATA = {
@@ -51,7 +51,7 @@ export interface CseEnvelope {
   unencryptedContentLength: number | undefined;
 }
 
-/** True when the object is client-side encrypted; takes precedence over HTME (spec §4.4). */
+/** True when the object is client-side encrypted; takes precedence over HTME (behaviour §4.4). */
 export function isCseObject(metadata: ObjectMetadata): boolean {
   return metadataValue(metadata, CSE_METADATA.matdesc) !== undefined;
 }

@@ -1,4 +1,4 @@
-// Client-side encryption (AWS S3 Encryption Client formats, spec §4.4): one import site for the
+// Client-side encryption (AWS S3 Encryption Client formats, behaviour §4.4): one import site for the
 // envelope reader, the streaming decipher and the test-side encryptors.
 export {
   createCseDecipher,

@@ -116,7 +116,7 @@ function describeFailure(error: unknown): string {
 }
 
 /**
- * Client of the Data Key Service (spec §4.2, ARCHITECTURE §3.3): one pooled keep-alive agent
+ * Client of the Data Key Service (behaviour §4.2, ARCHITECTURE §3.3): one pooled keep-alive agent
  * carrying the mTLS material (the original built a client per call, §10.21), exponential back-off
  * on transient failures (the original's retry never ran), no retry on 400, a bounded LRU of
  * unwrapped keys and single-flight for concurrent identical decrypts.
@@ -204,7 +204,7 @@ export class DataKeyServiceClient {
   }
 
   /**
-   * The "batch data key" (spec §4.2): generated once and reused for the life of the client, for
+   * The "batch data key" (behaviour §4.2): generated once and reused for the life of the client, for
    * manifests and matdesc-less CSE objects. A failed attempt is not cached.
    */
   async batchDataKey(signal?: AbortSignal): Promise<DataKey> {
@@ -393,7 +393,7 @@ export class DataKeyServiceClient {
   #endpoint(path: string, query: Record<string, string>): URL {
     const url = new URL(this.#base);
     url.pathname = `${this.#base.pathname.replace(/\/+$/, '')}/${path}`;
-    // URLSearchParams form-encodes: ':' → %3A, ',' → %2C, ' ' → '+' (spec §4.2).
+    // URLSearchParams form-encodes: ':' → %3A, ',' → %2C, ' ' → '+' (behaviour §4.2).
     url.search = new URLSearchParams(query).toString();
     return url;
   }

@@ -1,7 +1,7 @@
 /**
  * The DKS refused to unwrap a data key (HTTP 400): wrong key id, tampered or foreign ciphertext.
  * Never retried — the same request gets the same answer. Carries a short hash of the wrapped key,
- * never the key itself (the original logged and threw the wrapped key verbatim, spec §4.2).
+ * never the key itself (the original logged and threw the wrapped key verbatim, behaviour §4.2).
  */
 export class DataKeyDecryptionError extends Error {
   override readonly name = 'DataKeyDecryptionError';

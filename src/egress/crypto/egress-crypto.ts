@@ -54,7 +54,7 @@ function fail(what: string, error: unknown): never {
 }
 
 /**
- * The crypto of the egress pipeline (spec §4, §6.2), plugged into the transfer seam:
+ * The crypto of the egress pipeline (behaviour §4, §6.2), plugged into the transfer seam:
  *
  * | source | rule | body written | S3 metadata written |
  * |---|---|---|---|

@@ -1,6 +1,6 @@
 /**
  * Reads a JSON object the way the original service did: Gson 2.8 `fromJson(text, SomeClass)` with a
- * lenient reader (`GsonBuilder().setLenient()`, spec §4.5). The re-wrap key parameter is parsed
+ * lenient reader (`GsonBuilder().setLenient()`, behaviour §4.5). The re-wrap key parameter is parsed
  * this way, so an operator's hand-written value that the original accepted must be accepted here.
  *
  * What Gson's lenient mode accepts beyond JSON, and what this reader therefore accepts:

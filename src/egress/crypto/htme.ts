@@ -6,14 +6,14 @@ import type { DataKey } from './data-key.ts';
 import { InvalidEnvelopeError } from './errors.ts';
 import { metadataValue, type ObjectMetadata } from './metadata.ts';
 
-/** HTME user-metadata keys (spec §4.1). */
+/** HTME user-metadata keys (behaviour §4.1). */
 export const HTME_METADATA = {
   keyEncryptionKeyId: 'datakeyencryptionkeyid',
   encryptedDataKey: 'ciphertext',
   iv: 'iv',
 } as const;
 
-/** The data-product companions carried through pass-through and re-wrap (spec §4.6). */
+/** The data-product companions carried through pass-through and re-wrap (behaviour §4.6). */
 export const DATA_PRODUCT_METADATA = ['data_product', 'data_product_type'] as const;
 
 /** AES-CTR initial counter block size. */
@@ -70,13 +70,13 @@ export function htmeMetadata(envelope: HtmeEnvelope): Record<string, string> {
   };
 }
 
-/** `data_product` and `data_product_type` copied from the source, or `""` when absent (spec §4.6). */
+/** `data_product` and `data_product_type` copied from the source, or `""` when absent (behaviour §4.6). */
 export function dataProductMetadata(source: ObjectMetadata): Record<string, string> {
   return Object.fromEntries(DATA_PRODUCT_METADATA.map((name) => [name, metadataValue(source, name) ?? '']));
 }
 
 /**
- * Metadata of an HTME object passed through still encrypted (`decrypt` false, spec §4.6): the
+ * Metadata of an HTME object passed through still encrypted (`decrypt` false, behaviour §4.6): the
  * three key fields as read, plus the data-product fields copied or `""`.
  */
 export function passThroughMetadata(envelope: HtmeEnvelope, source: ObjectMetadata): Record<string, string> {

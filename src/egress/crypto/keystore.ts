@@ -4,7 +4,7 @@ import forge from 'node-forge';
 
 /**
  * PKCS#12 keystores and truststores, as the original took its DKS client identity
- * (`SECURITY_KEYSTORE`, `SECURITY_TRUSTSTORE`, … spec §4.2, §7.3), turned into the PEM the DKS
+ * (`SECURITY_KEYSTORE`, `SECURITY_TRUSTSTORE`, … behaviour §4.2, §7.3), turned into the PEM the DKS
  * client uses. Parsing is node-forge's; what this module adds is choosing the entry (alias),
  * pairing the key with its certificate, and errors that name the setting at fault.
  *

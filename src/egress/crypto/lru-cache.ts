@@ -1,7 +1,7 @@
 /**
  * A small bounded LRU map (a `Map` keeps insertion order, so the first key is the least recently
  * used). Bounded because the original's unbounded key cache grew for the life of the process
- * (spec §10.22).
+ * (behaviour §10.22).
  */
 export class LruCache<K, V> {
   readonly #entries = new Map<K, V>();

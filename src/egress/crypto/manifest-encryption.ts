@@ -3,7 +3,7 @@ import type { DataKey } from './data-key.ts';
 import { createCtrCipher, encryptHtme, type HtmeEnvelope, htmeMetadata, randomIv } from './htme.ts';
 import { type RewrapKey, rewrapDataKey } from './rewrap.ts';
 
-/** How a manifest leaves (spec §6.2): plain gzip, HTME under the batch key, or HTME re-wrapped. */
+/** How a manifest leaves (behaviour §6.2): plain gzip, HTME under the batch key, or HTME re-wrapped. */
 export type ManifestEncryptionMode = 'none' | 'encrypted' | 'rewrapped';
 
 /**
@@ -79,7 +79,7 @@ function prepare(options: ManifestEncryptionOptions): {
  * Prepares a manifest for upload: the metadata (always `data_product` and `data_product_type`;
  * plus `iv`, `ciphertext`, `datakeyencryptionkeyid` when encrypted) and, when encrypting, a
  * streaming AES-CTR cipher with a fresh IV. In `rewrapped` mode the key fields name the
- * recipient's RSA key, so only the recipient can read the manifest (spec §6.2).
+ * recipient's RSA key, so only the recipient can read the manifest (behaviour §6.2).
  */
 export function createManifestEncryption(options: ManifestEncryptionOptions): ManifestEncryption {
   const { metadata, envelope } = prepare(options);

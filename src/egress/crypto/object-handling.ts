@@ -11,7 +11,7 @@ export interface CryptoRuleSettings {
   readonly transferType: TransferType;
 }
 
-/** What to do with one source object (spec §4.6, with the fixes documented in docs/encryption.md). */
+/** What to do with one source object (behaviour §4.6, with the fixes documented in docs/encryption.md). */
 export type ObjectHandling =
   /** Not encrypted (or not recognisably): bytes as they are, no destination metadata. */
   | { readonly kind: 'plain'; readonly warning?: string }
@@ -27,12 +27,12 @@ const HTME_KEYS = [HTME_METADATA.keyEncryptionKeyId, HTME_METADATA.encryptedData
 /**
  * Classifies a source object for its rule. Pure: metadata and rule columns in, decision out.
  *
- * - `x-amz-matdesc` → CSE, whatever `decrypt` says (spec §4.4; it takes precedence over HTME).
+ * - `x-amz-matdesc` → CSE, whatever `decrypt` says (behaviour §4.4; it takes precedence over HTME).
  * - all of `datakeyencryptionkeyid`, `ciphertext`, `iv` → HTME:
  *   - S3 with `rewrap_datakey` and `decrypt` both true → refused: the original wrote plaintext
- *     under metadata claiming it was encrypted (spec §10.17); here nothing is written;
+ *     under metadata claiming it was encrypted (behaviour §10.17); here nothing is written;
  *   - S3 with `rewrap_datakey` → re-wrap (needs `encrypting_key_ssm_parm_name`);
- *   - `decrypt` → decrypt; otherwise pass-through. Re-wrap is S3-only (spec §4.5): an SFT rule
+ *   - `decrypt` → decrypt; otherwise pass-through. Re-wrap is S3-only (behaviour §4.5): an SFT rule
  *     with `rewrap_datakey` follows `decrypt` alone.
  * - some but not all HTME keys → refused when the rule would decrypt or re-wrap (it cannot, and
  *   writing the ciphertext under a decrypted name would lie); passed as plain with a warning

@@ -12,7 +12,7 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
-/** The original's intended (but never enabled) DKS retry: 5 attempts, 1 s, ×2 (spec §4.2). */
+/** The original's intended (but never enabled) DKS retry: 5 attempts, 1 s, ×2 (behaviour §4.2). */
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   attempts: 5,
   initialDelayMs: 1000,

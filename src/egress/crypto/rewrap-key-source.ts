@@ -3,7 +3,7 @@ import { parseRewrapKeyParameter, type RewrapKey, RewrapKeyError } from './rewra
 
 /**
  * Reads a recipient's re-wrap key from SSM (`GetParameter` **with** decryption, so SecureString
- * parameters work — the original forgot the flag, spec §10.19) and parses it.
+ * parameters work — the original forgot the flag, behaviour §10.19) and parses it.
  *
  * @throws RewrapKeyError naming the parameter: not found, unreadable, or malformed.
  */
@@ -35,7 +35,7 @@ export async function readRewrapKey(
 
 /**
  * The re-wrap keys of the rules being executed, read ONCE per rule execution (the original read
- * the parameter for every object, spec §10.19): the first object — or the manifest — of a rule
+ * the parameter for every object, behaviour §10.19): the first object — or the manifest — of a rule
  * triggers the read, concurrent and later objects of the same execution share its result, failure
  * included (every object of that rule then fails with the same error naming the parameter).
  *

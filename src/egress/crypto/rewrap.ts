@@ -50,7 +50,7 @@ function stringField(
  * SubjectPublicKeyInfo of an RSA key) exactly as leniently as the original did: Gson's lenient
  * reader (comments, single quotes, unquoted names and values, `=` separators, extra fields — see
  * `gson-lenient.ts`), numbers and booleans as their text, Java's Base64 decoder (padding optional).
- * Only the two fields are used; the KMS GetPublicKey-shaped extras are ignored (spec §4.5).
+ * Only the two fields are used; the KMS GetPublicKey-shaped extras are ignored (behaviour §4.5).
  *
  * @throws RewrapKeyError naming `parameterName` and what is wrong: missing value, text Gson would
  *   refuse, a missing/empty field, or an unusable key.
@@ -93,7 +93,7 @@ export function parseRewrapKeyParameter(parameterName: string, value: string | u
  * Re-wraps a data key for a recipient: RSA-OAEP with SHA-256 as both the OAEP digest and the
  * MGF1 digest (OpenSSL defaults MGF1 to the OAEP digest; KMS calls this RSAES_OAEP_SHA_256).
  * The plaintext is the UTF-8 bytes of the key's **Base64 text**, not the raw key, because that
- * is what the original encrypts and what recipients decode (spec §4.5).
+ * is what the original encrypts and what recipients decode (behaviour §4.5).
  *
  * @returns the wrapped key, Base64.
  */
@@ -106,7 +106,7 @@ export function rewrapDataKey(plaintextDataKey: Buffer, publicKey: KeyObject): s
 }
 
 /**
- * Metadata of a re-wrapped object (spec §4.6): `iv` copied, `datakeyencryptionkeyid` = the
+ * Metadata of a re-wrapped object (behaviour §4.6): `iv` copied, `datakeyencryptionkeyid` = the
  * recipient's KeyId, `ciphertext` = the RSA-wrapped key, data-product fields copied or `""`.
  */
 export function rewrappedMetadata(

@@ -1,7 +1,7 @@
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { ResolvedRule } from '../rules/matching.ts';
 
-/** The original's label set, in its order (spec §7.1). */
+/** The original's label set, in its order (behaviour §7.1). */
 export const FILE_LABELS = [
   'source_prefix',
   'pipeline_name',
@@ -81,7 +81,7 @@ export class EgressMetrics {
     }
   }
 
-  /** The label values of a rule: the expanded prefixes, the names as stored (spec §7.1). */
+  /** The label values of a rule: the expanded prefixes, the names as stored (behaviour §7.1). */
   static labelsFor(resolved: ResolvedRule): FileLabels {
     return {
       source_prefix: resolved.sourcePrefix,

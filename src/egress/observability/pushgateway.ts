@@ -13,12 +13,12 @@ export interface PushgatewayOptions {
 }
 
 export interface PushgatewayPusher {
-  /** Stops the schedule and makes a last push, so the final counts are not lost (spec §10.25). */
+  /** Stops the schedule and makes a last push, so the final counts are not lost (behaviour §10.25). */
   stop(): Promise<void>;
 }
 
 /**
- * For parity with the original (spec §7.1): the whole registry is PUT to
+ * For parity with the original (behaviour §7.1): the whole registry is PUT to
  * `<url>/metrics/job/data-egress/instance/<instance>` every `intervalMs`. A failing push is
  * logged and retried at the next tick; it never affects egress.
  */

@@ -1,7 +1,7 @@
 /**
  * The three date renderings the routing rules use, all taken from ONE instant per message.
  * The original computed "now" separately for each placeholder, so the HHmmss stamp could disagree
- * with the date within one run (spec §10.12); here a message gets one {@link DateStamps}.
+ * with the date within one run (behaviour §10.12); here a message gets one {@link DateStamps}.
  */
 export interface DateStamps {
   /** `yyyy-MM-dd`: `$TODAYS_DATE` in source/destination prefixes and manifest names, manifest lines. */
@@ -23,7 +23,7 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   let formatter = formatters.get(timeZone);
   if (!formatter) {
     // `year: 'numeric'` is the calendar year. The original's Java pattern `YYYY` was the week-based
-    // year, which put 29–31 December into next year (spec §10.11); Intl has no week-year field at all.
+    // year, which put 29–31 December into next year (behaviour §10.11); Intl has no week-year field at all.
     formatter = new Intl.DateTimeFormat('en-US', {
       timeZone,
       year: 'numeric',

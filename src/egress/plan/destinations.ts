@@ -53,7 +53,7 @@ function destinationFor(
 }
 
 /**
- * A data object's destination (spec §3.2 step 4, §3.3, §3.5): the key is timestamped first when the
+ * A data object's destination (behaviour §3.2 step 4, §3.3, §3.5): the key is timestamped first when the
  * rule says so, then named for S3 (prefix, `.enc` stripping, compression suffix) or SFT (basename).
  * Throws {@link UnsafeDestinationError} for a name that cannot be written.
  */
@@ -107,7 +107,7 @@ export function destinationLocation(resolved: ResolvedRule): DestinationLocation
 }
 
 /**
- * The control file's destination (spec §6.1), or `undefined` when the rule has none. Its `$TODAYS_DATE`
+ * The control file's destination (behaviour §6.1), or `undefined` when the rule has none. Its `$TODAYS_DATE`
  * is `yyyyMMdd`. The control file is never compressed, so — unlike the original — it gets no
  * compression suffix; for SFT the name still goes through the S3 naming (`.enc` logic) first.
  */
@@ -120,9 +120,9 @@ export function planControlFile(resolved: ResolvedRule): Destination | undefined
 }
 
 /**
- * The manifest's destination (spec §6.2), or `undefined` when the rule has none:
+ * The manifest's destination (behaviour §6.2), or `undefined` when the rule has none:
  * `<targetKey(name) without compression suffix>.gz`, plus `.enc` when the manifest is encrypted.
- * The original's `.gz.gz` (compression suffix then `.gz`, spec §10.13) cannot happen.
+ * The original's `.gz.gz` (compression suffix then `.gz`, behaviour §10.13) cannot happen.
  */
 export function planManifest(resolved: ResolvedRule): Destination | undefined {
   const { rule } = resolved;
@@ -133,7 +133,7 @@ export function planManifest(resolved: ResolvedRule): Destination | undefined {
   return destinationFor(resolved, s3Key, basename(s3Key), 'manifest name');
 }
 
-/** The name a control file lists for a delivered file: its basename (spec §6.1). */
+/** The name a control file lists for a delivered file: its basename (behaviour §6.1). */
 export function controlFileEntry(destination: Destination): string {
   return destination.transferType === 'S3' ? basename(destination.key) : destination.fileName;
 }
@@ -155,7 +155,7 @@ export function controlFileBody(entries: readonly string[]): string {
 /** One delivered file as a manifest line describes it. */
 export interface ManifestLine {
   readonly name: string;
-  /** Bytes written to the destination (the original reported the source size, spec §10.24). */
+  /** Bytes written to the destination (the original reported the source size, behaviour §10.24). */
   readonly size: number;
 }
 

@@ -1,14 +1,14 @@
 import type { CompressionFormat } from '../rules/rule.ts';
 
-/** Every key ending with this is a flag: never egressed, never listed in a manifest (spec §3.1). */
+/** Every key ending with this is a flag: never egressed, never listed in a manifest (behaviour §3.1). */
 export const FLAG_SUFFIX = 'pipeline_success.flag';
 
-/** Whether a key is a flag: a suffix test, so `db.x-pipeline_success.flag` is one too (spec §3.1). */
+/** Whether a key is a flag: a suffix test, so `db.x-pipeline_success.flag` is one too (behaviour §3.1). */
 export function isFlagKey(key: string): boolean {
   return key.endsWith(FLAG_SUFFIX);
 }
 
-/** Whether a key is a directory marker (ends `/`); the original egressed these as files (spec §10.16). */
+/** Whether a key is a directory marker (ends `/`); the original egressed these as files (behaviour §10.16). */
 export function isDirectoryMarker(key: string): boolean {
   return key.endsWith('/');
 }
@@ -84,11 +84,11 @@ export function traceTargetKey(
 }
 
 /**
- * The S3 key for a name (spec §3.3): one trailing `/` off the prefix, `prefix/basename`, one leading
+ * The S3 key for a name (behaviour §3.3): one trailing `/` off the prefix, `prefix/basename`, one leading
  * `/` off the result, `.enc` stripped when decrypting, then the compression suffix.
  *
  * Deliberate difference: the original appended `.<compress_fmt>` whenever the column was set, even
- * when `compress` was false or the format unknown (spec §10.13); callers pass `compression` only
+ * when `compress` was false or the format unknown (behaviour §10.13); callers pass `compression` only
  * when the bytes are compressed.
  */
 export function targetKey(name: string, options: TargetKeyOptions): string {
@@ -99,12 +99,12 @@ export function targetKey(name: string, options: TargetKeyOptions): string {
 const EXTENSION_RUN = /((\.[^.]{1,3})+)$/;
 
 /**
- * `timestamp_files` (spec §3.4): `.<yyyyMMdd>` goes in front of the trailing run of short
+ * `timestamp_files` (behaviour §3.4): `.<yyyyMMdd>` goes in front of the trailing run of short
  * extensions, or at the end when there is none.
  *
  * Deliberate difference: the stamp is applied to the BASENAME only. The original applied its
  * regular expression to the whole key, so a dot in a folder name (`a.b/c.txt`) moved the stamp into
- * the folder part and the file name lost it (spec §10.16).
+ * the folder part and the file name lost it (behaviour §10.16).
  */
 export function timestampedName(key: string, compactDate: string): string {
   const slash = key.lastIndexOf('/');
@@ -118,7 +118,7 @@ export function timestampedName(key: string, compactDate: string): string {
 }
 
 /**
- * The SFT file name of a data object (spec §3.5): the basename of the possibly timestamped key.
+ * The SFT file name of a data object (behaviour §3.5): the basename of the possibly timestamped key.
  * Exactly as the original, `.enc` is kept even when decrypting and no compression suffix is added:
  * the SFT agent's routes match names such as `db.core.claimant-045-070-000001.20210901.txt.gz.enc`.
  */

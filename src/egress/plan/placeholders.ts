@@ -9,7 +9,7 @@ export const PLACEHOLDERS = {
 
 /**
  * `source_prefix`: every `$TODAYS_DATE` → `yyyy-MM-dd`. The two compact placeholders are NOT
- * substituted here (spec §2.1) and stay literal, as in the original.
+ * substituted here (behaviour §2.1) and stay literal, as in the original.
  */
 export function expandSourcePrefix(pattern: string, stamps: DateStamps): string {
   return pattern.replaceAll(PLACEHOLDERS.todaysDate, stamps.isoDate);

@@ -26,7 +26,7 @@ import { isEgressableKey, isFlagKey, type NamingStep } from './naming.ts';
 
 /** What the service does with one listed key. */
 export type ListedObjectDecision =
-  /** Flags and directory markers are listed but never sent (spec §3.1). */
+  /** Flags and directory markers are listed but never sent (behaviour §3.1). */
   | { readonly action: 'skip'; readonly reason: 'flag' | 'directory-marker' }
   /** Sent to `destination`; `naming` shows how the key became that name. */
   | { readonly action: 'send'; readonly destination: Destination; readonly naming: readonly NamingStep[] }

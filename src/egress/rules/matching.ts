@@ -17,7 +17,7 @@ export interface ResolvedRule {
 }
 
 /**
- * Spec §2.2 steps 2–3: every `$TODAYS_DATE` → `yyyy-MM-dd`, then ONE trailing `*` removed; a `*`
+ * Behaviour §2.2 steps 2–3: every `$TODAYS_DATE` → `yyyy-MM-dd`, then ONE trailing `*` removed; a `*`
  * anywhere else stays literal.
  */
 export function resolveSourcePrefix(pattern: string, stamps: DateStamps): string {
@@ -25,7 +25,7 @@ export function resolveSourcePrefix(pattern: string, stamps: DateStamps): string
   return expanded.endsWith('*') ? expanded.slice(0, -1) : expanded;
 }
 
-/** Spec §2.2 step 4: a plain, case-sensitive prefix test — no glob, no regex. */
+/** Behaviour §2.2 step 4: a plain, case-sensitive prefix test — no glob, no regex. */
 export function sourcePrefixMatches(resolvedSourcePrefix: string, flagKey: string): boolean {
   return flagKey.startsWith(resolvedSourcePrefix);
 }
@@ -65,7 +65,7 @@ export interface FlagMatches {
 }
 
 /**
- * The routing decision for one message (spec §1.4 with the fixes of §10): every flag key is
+ * The routing decision for one message (behaviour §1.4 with the fixes of §10): every flag key is
  * matched against every rule with the message's single `stamps`; a rule matched by several flags
  * runs once (the original ran it once per key); invalid items that would have matched are named.
  */

@@ -20,7 +20,7 @@ export interface RuleRepositoryOptions {
   table: string;
   /**
    * Reuse a scan for this long. 0 (default) scans once per message, which is what the original did
-   * (minus its once-per-KEY repetition, spec §2.3) and reflects rule edits immediately.
+   * (minus its once-per-KEY repetition, behaviour §2.3) and reflects rule edits immediately.
    */
   cacheTtlMs?: number;
   logger: Logger;

@@ -8,14 +8,14 @@ export interface RuleKey {
 
 export type TransferType = 'S3' | 'SFT';
 
-/** Compression formats of `compress_fmt`; names are exact and case-sensitive (spec §5). */
+/** Compression formats of `compress_fmt`; names are exact and case-sensitive (behaviour §5). */
 export type CompressionFormat = 'gz' | 'z';
 
-/** How the manifest is written (spec §6.2). Only `plaintext` exists without the crypto integration. */
+/** How the manifest is written (behaviour §6.2). Only `plaintext` exists without the crypto integration. */
 export type ManifestEncryption = 'plaintext' | 'encrypted' | 'rewrapped';
 
 /**
- * One validated routing item (DynamoDB table `data-egress`, spec §2.1), with defaults applied and
+ * One validated routing item (DynamoDB table `data-egress`, behaviour §2.1), with defaults applied and
  * blank optional strings normalised to `undefined`. Date placeholders are still unexpanded: a rule
  * becomes concrete for one message through `resolveRule`.
  */

@@ -5,7 +5,7 @@ import type { CompressionFormat, EgressRule, InvalidRule, ManifestEncryption, Tr
  * Validation of routing items in their DynamoDB *document* form (after unmarshalling: S → string,
  * BOOL → boolean, NULL → null). Types are strict (ARCHITECTURE §5): a column of the wrong type, a
  * missing required column or an unknown transfer type makes the whole item invalid — never coerced,
- * never half-applied. The original read a string "true" in a BOOL column as false (spec §10.27).
+ * never half-applied. The original read a string "true" in a BOOL column as false (behaviour §10.27).
  */
 
 function describeValue(value: unknown): string {
@@ -72,7 +72,7 @@ const manifestEncryption = optionalString.transform((value, context): ManifestEn
 
 const COMPRESSION_FORMATS: readonly string[] = ['gz', 'z'] satisfies CompressionFormat[];
 
-/** Every column the service reads (spec §2.1), with its type. */
+/** Every column the service reads (behaviour §2.1), with its type. */
 const routingItemShape = {
   source_prefix: requiredString,
   pipeline_name: requiredString,
@@ -105,7 +105,7 @@ const routingItemSchema = z.object(routingItemShape).superRefine((item, context)
     });
   }
   if (item.transfer_type === 'S3' && item.decrypt === true && item.rewrap_datakey === true) {
-    // The original wrote plaintext with metadata claiming it was still encrypted (spec §10.17):
+    // The original wrote plaintext with metadata claiming it was still encrypted (behaviour §10.17):
     // a rule cannot both hand over the plaintext and a re-wrapped key for a ciphertext.
     context.addIssue({
       code: 'custom',
@@ -156,7 +156,7 @@ export function parseRoutingItem(item: unknown): RoutingItemResult {
       decrypt: value.decrypt,
       rewrapDatakey: value.rewrap_datakey,
       encryptingKeySsmParameterName: value.encrypting_key_ssm_parm_name,
-      // The original appended `.<compress_fmt>` to names even when not compressing (spec §10.13);
+      // The original appended `.<compress_fmt>` to names even when not compressing (behaviour §10.13);
       // here the format only matters when `compress` is true, and then it was validated above.
       compression: value.compress ? (value.compress_fmt as CompressionFormat) : undefined,
       roleArn: value.role_arn,

@@ -35,7 +35,7 @@ export interface ObjectContent {
    */
   readonly body: Readable;
   /**
-   * S3 user metadata for the destination object (spec §4.6: HTME pass-through copies `iv`,
+   * S3 user metadata for the destination object (behaviour §4.6: HTME pass-through copies `iv`,
    * `ciphertext`, `datakeyencryptionkeyid`, `data_product`, `data_product_type`; re-wrap replaces the
    * key fields; decrypted, CSE and plain objects get none). Ignored for SFT, as in the original.
    */
@@ -51,7 +51,7 @@ export interface ContentContext {
   readonly logger: Logger;
   /**
    * SSM for re-wrap public keys: through the rule's assumed role when it has `role_arn`, else the
-   * service's own credentials (spec §4.5). Clients are cached per role.
+   * service's own credentials (behaviour §4.5). Clients are cached per role.
    */
   readonly ssm: () => SSMClient;
 }
@@ -65,7 +65,7 @@ export interface ManifestToSeal {
   readonly correlationId: string;
   readonly signal: AbortSignal;
   readonly ssm: () => SSMClient;
-  /** `data_product` and `data_product_type` (spec §6.2), already derived. */
+  /** `data_product` and `data_product_type` (behaviour §6.2), already derived. */
   readonly dataProductMetadata: Readonly<Record<string, string>>;
 }
 

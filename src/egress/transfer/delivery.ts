@@ -20,7 +20,7 @@ export interface DeliveryRequest {
   roleArn: string | undefined;
   /** Content stream, then transforms (compression). */
   stages: [Readable, ...Transform[]];
-  /** S3 user metadata; SFT files carry none (spec §4.6). */
+  /** S3 user metadata; SFT files carry none (behaviour §4.6). */
   metadata: Readonly<Record<string, string>>;
   signal: AbortSignal;
 }

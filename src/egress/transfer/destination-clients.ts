@@ -8,7 +8,7 @@ import type { AwsTarget } from '../../aws/target.ts';
 import type { Logger } from '../../logging/logger.ts';
 import { assumedRole, OWN_CREDENTIALS } from '../aws-identity.ts';
 
-/** Session name of every role assumption, as in the original (spec §7.4). */
+/** Session name of every role assumption, as in the original (behaviour §7.4). */
 export const ROLE_SESSION_NAME = 'data-egress';
 
 /** Refresh assumed-role credentials this long before they expire. */
@@ -31,7 +31,7 @@ export interface DestinationClientsOptions {
  *
  * One client per role ARN for the life of the service, with credentials cached until shortly before
  * they expire: the original built a new STS-backed client — one AssumeRole — per object and never
- * closed it (spec §10.20).
+ * closed it (behaviour §10.20).
  */
 export class DestinationClients {
   private readonly s3Clients = new Map<string, S3Client>();

@@ -15,7 +15,7 @@ import type { ListedObject } from './source-listing.ts';
 
 /** The long-lived collaborators of object transfers. */
 export interface TransferDependencies {
-  /** Source reads always use the service's own credentials, never a rule's role (spec §2.1). */
+  /** Source reads always use the service's own credentials, never a rule's role (behaviour §2.1). */
   sourceS3: S3Client;
   clients: DestinationClients;
   sinks: DeliverySinks;
@@ -51,11 +51,11 @@ export type ObjectTransferResult =
 
 /**
  * Transfers one object, streaming end to end:
- * GetObject (one request: body AND metadata — the original fetched every object twice, spec §10.2)
+ * GetObject (one request: body AND metadata — the original fetched every object twice, behaviour §10.2)
  * → crypto seam → optional gzip/deflate → S3 Upload or SFT file.
  *
  * Never throws: a failure is returned as an {@link ObjectTransferError} with its context, so the
- * rule's other objects carry on (spec §1.5).
+ * rule's other objects carry on (behaviour §1.5).
  */
 export async function transferObject(
   dependencies: TransferDependencies,

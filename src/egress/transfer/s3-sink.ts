@@ -27,7 +27,7 @@ export interface S3Write {
 /**
  * Streams content into S3 with lib-storage's `Upload`: a single PUT for small bodies, multipart
  * otherwise, so object size is bounded by neither memory nor the 5 GB single-PUT limit
- * (spec §10.2). ACL `bucket-owner-full-control` on every write (spec §3.6).
+ * (behaviour §10.2). ACL `bucket-owner-full-control` on every write (behaviour §3.6).
  *
  * @returns the number of bytes written.
  */

@@ -33,7 +33,7 @@ function asTransferError(error: unknown): unknown {
 /**
  * Writes a file for the SFT agent: into a hidden temporary name in the target directory, then an
  * atomic rename to the final name — the agent never sees a half-written file (the original wrote in
- * place and relied on the agent's 20 s `minAge`, spec §10.26). An existing file is replaced.
+ * place and relied on the agent's 20 s `minAge`, behaviour §10.26). An existing file is replaced.
  *
  * Paths that would leave `sftRoot` are refused (see `resolveSftLocation`). On disk, the directory is
  * made (0700) or checked one level at a time from the root's real path, and a symbolic link at ANY

@@ -8,7 +8,7 @@ export interface ListedObject {
 
 /**
  * Every object under `prefix`, page by page (ListObjectsV2 with continuation tokens). The original
- * read only the first page, silently dropping everything after 1,000 keys (spec §10.1). No
+ * read only the first page, silently dropping everything after 1,000 keys (behaviour §10.1). No
  * delimiter: sub-"folders" are included, as in the original.
  */
 export async function* listSourceObjects(

@@ -275,7 +275,7 @@ export class Harness {
   }
 }
 
-/** The spec's source content for identifier X: 100 lines, no trailing newline. */
+/** The original's source content for identifier X (behaviour §9): 100 lines, no trailing newline. */
 export function specContent(identifier: string): string {
   return Array.from(
     { length: 100 },

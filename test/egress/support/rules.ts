@@ -24,7 +24,7 @@ export function ruleFrom(overrides: Record<string, unknown> = {}): EgressRule {
   return result.rule;
 }
 
-/** 2021-09-01 12:34:56 UTC, the date of the spec's worked examples. */
+/** 2021-09-01 12:34:56 UTC, the date of the worked examples in docs/reference/egress-behaviour.md. */
 export const SPEC_NOW = new Date('2021-09-01T12:34:56Z');
 export const SPEC_STAMPS = dateStamps(SPEC_NOW, 'UTC');
 

@@ -6,7 +6,7 @@ import { keyUnderPrefix, sampleFlagKey } from '../../../src/routes/index.ts';
 
 /*
  * Generated routing items, objects and flags for the property tests: prefixes with and without
- * placeholders and a trailing `*`, destination prefixes the spec's naming treats specially (``, `/`,
+ * placeholders and a trailing `*`, destination prefixes the original's naming (behaviour §3.3) treats specially (``, `/`,
  * `a//`, `/abs`), SFT directories that are watched, unwatched or would leave the root, names with
  * dots, `.enc`, spaces, non-ASCII, hidden names, directory markers and flag-like names.
  */
