@@ -3,7 +3,6 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dateStamps } from '../../src/egress/plan/dates.ts';
-import { describeRuleKey } from '../../src/egress/rules/rule.ts';
 import {
   type Arrival,
   expectedDeliveries,
