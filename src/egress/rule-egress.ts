@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import type { RunLimited } from '../util/concurrency.ts';
-import { describeFailure, ObjectTransferError } from './errors.ts';
+import { describeFailure } from '../util/describe-failure.ts';
+import { ObjectTransferError } from './errors.ts';
 import type { EgressEventBus, RuleSummary } from './observability/events.ts';
 import { EgressMetrics } from './observability/metrics.ts';
 import {

@@ -20,4 +20,11 @@ describe('describeError', () => {
   ])('%s', (_case, error, text) => {
     expect(describeError(error, false)).toBe(text);
   });
+
+  it.each([
+    ['an error: its stack', new Error('boom', { cause: new Error('inner') }), /^Error: boom\n\s+at /],
+    ['a thrown string: the string', 'just text', /^just text$/],
+  ])('in debug mode shows %s', (_case, error, pattern) => {
+    expect(describeError(error, true)).toMatch(pattern);
+  });
 });

@@ -121,7 +121,8 @@ function refusalReason(body: string, encryptedKey: string): string | undefined {
   }
 }
 
-function describeFailure(error: unknown): string {
+/** How a DKS call failed, for its log lines and error messages (`… data key service <this>`). */
+function howTheCallFailed(error: unknown): string {
   if (error instanceof UnexpectedStatus) return `returned status code '${error.status}'`;
   if (error instanceof UnusableResponse) return `returned an unusable response (${error.message})`;
   return `request failed (${error instanceof Error ? error.message : String(error)})`;
@@ -366,7 +367,7 @@ export class DataKeyServiceClient {
                 attempt,
                 attempts: this.#retry.attempts,
                 delayMs,
-                failure: describeFailure(error),
+                failure: howTheCallFailed(error),
               },
               'dks call failed, retrying',
             ),
@@ -381,8 +382,8 @@ export class DataKeyServiceClient {
       }
       const what =
         call.operation === 'generate'
-          ? `Getting batch data key - data key service ${last instanceof UnexpectedStatus ? `returned bad status code '${last.status}'` : describeFailure(last)}`
-          : `Decrypting encryptedKey: '${call.encryptedKeyHash}' with keyEncryptionKeyId: '${call.keyEncryptionKeyId}' data key service ${describeFailure(last)}`;
+          ? `Getting batch data key - data key service ${last instanceof UnexpectedStatus ? `returned bad status code '${last.status}'` : howTheCallFailed(last)}`
+          : `Decrypting encryptedKey: '${call.encryptedKeyHash}' with keyEncryptionKeyId: '${call.keyEncryptionKeyId}' data key service ${howTheCallFailed(last)}`;
       const unavailable = new DataKeyServiceUnavailableError(
         `${what} for dks_correlation_id: '${call.correlationId}' after ${error.attempts} attempt(s)`,
         {
@@ -396,7 +397,7 @@ export class DataKeyServiceClient {
         { cause: last },
       );
       this.#logger.error(
-        { ...context, attempts: error.attempts, failure: describeFailure(last) },
+        { ...context, attempts: error.attempts, failure: howTheCallFailed(last) },
         'dks unavailable',
       );
       throw unavailable;
