@@ -9,10 +9,10 @@ import type { TLSSocket } from 'node:tls';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import express, { type Request, type Response } from 'express';
-import { createS3Client } from '../../src/aws/clients.ts';
-import type { AwsTarget } from '../../src/aws/target.ts';
-import { type Logger, silentLogger } from '../../src/logging/logger.ts';
-import type { CertificateMaterial } from '../../src/tls/certificates.ts';
+import type { AwsTarget } from '../../src/aws/index.ts';
+import { createS3Client } from '../../src/aws/index.ts';
+import { type Logger, silentLogger } from '../../src/logging/index.ts';
+import type { CertificateMaterial } from '../../src/tls/index.ts';
 import { metadataFromHeaders } from './metadata.ts';
 import { checkFilename, checkTargetPath, objectKey, type Refusal } from './validation.ts';
 
