@@ -10,48 +10,21 @@ const policy = (overrides: Partial<BackoffPolicy> = {}): BackoffPolicy => ({
 });
 
 describe('backoffDelayMs', () => {
+  // Pauses of 100 ms × multiplier^(n-1), capped at 1000 ms, less up to `jitter` of themselves.
   it.each([
-    { policy: policy({ initialDelayMs: 100, maxDelayMs: 1000 }), failed: 1, random: 0, pause: 100 },
-    { policy: policy({ initialDelayMs: 100, maxDelayMs: 1000 }), failed: 3, random: 0, pause: 400 },
-    { policy: policy({ initialDelayMs: 100, maxDelayMs: 1000 }), failed: 5, random: 0, pause: 1000 },
-    {
-      policy: policy({ initialDelayMs: 100, multiplier: 1, maxDelayMs: 1000 }),
-      failed: 4,
-      random: 0,
-      pause: 100,
-    },
-    {
-      policy: policy({ initialDelayMs: 100, maxDelayMs: 1000, jitter: 0 }),
-      failed: 2,
-      random: 0.9,
-      pause: 200,
-    },
-    {
-      policy: policy({ initialDelayMs: 100, maxDelayMs: 1000, jitter: 0.5 }),
-      failed: 2,
-      random: 0,
-      pause: 200,
-    },
-    {
-      policy: policy({ initialDelayMs: 100, maxDelayMs: 1000, jitter: 0.5 }),
-      failed: 2,
-      random: 0.5,
-      pause: 150,
-    },
-    {
-      policy: policy({ initialDelayMs: 100, maxDelayMs: 1000, jitter: 1 }),
-      failed: 2,
-      random: 0.75,
-      pause: 50,
-    },
-    {
-      policy: policy({ initialDelayMs: 100, maxDelayMs: 1000, jitter: 0.2 }),
-      failed: 9,
-      random: 0.5,
-      pause: 900,
-    },
-  ])('pauses $pause ms after failure $failed (jitter $policy.jitter, random $random)', (row) => {
-    expect(backoffDelayMs(row.policy, row.failed, () => row.random)).toBe(row.pause);
+    // multiplier, jitter, failed attempt, random, pause
+    [2, 0, 1, 0, 100],
+    [2, 0, 3, 0, 400],
+    [2, 0, 5, 0, 1000],
+    [1, 0, 4, 0, 100],
+    [2, 0, 2, 0.9, 200],
+    [2, 0.5, 2, 0, 200],
+    [2, 0.5, 2, 0.5, 150],
+    [2, 1, 2, 0.75, 50],
+    [2, 0.2, 9, 0.5, 900],
+  ])('×%d with jitter %d: failure %d, random %d → %d ms', (multiplier, jitter, failed, random, pause) => {
+    const backoff = policy({ initialDelayMs: 100, maxDelayMs: 1000, multiplier, jitter });
+    expect(backoffDelayMs(backoff, failed, () => random)).toBe(pause);
   });
 });
 
