@@ -10,7 +10,6 @@ import { DataKeyDecryptionError, DataKeyServiceUnavailableError } from './dks-er
 import { type DksHttpResponse, DksTransportError, sendDksRequest } from './dks-http.ts';
 import { shortKeyHash } from './key-hash.ts';
 import { LruCache } from './lru-cache.ts';
-
 import { SingleFlight } from './single-flight.ts';
 
 /** Back-off of DKS calls, without jitter (the client's options have no field for it). */
@@ -343,7 +342,7 @@ export class DataKeyServiceClient {
       keyEncryptionKeyId: call.keyEncryptionKeyId,
       encryptedKeyHash: call.encryptedKeyHash,
     };
-    signal.throwIfAborted();
+    signal.throwIfAborted(); // withRetry lets a started attempt run; an aborted call makes none
     try {
       return await withRetry(
         async (attempt) => {
