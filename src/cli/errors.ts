@@ -1,3 +1,5 @@
+import { describeFailure } from '../util/describe-failure.ts';
+
 /**
  * An error caused by the user's input (a bad file, a port in use, a missing resource): the CLI
  * prints its message alone and exits with code 2; a stack trace only with `--debug`.
@@ -9,15 +11,6 @@ export class UserError extends Error {
 
 /** Formats any thrown value for a human, with the cause chain and, in debug mode, the stack. */
 export function describeError(error: unknown, debug: boolean): string {
-  if (!(error instanceof Error)) return String(error);
-  if (debug) return error.stack ?? error.message;
-  const parts = [error.message];
-  let cause = error.cause;
-  while (cause instanceof Error) {
-    const { message } = cause;
-    // A message that already quotes its cause's says it once.
-    if (!parts.some((part) => part.includes(message))) parts.push(message);
-    cause = cause.cause;
-  }
-  return parts.join(': ');
+  if (debug && error instanceof Error) return error.stack ?? error.message;
+  return describeFailure(error);
 }

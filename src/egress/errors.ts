@@ -66,15 +66,3 @@ export class TransientEgressError extends EgressError {
 export function decisionFor(error: unknown): Decision {
   return error instanceof EgressError ? error.decision : 'retry';
 }
-
-/** The message of any thrown value with its cause chain, for logs and DLQ reasons. */
-export function describeFailure(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const parts = [error.message];
-  let cause = error.cause;
-  while (cause instanceof Error) {
-    if (!parts.includes(cause.message)) parts.push(cause.message);
-    cause = cause.cause;
-  }
-  return parts.join(': ');
-}

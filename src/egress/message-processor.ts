@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../logging/logger.ts';
+import { describeFailure } from '../util/describe-failure.ts';
 import { parseS3EventMessage } from './consumer/s3-event.ts';
-import { decisionFor, describeFailure } from './errors.ts';
+import { decisionFor } from './errors.ts';
 import type { EgressEventBus, RuleSummary } from './observability/events.ts';
 import { dateStamps } from './plan/dates.ts';
 import { egressRule, type RuleEgressDependencies } from './rule-egress.ts';

@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import type { Limiter } from './concurrency.ts';
-import { describeFailure, ObjectTransferError } from './errors.ts';
+import type { RunLimited } from '../util/concurrency.ts';
+import { describeFailure } from '../util/describe-failure.ts';
+import { ObjectTransferError } from './errors.ts';
 import type { EgressEventBus, RuleSummary } from './observability/events.ts';
 import { EgressMetrics } from './observability/metrics.ts';
 import {
@@ -41,7 +42,7 @@ const TRANSFER_WINDOW = 1_000;
 export interface RuleEgressDependencies {
   transfer: TransferDependencies;
   /** Shared by every rule of every message: bounds object transfers across the whole service. */
-  objectLimiter: Limiter;
+  objectLimiter: RunLimited;
   metrics: EgressMetrics;
   events: EgressEventBus;
 }

@@ -3,8 +3,8 @@ import type { Registry } from 'prom-client';
 import { recordAwsCalls } from '../aws/call-recorder.ts';
 import { createDocumentClient, createDynamoClient, createS3Client, createSqsClient } from '../aws/clients.ts';
 import { type Logger, silentLogger } from '../logging/logger.ts';
+import { Limiter } from '../util/concurrency.ts';
 import { OWN_CREDENTIALS } from './aws-identity.ts';
-import { createLimiter } from './concurrency.ts';
 import {
   type EgressServiceConfig,
   type ResolvedEgressServiceConfig,
@@ -133,7 +133,7 @@ export async function startEgressService(
           },
         }),
       },
-      objectLimiter: createLimiter(resolved.objectConcurrency),
+      objectLimiter: new Limiter(resolved.objectConcurrency).schedule,
       metrics,
       events,
     },

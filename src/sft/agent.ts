@@ -4,17 +4,18 @@ import { lstat, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Logger, silentLogger } from '../logging/logger.ts';
+import { Limiter } from '../util/concurrency.ts';
+import { ActionError } from './actions/action-error.ts';
 import { httpRequestAction } from './actions/http-request.ts';
 import { renameFileAction } from './actions/rename-file.ts';
 import { writeFileAction } from './actions/write-file.ts';
-import { Limiter } from './concurrency.ts';
 import { resolveUnderRoot } from './config/paths.ts';
 import type { SftAction, SftAgentConfig, SftRoute } from './config/types.ts';
 import { type ErrorRecord, moveToErrorFolder } from './error-folder.ts';
 import type { SftAgentEvents } from './events.ts';
 import { type ClientTlsMaterial, createHttpPools, type HttpPools } from './http/sender.ts';
 import { waitForReadLock } from './readlock.ts';
-import { ActionError, RetriesExhaustedError, withRetry } from './retry.ts';
+import { RetriesExhaustedError, withRedelivery } from './redelivery.ts';
 import { groupBySource, selectRoute } from './routing.ts';
 import { ensureDirectoryBelowRoot } from './volume/directories.ts';
 import { SftPathRefusedError } from './volume/errors.ts';
@@ -362,7 +363,7 @@ class Agent extends EventEmitter<SftAgentEvents> implements SftAgent {
           continue;
         }
         const target = actionTarget(action, resolved.actionDirs[index]);
-        const result = await withRetry(
+        const result = await withRedelivery(
           this.config.retry,
           async () => {
             if (action.type === 'writeFile') {

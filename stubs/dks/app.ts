@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { shortKeyHash } from '../../src/egress/crypto/key-hash.ts';
-import type { Logger } from '../../src/logging/logger.ts';
+import { shortKeyHash } from '../../src/egress/crypto/index.ts';
+import type { Logger } from '../../src/logging/index.ts';
 import type { FaultState } from './faults.ts';
 import type { MasterKeys } from './master-keys.ts';
 

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { decodeStrictBase64 } from '../../src/egress/crypto/base64.ts';
+import { decodeStrictBase64 } from '../../src/egress/crypto/index.ts';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;

@@ -1,8 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { type Logger, silentLogger } from '../../src/logging/logger.ts';
-import { type CertificateMaterial, generateCertificates } from '../../src/tls/certificates.ts';
+import { type Logger, silentLogger } from '../../src/logging/index.ts';
+import { type CertificateMaterial, generateCertificates } from '../../src/tls/index.ts';
 import { createDksApp, type DksRequestRecord } from './app.ts';
 import { type DksFaults, FaultState } from './faults.ts';
 import { MasterKeys } from './master-keys.ts';

@@ -1,14 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
+import { DEFAULT_DKS_RETRY_POLICY } from '../../src/egress/crypto/dks-client.ts';
 import { LruCache } from '../../src/egress/crypto/lru-cache.ts';
-import {
-  backoffDelayMs,
-  DEFAULT_RETRY_POLICY,
-  RetriesExhausted,
-  withRetry,
-} from '../../src/egress/crypto/retry.ts';
 import { SingleFlight } from '../../src/egress/crypto/single-flight.ts';
+import { backoffDelayMs } from '../../src/util/retry.ts';
 
-describe('back-off', () => {
+describe('DKS back-off', () => {
   it.each([
     [1, 1000],
     [2, 2000],
@@ -18,34 +14,7 @@ describe('back-off', () => {
     [6, 30_000],
     [10, 30_000],
   ])('after attempt %i pauses %i ms by default', (attempt, delay) => {
-    expect(backoffDelayMs(DEFAULT_RETRY_POLICY, attempt)).toBe(delay);
-  });
-
-  it('stops at the first non-retryable error and reports the attempts', async () => {
-    const operation = vi
-      .fn<(attempt: number) => Promise<string>>()
-      .mockRejectedValueOnce(new Error('transient'))
-      .mockRejectedValueOnce(new Error('fatal'));
-    const error = await withRetry(operation, {
-      policy: { attempts: 5, initialDelayMs: 1, multiplier: 2, maxDelayMs: 2 },
-      isRetryable: (e) => (e as Error).message === 'transient',
-    }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(RetriesExhausted);
-    expect((error as RetriesExhausted).attempts).toBe(2);
-    expect(((error as RetriesExhausted).lastError as Error).message).toBe('fatal');
-  });
-
-  it('stops waiting when aborted during a pause', async () => {
-    const controller = new AbortController();
-    const started = Date.now();
-    const run = withRetry(() => Promise.reject(new Error('down')), {
-      policy: { attempts: 5, initialDelayMs: 10_000, multiplier: 1, maxDelayMs: 10_000 },
-      isRetryable: () => true,
-      signal: controller.signal,
-      onRetry: () => controller.abort(new Error('stop')),
-    });
-    await expect(run).rejects.toThrow('stop');
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(backoffDelayMs(DEFAULT_DKS_RETRY_POLICY, attempt)).toBe(delay);
   });
 });
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   decisionFor,
-  describeFailure,
   InvalidRuleError,
   MalformedMessageError,
   ObjectTransferError,
@@ -27,11 +26,5 @@ describe('error decisions', () => {
     expect(error.context).toEqual({ messageId: 'm', bucket: 'b', key: 'k', rule: 'p|P' });
     expect(error).toBeInstanceOf(Error);
     expect(new UnsafeDestinationError('y')).toBeInstanceOf(ObjectTransferError);
-  });
-
-  it('describes a failure with its cause chain', () => {
-    const error = new ObjectTransferError('object failed', {}, { cause: new Error('NoSuchBucket') });
-    expect(describeFailure(error)).toBe('object failed: NoSuchBucket');
-    expect(describeFailure(42)).toBe('42');
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLimiter } from '../../src/egress/concurrency.ts';
+import { Limiter } from '../../src/util/concurrency.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { Harness } from './support/harness.ts';
 
@@ -31,8 +31,8 @@ describe('listing every page of a rule prefix', () => {
       { length: 1_500 },
       (_, index) => `many/part-${String(index).padStart(4, '0')}.csv`,
     );
-    const limit = createLimiter(32);
-    await Promise.all(keys.map((key) => limit(() => harness.putObject(source, key, key))));
+    const limiter = new Limiter(32);
+    await Promise.all(keys.map((key) => limiter.run(() => harness.putObject(source, key, key))));
     // A folder marker and a second flag under the prefix are not data.
     await harness.putObject(source, 'many/folder/', Buffer.alloc(0));
     await harness.putObject(source, 'many/pipeline_success.flag', Buffer.alloc(0));

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { registerServiceCommand } from '../../src/cli/commands/service.ts';
+import { type DefaultedSetting, SERVICE_DEFAULTS } from '../../src/egress/config/defaults.ts';
 import {
   EgressConfigError,
   loadEgressServiceConfig,
@@ -152,4 +155,31 @@ describe('egress service configuration', () => {
         expect(docs, name).toContain(`\`${name}\``);
     }
   });
+});
+
+describe('service defaults, written once in SERVICE_DEFAULTS', () => {
+  const fields = Object.keys(SERVICE_DEFAULTS) as DefaultedSetting[];
+
+  it('are what the schema applies', () => {
+    const config = resolveEgressServiceConfig({ aws: { region: 'eu-west-2' }, queueUrl: QUEUE });
+    expect(Object.fromEntries(fields.map((field) => [field, config[field]]))).toEqual(SERVICE_DEFAULTS);
+  });
+
+  it.each(fields)(
+    '%s: its default is shown in `egress service --help` and docs/egress-service.md',
+    (field) => {
+      const program = new Command();
+      registerServiceCommand(program);
+      const service = program.commands.find((command) => command.name() === 'service')!;
+      const help = service.configureHelp({ helpWidth: 10_000 }).helpInformation();
+      const setting = SETTINGS.find((candidate) => candidate.field === field)!;
+      const value = String(SERVICE_DEFAULTS[field]);
+      expect(setting.default).toBe(value);
+      const helpLine = help.split('\n').find((line) => line.includes(`${setting.flag} <value>`));
+      expect(helpLine, setting.flag).toContain(`default ${value}]`);
+      const docs = readFileSync(path.join(import.meta.dirname, '../../docs/egress-service.md'), 'utf8');
+      const docsRow = docs.split('\n').find((line) => line.includes(`| \`${setting.flag}\``));
+      expect(docsRow, setting.flag).toMatch(new RegExp(`\\|\\s*\`${value.replaceAll('.', '\\.')}\`\\s*\\|`));
+    },
+  );
 });

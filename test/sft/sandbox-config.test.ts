@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { redeliveryDelayMs } from '../../src/sft/retry.ts';
+import { redeliveryBackoff } from '../../src/sft/redelivery.ts';
 import { SANDBOX_SFT_TIMINGS, sandboxSftAgentConfig } from '../../src/sft/sandbox-config.ts';
+import { backoffDelayMs } from '../../src/util/retry.ts';
 
 describe('sandboxSftAgentConfig', () => {
   const config = sandboxSftAgentConfig({ nifiUrl: 'https://127.0.0.1:18091' });
@@ -29,7 +30,7 @@ describe('sandboxSftAgentConfig', () => {
       maximumRedeliveries: 3,
       maximumRedeliveryDelayMs: 4000,
     });
-    const waits = [1, 2, 3].map((n) => redeliveryDelayMs(config.retry, n));
+    const waits = [1, 2, 3].map((n) => backoffDelayMs(redeliveryBackoff(config.retry), n));
     expect(waits).toEqual([500, 1000, 2000]);
     // RIS → ris-tmp → NiFi passes two read-locks; even with every redelivery used it stays under 10 s.
     expect(2 * config.readLock.minAgeMs + waits.reduce((a, b) => a + b, 0)).toBeLessThan(10_000);

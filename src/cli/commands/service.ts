@@ -24,9 +24,11 @@ export function registerServiceCommand(program: Command): void {
   const attributeOf = new Map<string, string>();
   for (const setting of SETTINGS) {
     if (!setting.flag) continue;
+    // The default is shown, not given to commander: a commander default would hide the env variables.
+    const shownDefault = setting.default === undefined ? '' : `; default ${setting.default}`;
     const option = new Option(
       `${setting.flag} <value>`,
-      `${setting.description} [env ${setting.env.join(', ')}]`,
+      `${setting.description} [env ${setting.env.join(', ')}${shownDefault}]`,
     );
     attributeOf.set(setting.field, option.attributeName());
     command.addOption(option);

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Command } from 'commander';
-import { startStubNifi } from '../../../stubs/nifi/server.ts';
+import { startStubNifi } from '../../../stubs/nifi/index.ts';
 import { createBucket } from '../../aws/buckets.ts';
 import { createS3Client } from '../../aws/clients.ts';
 import { awsTargetFromEnv, EMULATOR_CREDENTIALS } from '../../aws/target.ts';

@@ -2,11 +2,12 @@ import path from 'node:path';
 import { z } from 'zod';
 import { type AwsTarget, awsTargetFromEnv, awsTargetSchema } from '../../aws/target.ts';
 import { isValidTimeZone } from '../plan/dates.ts';
+import { SERVICE_DEFAULTS } from './defaults.ts';
 
 /*
- * The egress service's configuration: one zod schema holds every default and limit; env
- * variables and CLI flags are mapped onto it by the SETTINGS table below, which also feeds the CLI
- * options and the documentation table (docs/egress-service.md).
+ * The egress service's configuration: one zod schema holds every limit and applies the defaults
+ * of SERVICE_DEFAULTS; env variables and CLI flags are mapped onto it by the SETTINGS table below,
+ * which also feeds the CLI options and their help, and the documentation table (docs/egress-service.md).
  */
 
 /** A whole number in range; numeric strings (env vars, flags) are converted, anything else is reported as given. */
@@ -37,46 +38,46 @@ const configSchema = z
     /** Unparseable messages are sent here at once; without it they wait for the queue's redrive policy. */
     deadLetterQueueUrl: url().optional(),
     /** The routing table. */
-    table: z.string().min(1).default('data-egress'),
+    table: z.string().min(1).default(SERVICE_DEFAULTS.table),
     /** Directory standing for `/` of SFT destination prefixes; SFT objects fail without it. */
     sftRoot: optionalText.transform((value) => (value === undefined ? undefined : path.resolve(value))),
     /** Messages processed at the same time. */
-    messagesInFlight: integer(1, 100).default(4),
+    messagesInFlight: integer(1, 100).default(SERVICE_DEFAULTS.messagesInFlight),
     /** Messages per ReceiveMessage (1–10); pollers = ⌈messagesInFlight / batchSize⌉. */
-    batchSize: integer(1, 10).default(1),
+    batchSize: integer(1, 10).default(SERVICE_DEFAULTS.batchSize),
     /** Object transfers running at the same time across all messages and rules. */
-    objectConcurrency: integer(1, 256).default(8),
+    objectConcurrency: integer(1, 256).default(SERVICE_DEFAULTS.objectConcurrency),
     /** Visibility timeout (s) requested on receive and renewed by each heartbeat. */
-    visibilityTimeoutSeconds: integer(1, 43_200).default(120),
+    visibilityTimeoutSeconds: integer(1, 43_200).default(SERVICE_DEFAULTS.visibilityTimeoutSeconds),
     /** Heartbeat period (s); must be shorter than the visibility timeout. */
-    heartbeatIntervalSeconds: integer(1, 43_199).default(30),
+    heartbeatIntervalSeconds: integer(1, 43_199).default(SERVICE_DEFAULTS.heartbeatIntervalSeconds),
     /** Long-poll wait (s), 1–20. */
-    waitTimeSeconds: integer(1, 20).default(20),
+    waitTimeSeconds: integer(1, 20).default(SERVICE_DEFAULTS.waitTimeSeconds),
     /** How long `stop()` lets in-flight messages finish before aborting them (ms). */
-    shutdownTimeoutMs: integer(0, 3_600_000).default(30_000),
+    shutdownTimeoutMs: integer(0, 3_600_000).default(SERVICE_DEFAULTS.shutdownTimeoutMs),
     /** Multipart part size (MiB). 5–8 with the embedded S3, which refuses bodies over 11 MiB. */
-    uploadPartSizeMiB: integer(5, 5_120).default(8),
+    uploadPartSizeMiB: integer(5, 5_120).default(SERVICE_DEFAULTS.uploadPartSizeMiB),
     /** Parts uploaded concurrently per object. */
-    uploadQueueSize: integer(1, 32).default(4),
+    uploadQueueSize: integer(1, 32).default(SERVICE_DEFAULTS.uploadQueueSize),
     /** zlib level of `gz` and `z` compression: 1 is fastest, 9 smallest; 6 is zlib's (and the original's) default. */
-    compressionLevel: integer(1, 9).default(6),
+    compressionLevel: integer(1, 9).default(SERVICE_DEFAULTS.compressionLevel),
     /** Port of `/metrics` and `/health`; 0 picks a free one. */
-    metricsPort: integer(0, 65_535).default(9464),
+    metricsPort: integer(0, 65_535).default(SERVICE_DEFAULTS.metricsPort),
     /** Interface of the metrics server. */
-    metricsHost: z.string().min(1).default('127.0.0.1'),
+    metricsHost: z.string().min(1).default(SERVICE_DEFAULTS.metricsHost),
     /** Pushgateway base URL (`http://host:9091`); no pushing when absent. */
     pushgatewayUrl: url().optional(),
     /** Push period (ms). */
-    pushgatewayIntervalMs: integer(1_000, 3_600_000).default(20_000),
+    pushgatewayIntervalMs: integer(1_000, 3_600_000).default(SERVICE_DEFAULTS.pushgatewayIntervalMs),
     /** Grouping key `instance` of pushed metrics. */
-    pushgatewayInstance: z.string().min(1).default('data_egress'),
+    pushgatewayInstance: z.string().min(1).default(SERVICE_DEFAULTS.pushgatewayInstance),
     /** IANA time zone of the date placeholders and timestamps. */
     timeZone: z
       .string()
-      .default('UTC')
+      .default(SERVICE_DEFAULTS.timeZone)
       .refine(isValidTimeZone, { error: (issue) => `unknown time zone ${JSON.stringify(issue.input)}` }),
     /** Reuse a routing-table scan for this long (ms); 0 scans once per message. */
-    ruleCacheTtlMs: integer(0, 3_600_000).default(0),
+    ruleCacheTtlMs: integer(0, 3_600_000).default(SERVICE_DEFAULTS.ruleCacheTtlMs),
     /** Data Key Service: with a URL the service decrypts, re-wraps and seals manifests (docs/encryption.md). */
     dks: z
       .object({
@@ -175,7 +176,8 @@ export interface SettingDescription {
   /** Absent for passwords: a flag would show them in the process list. */
   readonly flag?: string;
   readonly description: string;
-  readonly default: string;
+  /** What applies when it is not set, as shown in the help; absent for a required setting. */
+  readonly default?: string;
 }
 
 /** Every setting with its sources; the CLI registers one option per entry. */
@@ -185,7 +187,6 @@ export const SETTINGS: readonly SettingDescription[] = [
     env: ['EGRESS_QUEUE_URL', 'AWS_SQS_QUEUE_URL', 'sqs_url'],
     flag: '--queue-url',
     description: 'egress queue URL (required)',
-    default: '—',
   },
   {
     field: 'deadLetterQueueUrl',
@@ -199,7 +200,7 @@ export const SETTINGS: readonly SettingDescription[] = [
     env: ['EGRESS_TABLE', 'AWS_DATA_EGRESS_TABLE'],
     flag: '--table',
     description: 'routing table',
-    default: 'data-egress',
+    default: String(SERVICE_DEFAULTS.table),
   },
   {
     field: 'sftRoot',
@@ -213,84 +214,84 @@ export const SETTINGS: readonly SettingDescription[] = [
     env: ['EGRESS_MESSAGES_IN_FLIGHT'],
     flag: '--messages-in-flight',
     description: 'messages processed at once',
-    default: '4',
+    default: String(SERVICE_DEFAULTS.messagesInFlight),
   },
   {
     field: 'batchSize',
     env: ['EGRESS_BATCH_SIZE'],
     flag: '--batch-size',
     description: 'messages per receive (1–10)',
-    default: '1',
+    default: String(SERVICE_DEFAULTS.batchSize),
   },
   {
     field: 'objectConcurrency',
     env: ['EGRESS_OBJECT_CONCURRENCY'],
     flag: '--object-concurrency',
     description: 'object transfers at once, service-wide',
-    default: '8',
+    default: String(SERVICE_DEFAULTS.objectConcurrency),
   },
   {
     field: 'visibilityTimeoutSeconds',
     env: ['EGRESS_VISIBILITY_TIMEOUT_SECONDS'],
     flag: '--visibility-timeout',
     description: 'visibility timeout (s), renewed by heartbeats',
-    default: '120',
+    default: String(SERVICE_DEFAULTS.visibilityTimeoutSeconds),
   },
   {
     field: 'heartbeatIntervalSeconds',
     env: ['EGRESS_HEARTBEAT_INTERVAL_SECONDS'],
     flag: '--heartbeat-interval',
     description: 'heartbeat period (s) < visibility timeout',
-    default: '30',
+    default: String(SERVICE_DEFAULTS.heartbeatIntervalSeconds),
   },
   {
     field: 'waitTimeSeconds',
     env: ['EGRESS_WAIT_TIME_SECONDS'],
     flag: '--wait-time',
     description: 'long-poll wait (s), 1–20',
-    default: '20',
+    default: String(SERVICE_DEFAULTS.waitTimeSeconds),
   },
   {
     field: 'shutdownTimeoutMs',
     env: ['EGRESS_SHUTDOWN_TIMEOUT_MS'],
     flag: '--shutdown-timeout',
     description: 'drain time on stop (ms)',
-    default: '30000',
+    default: String(SERVICE_DEFAULTS.shutdownTimeoutMs),
   },
   {
     field: 'uploadPartSizeMiB',
     env: ['EGRESS_UPLOAD_PART_SIZE_MIB'],
     flag: '--upload-part-size',
     description: 'multipart part size (MiB), ≥ 5',
-    default: '8',
+    default: String(SERVICE_DEFAULTS.uploadPartSizeMiB),
   },
   {
     field: 'uploadQueueSize',
     env: ['EGRESS_UPLOAD_QUEUE_SIZE'],
     flag: '--upload-queue-size',
     description: 'parts in flight per object',
-    default: '4',
+    default: String(SERVICE_DEFAULTS.uploadQueueSize),
   },
   {
     field: 'compressionLevel',
     env: ['EGRESS_COMPRESSION_LEVEL'],
     flag: '--compression-level',
     description: 'zlib level of gz / z compression (1 fastest … 9 smallest)',
-    default: '6',
+    default: String(SERVICE_DEFAULTS.compressionLevel),
   },
   {
     field: 'metricsPort',
     env: ['EGRESS_METRICS_PORT'],
     flag: '--metrics-port',
     description: 'port of /metrics and /health (0 = any)',
-    default: '9464',
+    default: String(SERVICE_DEFAULTS.metricsPort),
   },
   {
     field: 'metricsHost',
     env: ['EGRESS_METRICS_HOST'],
     flag: '--metrics-host',
     description: 'interface of the metrics server',
-    default: '127.0.0.1',
+    default: String(SERVICE_DEFAULTS.metricsHost),
   },
   {
     field: 'pushgatewayUrl',
@@ -304,28 +305,28 @@ export const SETTINGS: readonly SettingDescription[] = [
     env: ['EGRESS_PUSHGATEWAY_INTERVAL_MS'],
     flag: '--pushgateway-interval',
     description: 'push period (ms)',
-    default: '20000',
+    default: String(SERVICE_DEFAULTS.pushgatewayIntervalMs),
   },
   {
     field: 'pushgatewayInstance',
     env: ['EGRESS_PUSHGATEWAY_INSTANCE', 'METRICS_INSTANCE_NAME'],
     flag: '--pushgateway-instance',
     description: 'pushed grouping key instance',
-    default: 'data_egress',
+    default: String(SERVICE_DEFAULTS.pushgatewayInstance),
   },
   {
     field: 'timeZone',
     env: ['EGRESS_TIME_ZONE', 'TZ'],
     flag: '--time-zone',
     description: 'IANA zone of dates and timestamps',
-    default: 'UTC',
+    default: String(SERVICE_DEFAULTS.timeZone),
   },
   {
     field: 'ruleCacheTtlMs',
     env: ['EGRESS_RULE_CACHE_TTL_MS'],
     flag: '--rule-cache-ttl',
     description: 'reuse a table scan this long (ms); 0 = per message',
-    default: '0',
+    default: String(SERVICE_DEFAULTS.ruleCacheTtlMs),
   },
   {
     field: 'dksUrl',

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { ChangeMessageVisibilityCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
 import type { Logger } from '../../logging/logger.ts';
-import { describeFailure } from '../errors.ts';
+import { describeFailure } from '../../util/describe-failure.ts';
 import type { MessageProcessor, MessageVerdict } from '../message-processor.ts';
 import type { EgressEventBus, EgressEvents } from '../observability/events.ts';
 import type { EgressMetrics } from '../observability/metrics.ts';

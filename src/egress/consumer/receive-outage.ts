@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../../logging/logger.ts';
-import { describeFailure } from '../errors.ts';
+import { describeFailure } from '../../util/describe-failure.ts';
 import { type ReceiveBackoffPolicy, receiveBackoffDelayMs } from './receive-backoff.ts';
 
 /** Options for {@link ReceiveOutage}. */

@@ -3,14 +3,25 @@ import http from 'node:http';
 import https from 'node:https';
 import { z } from 'zod';
 import { type Logger, silentLogger } from '../../logging/logger.ts';
+import { type BackoffPolicy, RetriesExhausted, withRetry } from '../../util/retry.ts';
 import { decodeStrictBase64 } from './base64.ts';
 import type { DataKey } from './data-key.ts';
 import { DataKeyDecryptionError, DataKeyServiceUnavailableError } from './dks-errors.ts';
 import { type DksHttpResponse, DksTransportError, sendDksRequest } from './dks-http.ts';
 import { shortKeyHash } from './key-hash.ts';
 import { LruCache } from './lru-cache.ts';
-import { DEFAULT_RETRY_POLICY, RetriesExhausted, type RetryPolicy, withRetry } from './retry.ts';
 import { SingleFlight } from './single-flight.ts';
+
+/** Back-off of DKS calls, without jitter (the client's options have no field for it). */
+export type DksRetryPolicy = Omit<BackoffPolicy, 'jitter'>;
+
+/** The original's intended (but never enabled) DKS retry: 5 attempts, 1 s, ×2 (behaviour §4.2). */
+export const DEFAULT_DKS_RETRY_POLICY: DksRetryPolicy = {
+  attempts: 5,
+  initialDelayMs: 1000,
+  multiplier: 2,
+  maxDelayMs: 30_000,
+};
 
 export { DataKeyDecryptionError, DataKeyServiceUnavailableError } from './dks-errors.ts';
 
@@ -25,7 +36,7 @@ export interface DataKeyServiceClientOptions {
    */
   tls?: { ca: string; cert?: string; key?: string };
   /** Back-off for 5xx, 429, network errors and timeouts; 400 is never retried. @defaultValue 5 attempts, 1000 ms, ×2, ≤ 30 000 ms */
-  retry?: Partial<RetryPolicy>;
+  retry?: Partial<DksRetryPolicy>;
   /** Deadline of one attempt (connect + response), 1–600 000 ms. @defaultValue 30 000 */
   timeoutMs?: number;
   /** Unwrapped keys kept in memory (LRU), 0–1 000 000; 0 disables the cache. @defaultValue 1000 */
@@ -109,7 +120,8 @@ function refusalReason(body: string, encryptedKey: string): string | undefined {
   }
 }
 
-function describeFailure(error: unknown): string {
+/** How a DKS call failed, for its log lines and error messages (`… data key service <this>`). */
+function howTheCallFailed(error: unknown): string {
   if (error instanceof UnexpectedStatus) return `returned status code '${error.status}'`;
   if (error instanceof UnusableResponse) return `returned an unusable response (${error.message})`;
   return `request failed (${error instanceof Error ? error.message : String(error)})`;
@@ -124,7 +136,7 @@ function describeFailure(error: unknown): string {
 export class DataKeyServiceClient {
   readonly #base: URL;
   readonly #agent: http.Agent;
-  readonly #retry: RetryPolicy;
+  readonly #retry: DksRetryPolicy;
   readonly #timeoutMs: number;
   readonly #cache: LruCache<string, Buffer> | undefined;
   readonly #flights = new SingleFlight<string, Buffer>();
@@ -140,7 +152,7 @@ export class DataKeyServiceClient {
     }
     const valid = parsed.data;
     this.#base = new URL(valid.url);
-    this.#retry = { ...DEFAULT_RETRY_POLICY, ...valid.retry };
+    this.#retry = { ...DEFAULT_DKS_RETRY_POLICY, ...valid.retry };
     if (this.#retry.maxDelayMs < this.#retry.initialDelayMs) {
       throw new RangeError(
         `invalid DataKeyServiceClient options: retry.maxDelayMs (${this.#retry.maxDelayMs}) must be at least retry.initialDelayMs (${this.#retry.initialDelayMs})`,
@@ -330,6 +342,7 @@ export class DataKeyServiceClient {
       keyEncryptionKeyId: call.keyEncryptionKeyId,
       encryptedKeyHash: call.encryptedKeyHash,
     };
+    signal.throwIfAborted(); // withRetry lets a started attempt run; an aborted call makes none
     try {
       return await withRetry(
         async (attempt) => {
@@ -353,7 +366,7 @@ export class DataKeyServiceClient {
                 attempt,
                 attempts: this.#retry.attempts,
                 delayMs,
-                failure: describeFailure(error),
+                failure: howTheCallFailed(error),
               },
               'dks call failed, retrying',
             ),
@@ -368,8 +381,8 @@ export class DataKeyServiceClient {
       }
       const what =
         call.operation === 'generate'
-          ? `Getting batch data key - data key service ${last instanceof UnexpectedStatus ? `returned bad status code '${last.status}'` : describeFailure(last)}`
-          : `Decrypting encryptedKey: '${call.encryptedKeyHash}' with keyEncryptionKeyId: '${call.keyEncryptionKeyId}' data key service ${describeFailure(last)}`;
+          ? `Getting batch data key - data key service ${last instanceof UnexpectedStatus ? `returned bad status code '${last.status}'` : howTheCallFailed(last)}`
+          : `Decrypting encryptedKey: '${call.encryptedKeyHash}' with keyEncryptionKeyId: '${call.keyEncryptionKeyId}' data key service ${howTheCallFailed(last)}`;
       const unavailable = new DataKeyServiceUnavailableError(
         `${what} for dks_correlation_id: '${call.correlationId}' after ${error.attempts} attempt(s)`,
         {
@@ -383,7 +396,7 @@ export class DataKeyServiceClient {
         { cause: last },
       );
       this.#logger.error(
-        { ...context, attempts: error.attempts, failure: describeFailure(last) },
+        { ...context, attempts: error.attempts, failure: howTheCallFailed(last) },
         'dks unavailable',
       );
       throw unavailable;

@@ -1,5 +1,6 @@
 import { pipeline, Readable, type Transform } from 'node:stream';
-import { describeFailure, ObjectTransferError } from '../errors.ts';
+import { describeFailure } from '../../util/describe-failure.ts';
+import { ObjectTransferError } from '../errors.ts';
 import type {
   ContentContext,
   EgressCrypto,

@@ -11,6 +11,5 @@ export * from './key-hash.ts';
 export * from './manifest-encryption.ts';
 export * from './metadata.ts';
 export * from './object-handling.ts';
-export * from './retry.ts';
 export * from './rewrap.ts';
 export * from './rewrap-key-source.ts';

@@ -1,6 +1,7 @@
 import { type DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '../../logging/logger.ts';
-import { describeFailure, TransientEgressError } from '../errors.ts';
+import { describeFailure } from '../../util/describe-failure.ts';
+import { TransientEgressError } from '../errors.ts';
 import { type ItemWithUnknownColumns, RoutingItemValidator } from './item-validator.ts';
 import type { EgressRule, InvalidRule } from './rule.ts';
 import { describeUnknownColumn } from './unknown-columns.ts';

@@ -1,8 +1,8 @@
 import type { HttpClientConfig, HttpRequestAction } from '../config/types.ts';
 import { type HttpPools, type PostFileResult, postFile } from '../http/sender.ts';
-import { ActionError } from '../retry.ts';
 import { type OpenedFile, readRange } from '../volume/files.ts';
 import { unsendableNameReason } from '../volume/names.ts';
+import { ActionError } from './action-error.ts';
 
 /** The file being delivered, opened and checked once for the whole delivery. */
 export type SourceFile = Pick<OpenedFile, 'handle' | 'path'>;

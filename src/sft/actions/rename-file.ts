@@ -1,6 +1,6 @@
 import { unsafeFileNameReason } from '../config/paths.ts';
 import type { RenameFileAction } from '../config/types.ts';
-import { ActionError } from '../retry.ts';
+import { ActionError } from './action-error.ts';
 
 /**
  * Applies a `renameFile` action to the name later actions use. The file on disk keeps its name;

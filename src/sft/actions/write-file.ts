@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { ActionError } from '../retry.ts';
 import { ensureDirectoryBelowRoot } from '../volume/directories.ts';
 import { SftPathRefusedError } from '../volume/errors.ts';
 import { createPrivateFile, readRange, renameInPlace } from '../volume/files.ts';
 import { MAX_NAME_BYTES, temporaryName, utf8Length } from '../volume/names.ts';
+import { ActionError } from './action-error.ts';
 import type { SourceFile } from './http-request.ts';
 
 /**

@@ -3,8 +3,8 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import { ActionError, isRetryableStatus } from '../actions/action-error.ts';
 import type { HttpClientConfig } from '../config/types.ts';
-import { ActionError, isRetryableStatus } from '../retry.ts';
 
 /** PEM material for the HTTPS client (contents, not paths). */
 export interface ClientTlsMaterial {

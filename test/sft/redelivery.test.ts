@@ -1,11 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import {
-  ActionError,
-  isRetryableStatus,
-  RetriesExhaustedError,
-  redeliveryDelayMs,
-  withRetry,
-} from '../../src/sft/retry.ts';
+import { ActionError, isRetryableStatus } from '../../src/sft/actions/action-error.ts';
+import { RetriesExhaustedError, redeliveryBackoff, withRedelivery } from '../../src/sft/redelivery.ts';
+import { backoffDelayMs } from '../../src/util/retry.ts';
 
 const ORIGINAL = {
   redeliveryDelayMs: 600_000,
@@ -22,7 +18,7 @@ describe('redelivery schedule', () => {
     [4, 3_600_000], // capped by maximumRedeliveryDelay
     [10, 3_600_000],
   ])('the original policy waits before redelivery %i: %i ms', (n, expected) => {
-    expect(redeliveryDelayMs(ORIGINAL, n)).toBe(expected);
+    expect(backoffDelayMs(redeliveryBackoff(ORIGINAL), n)).toBe(expected);
   });
 
   it.each([
@@ -42,7 +38,7 @@ describe('redelivery schedule', () => {
   });
 });
 
-describe('withRetry', () => {
+describe('withRedelivery', () => {
   const fast = {
     redeliveryDelayMs: 1,
     backOffMultiplier: 2,
@@ -53,7 +49,7 @@ describe('withRetry', () => {
   it('retries retryable failures until success and reports each wait', async () => {
     const onRetry = vi.fn();
     let calls = 0;
-    const result = await withRetry(
+    const result = await withRedelivery(
       fast,
       async () => {
         calls++;
@@ -73,7 +69,7 @@ describe('withRetry', () => {
     const attempt = vi.fn(async () => {
       throw new ActionError('ECONNREFUSED', { retryable: true, code: 'ECONNREFUSED' });
     });
-    const error = await withRetry(fast, attempt).catch((e: unknown) => e);
+    const error = await withRedelivery(fast, attempt).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RetriesExhaustedError);
     expect((error as RetriesExhaustedError).attempts).toBe(4);
     expect(attempt).toHaveBeenCalledTimes(4);
@@ -83,14 +79,14 @@ describe('withRetry', () => {
     const attempt = vi.fn(async () => {
       throw new ActionError('HTTP 400', { retryable: false, status: 400 });
     });
-    const error = (await withRetry(fast, attempt).catch((e: unknown) => e)) as RetriesExhaustedError;
+    const error = (await withRedelivery(fast, attempt).catch((e: unknown) => e)) as RetriesExhaustedError;
     expect(error.attempts).toBe(1);
     expect(error.message).toMatch(/failed permanently: HTTP 400/);
   });
 
   it('treats unknown errors (file system) as retryable', async () => {
     let calls = 0;
-    const result = await withRetry(fast, async () => {
+    const result = await withRedelivery(fast, async () => {
       if (++calls === 1) throw Object.assign(new Error('EBUSY'), { code: 'EBUSY' });
       return calls;
     });
@@ -100,7 +96,7 @@ describe('withRetry', () => {
   it('ends a wait when the signal aborts', async () => {
     const controller = new AbortController();
     const slow = { ...fast, redeliveryDelayMs: 60_000, maximumRedeliveryDelayMs: 60_000 };
-    const running = withRetry(
+    const running = withRedelivery(
       slow,
       async () => {
         throw new ActionError('down', { retryable: true });

@@ -1,0 +1,9 @@
+export {
+  type CertificateMaterial,
+  type CertificatePaths,
+  type EnsureCertificatesOptions,
+  ensureCertificates,
+  generateCertificates,
+  loadCertificates,
+  serialNumber,
+} from './certificates.ts';
