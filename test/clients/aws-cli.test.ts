@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { HeadObjectCommand, PutBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
@@ -147,7 +147,14 @@ function cliSuite(start: () => Promise<CliTarget>) {
       'sub dir/ü.json': '{"x":1}',
       'no-extension': 'raw',
     };
-    for (const [name, body] of Object.entries(files)) await writeFile(path.join(local, name), body);
+    // An hour old: sync re-uploads a file whose local time is later than the object's LastModified,
+    // which S3 and moto list in whole seconds, so a file written in the second of its upload would
+    // look newer and the second sync below would not be empty.
+    const anHourAgo = new Date(Date.now() - 3_600_000);
+    for (const [name, body] of Object.entries(files)) {
+      await writeFile(path.join(local, name), body);
+      await utimes(path.join(local, name), anHourAgo, anHourAgo);
+    }
 
     const synced = await aws(['s3', 'sync', '--only-show-errors', local, `s3://${bucket}/sync/`]);
     expect(synced.stderr).toBe('');
