@@ -298,10 +298,13 @@ async function hostileClients(world: ChaosWorld, evidence: string[]): Promise<st
     table: world.table,
     hashKey: 'source_prefix',
   };
+  const announced: string[] = [];
   const flagEvents = () => {
     let count = 0;
     const stop = edge.onNotification((record) => {
-      if (record.bucket === sourceBucket && record.key === world.workload.flag) count += 1;
+      if (record.bucket !== sourceBucket) return;
+      announced.push(record.key);
+      if (record.key === world.workload.flag) count += 1;
     });
     return { count: () => count, stop };
   };
@@ -347,13 +350,27 @@ async function hostileClients(world: ChaosWorld, evidence: string[]): Promise<st
 
     const trick = `/${destinationBucket}/../${sourceBucket}/${world.workload.flag}`;
     const tricked = await rawHttp(endpoint, { method: 'PUT', path: trick, body: 'not a flag of source' });
+    // Keys that normalise to the workload's flag; taken literally, as S3 does, they match no rule.
+    const [head, ...tail] = world.workload.flag.split('/');
+    const dotted = [`${head}/./${tail.join('/')}`, `${head}/x/../${tail.join('/')}`];
+    for (const key of dotted) {
+      const put = await rawHttp(endpoint, { method: 'PUT', path: `/${sourceBucket}/${key}`, body: '' });
+      if (put.status !== 200) problems.push(`PUT of ${key} was answered ${put.status}`);
+    }
     await published;
     await world.settle({ expected: world.expected(), timeoutMs: 60_000 });
     if (flags.count() !== 1)
       problems.push(
         `${flags.count()} events announced ${sourceBucket}/${world.workload.flag}; one flag was uploaded there`,
       );
-    evidence.push(`PUT ${trick}: ${tricked.status}; events for the source flag: ${flags.count()}`);
+    const literal = dotted.filter((key) => announced.includes(key));
+    if (literal.length !== dotted.length)
+      problems.push(
+        `events announced ${JSON.stringify(announced)}; expected ${JSON.stringify(dotted)} among them`,
+      );
+    evidence.push(
+      `PUT ${trick}: ${tricked.status}; PUTs of ${dotted.join(', ')}: announced literally ${literal.length} of ${dotted.length}; events for the source flag: ${flags.count()}`,
+    );
     // The object is the attack's residue in the destination bucket (stored under its literal key), not an output.
     await world.s3.send(
       new DeleteObjectCommand({
@@ -651,7 +668,7 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'edge-hostile-clients',
     fault:
-      'hostile clients while a flag is processed: requests cut at every point for S3, SQS, DynamoDB, SSM and STS, cut long polls on the work queue, a cross-site DeleteObjects, a DNS-rebinding GET, a PUT of /<destination>/../<source>/<flag>',
+      'hostile clients while a flag is processed: requests cut at every point for S3, SQS, DynamoDB, SSM and STS, cut long polls on the work queue, a cross-site DeleteObjects, a DNS-rebinding GET, a PUT of /<destination>/../<source>/<flag>, flags whose ./ and ../ segments normalise to the real one',
     quick: true,
     run: (context) => {
       const problems: string[] = [];
