@@ -1501,6 +1501,8 @@ interface OutageMeasure {
   /** `msg` of every egress line at info or above while the endpoint was down. */
   visible: string[];
   failedReceives: number;
+  /** `outage started` lines from the start to the flag's delivery. */
+  started?: number;
   ended?: { durationMs: number; failedReceives: number; lines: number };
   processed?: EgressEvents['message_processed'];
 }
@@ -1554,6 +1556,7 @@ async function endpointOutage(id: string): Promise<void> {
       timeoutMs: 40_000,
       description: 'the flag sent during the outage to be processed',
     });
+    measure.started = logs.find(LEVEL.warn, { msg: /outage started/ }).length;
     const ended = logs.find(LEVEL.info, { msg: 'SQS receive works again: outage ended' });
     if (ended[0]) {
       measure.ended = {
@@ -1636,9 +1639,13 @@ ROWS.push(
         problems.push(`egress lines at info or above while down: ${JSON.stringify(measure.visible)}`);
       if (measure.failedReceives < 2 || measure.failedReceives > OUTAGE_MAX_FAILED_RECEIVES)
         problems.push(`${measure.failedReceives} failed receives while down`);
+      if (measure.started !== 1) problems.push(`${measure.started} outage-started lines in all`);
       if (measure.ended?.lines !== 1) problems.push(`${measure.ended?.lines ?? 0} outage-ended lines`);
       else if (
-        measure.ended.durationMs < OUTAGE_MS ||
+        // One outage, not a string of short ones. It starts at the first failure the client sees,
+        // which on a loaded machine comes some milliseconds after the reset (once 42 ms), and it may
+        // end with a probe right after the endpoint is back: hence a second of slack.
+        measure.ended.durationMs < OUTAGE_MS - 1_000 ||
         measure.ended.failedReceives > OUTAGE_MAX_FAILED_RECEIVES + 4
       )
         problems.push(`outage ended: ${JSON.stringify(measure.ended)}`);
