@@ -10,7 +10,7 @@ import { createDksEgressCrypto } from '../../src/egress/crypto/index.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { type AccountingReport, account, type ExpectedOutput } from './accounting.ts';
 import { CUT_ATTACKS, type EdgeFixtures, edgeAnswers, rawHttp } from './edge-attacks.ts';
-import { sftModes } from './file-modes.ts';
+import { type SftModes, sftModes } from './file-modes.ts';
 import { LEVEL } from './logs.ts';
 import { TcpProxy } from './tcp-proxy.ts';
 import {
@@ -382,6 +382,20 @@ async function hostileClients(world: ChaosWorld, evidence: string[]): Promise<st
     flags.stop();
   }
   return problems;
+}
+
+/**
+ * Issue 12 item 9 after a run: every file under the world's sftRoot 0600, every directory 0700.
+ * Adds one line of evidence; an empty sftRoot is a problem too (nothing was checked).
+ */
+async function checkSftModes(world: ChaosWorld, what: string, evidence: string[]): Promise<SftModes> {
+  const found = await sftModes(world.sftRoot);
+  const umask = process.umask().toString(8).padStart(4, '0');
+  evidence.push(
+    `${what}: ${found.files} files 0600, ${found.directories} directories 0700 (umask ${umask}); ${found.problems.length} other modes`,
+  );
+  if (found.files + found.directories === 0) found.problems.push('nothing under sftRoot to check');
+  return found;
 }
 
 /** Issue 12 item 3: names the SFT agent never sends (hidden, being written). */
@@ -1019,11 +1033,7 @@ export const SCENARIOS: readonly Scenario[] = [
           evidence.push(
             `${arrived.length} of ${NON_ASCII_NAMES.length} non-ASCII names stored by the stub NiFi under that very name (${NON_ASCII_NAMES.map((name) => `${Buffer.byteLength(name)} B`).join(', ')})`,
           );
-          const found = await sftModes(world.sftRoot);
-          modes.push(...found.problems);
-          evidence.push(
-            `under sftRoot after the agent ran: ${found.directories} directories 0700, ${found.files} files 0600 (umask ${process.umask().toString(8).padStart(4, '0')}); ${found.problems.length} other modes`,
-          );
+          modes.push(...(await checkSftModes(world, 'under sftRoot after the agent ran', evidence)).problems);
         },
         (report) => [...allDelivered(report), ...modes],
       );
@@ -1044,12 +1054,10 @@ export const SCENARIOS: readonly Scenario[] = [
           await world.startService();
           await world.publishFlag();
           await world.settle({ expected: world.expected() });
-          const found = await sftModes(world.sftRoot);
+          const found = await checkSftModes(world, 'decrypted SFT output', evidence);
           modes.push(...found.problems);
-          if (found.files === 0) modes.push('no SFT file was written: nothing to check');
-          evidence.push(
-            `decrypted SFT output: ${found.files} files 0600, ${found.directories} directories 0700 (umask ${process.umask().toString(8).padStart(4, '0')}); ${found.problems.length} other modes`,
-          );
+          if (found.files !== world.workload.objects.length)
+            modes.push(`${found.files} SFT files to check, expected ${world.workload.objects.length}`);
         },
         (report) => [...allDelivered(report), ...modes],
         { reference: 'htme' },
