@@ -44,6 +44,12 @@ export interface FailureRecord {
   key?: string | undefined;
   rule?: string | undefined;
   reason: string;
+  /**
+   * A rule failure reported before any of its objects was attempted (listing failed, duplicate
+   * destination names): its reason explains every output of the rule. A rule failure after
+   * transfers ("2 of 5 objects failed", a control file) explains only its control file and manifest.
+   */
+  beforeTransfer?: boolean | undefined;
 }
 
 /** A message found in the dead-letter queue. */
@@ -151,8 +157,9 @@ function reasonsFor(output: ExpectedOutput, failures: readonly FailureRecord[]):
   const reasons = failures
     .filter((failure) =>
       output.source
-        ? failure.key === output.source.key &&
-          (failure.bucket === undefined || failure.bucket === output.source.bucket)
+        ? (failure.key === output.source.key &&
+            (failure.bucket === undefined || failure.bucket === output.source.bucket)) ||
+          (failure.key === undefined && failure.beforeTransfer === true && failure.rule === output.rule)
         : failure.rule === output.rule,
     )
     .map((failure) => failure.reason);

@@ -10,9 +10,16 @@ import { createDksEgressCrypto } from '../../src/egress/crypto/index.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { type AccountingReport, account, type ExpectedOutput } from './accounting.ts';
 import { CUT_ATTACKS, type EdgeFixtures, edgeAnswers, rawHttp } from './edge-attacks.ts';
+import { type SftModes, sftModes } from './file-modes.ts';
 import { LEVEL } from './logs.ts';
 import { TcpProxy } from './tcp-proxy.ts';
-import { standardWorkload, type WorkloadKind } from './workload.ts';
+import {
+  deterministicBytes,
+  extraReference,
+  standardWorkload,
+  type WorkloadKind,
+  withExtraObjects,
+} from './workload.ts';
 import { type ChaosEnvironment, ChaosWorld, type ChaosWorldOptions } from './world.ts';
 
 /** What a scenario run hands back: the accounting, plus what the scenario itself expected. */
@@ -80,12 +87,21 @@ function allDelivered(report: AccountingReport): string[] {
       ];
 }
 
-/** Expectation: outputs of rules matching `rulePattern` have `status` (with a reason matching `reason`), the rest delivered. */
-function splitOutcome(rulePattern: RegExp, status: 'dead-lettered' | 'sft-error', reason: RegExp) {
+/**
+ * Expectation: the outputs `refused` selects (those of rules matching a pattern, or any predicate)
+ * have `status`, with a reason matching `reason`; the rest are delivered.
+ */
+function splitOutcome(
+  refused: RegExp | ((output: ExpectedOutput) => boolean),
+  status: 'dead-lettered' | 'sft-error',
+  reason: RegExp,
+) {
+  const selects =
+    typeof refused === 'function' ? refused : (output: ExpectedOutput) => refused.test(output.rule);
   return (report: AccountingReport): string[] => {
     const problems: string[] = [];
     for (const entry of report.outputs) {
-      const wanted = rulePattern.test(entry.output.rule) ? status : 'delivered';
+      const wanted = selects(entry.output) ? status : 'delivered';
       if (entry.status !== wanted)
         problems.push(`${entry.output.id}: expected ${wanted}, got ${entry.status}`);
       else if (wanted !== 'delivered' && !reason.test(entry.detail)) {
@@ -113,7 +129,7 @@ async function runWorld(
   } = {},
 ): Promise<ScenarioOutcome> {
   const kind = settle.reference ?? context.workload;
-  const reference = await context.reference(kind);
+  const clean = await context.reference(kind);
   const started = Date.now();
   const world = await ChaosWorld.create(context.environment, {
     name,
@@ -123,6 +139,8 @@ async function runWorld(
   const evidence: string[] = [];
   try {
     const expected = settle.expected ? settle.expected(world) : world.expected();
+    // Extra object sets have no clean run: their plain copies must hold their sources' bytes.
+    const reference = new Map([...clean, ...extraReference(world.workload, expected)]);
     await act(world, evidence);
     const settled = await world.settle({ expected, timeoutMs: settle.timeoutMs ?? 60_000 });
     if (!settled) evidence.push('the world did not settle before the deadline');
@@ -280,10 +298,13 @@ async function hostileClients(world: ChaosWorld, evidence: string[]): Promise<st
     table: world.table,
     hashKey: 'source_prefix',
   };
+  const announced: string[] = [];
   const flagEvents = () => {
     let count = 0;
     const stop = edge.onNotification((record) => {
-      if (record.bucket === sourceBucket && record.key === world.workload.flag) count += 1;
+      if (record.bucket !== sourceBucket) return;
+      announced.push(record.key);
+      if (record.key === world.workload.flag) count += 1;
     });
     return { count: () => count, stop };
   };
@@ -329,13 +350,27 @@ async function hostileClients(world: ChaosWorld, evidence: string[]): Promise<st
 
     const trick = `/${destinationBucket}/../${sourceBucket}/${world.workload.flag}`;
     const tricked = await rawHttp(endpoint, { method: 'PUT', path: trick, body: 'not a flag of source' });
+    // Keys that normalise to the workload's flag; taken literally, as S3 does, they match no rule.
+    const [head, ...tail] = world.workload.flag.split('/');
+    const dotted = [`${head}/./${tail.join('/')}`, `${head}/x/../${tail.join('/')}`];
+    for (const key of dotted) {
+      const put = await rawHttp(endpoint, { method: 'PUT', path: `/${sourceBucket}/${key}`, body: '' });
+      if (put.status !== 200) problems.push(`PUT of ${key} was answered ${put.status}`);
+    }
     await published;
     await world.settle({ expected: world.expected(), timeoutMs: 60_000 });
     if (flags.count() !== 1)
       problems.push(
         `${flags.count()} events announced ${sourceBucket}/${world.workload.flag}; one flag was uploaded there`,
       );
-    evidence.push(`PUT ${trick}: ${tricked.status}; events for the source flag: ${flags.count()}`);
+    const literal = dotted.filter((key) => announced.includes(key));
+    if (literal.length !== dotted.length)
+      problems.push(
+        `events announced ${JSON.stringify(announced)}; expected ${JSON.stringify(dotted)} among them`,
+      );
+    evidence.push(
+      `PUT ${trick}: ${tricked.status}; PUTs of ${dotted.join(', ')}: announced literally ${literal.length} of ${dotted.length}; events for the source flag: ${flags.count()}`,
+    );
     // The object is the attack's residue in the destination bucket (stored under its literal key), not an output.
     await world.s3.send(
       new DeleteObjectCommand({
@@ -348,6 +383,38 @@ async function hostileClients(world: ChaosWorld, evidence: string[]): Promise<st
   }
   return problems;
 }
+
+/**
+ * Issue 12 item 9 after a run: every file under the world's sftRoot 0600, every directory 0700.
+ * Adds one line of evidence; an empty sftRoot is a problem too (nothing was checked).
+ */
+async function checkSftModes(world: ChaosWorld, what: string, evidence: string[]): Promise<SftModes> {
+  const found = await sftModes(world.sftRoot);
+  const umask = process.umask().toString(8).padStart(4, '0');
+  evidence.push(
+    `${what}: ${found.files} files 0600, ${found.directories} directories 0700 (umask ${umask}); ${found.problems.length} other modes`,
+  );
+  if (found.files + found.directories === 0) found.problems.push('nothing under sftRoot to check');
+  return found;
+}
+
+/** Issue 12 item 3: names the SFT agent never sends (hidden, being written). */
+const IGNORED_NAMES = ['.x', 'x.tmp', 'x.partial'] as const;
+
+/**
+ * Issue 12 item 8 and S12-10: valid names that are long in bytes or not ASCII. 244 bytes of
+ * Cyrillic (122 characters) failed when temporary names were capped in UTF-16 units; 255 bytes is
+ * the longest a file system allows. The decomposed `é` must arrive decomposed (no normalisation).
+ */
+const NON_ASCII_NAMES = [
+  `${'д'.repeat(120)}.csv`,
+  `${'д'.repeat(125)}.data`,
+  'отчёт за 2026.csv',
+  'Σύνοψη Ζυρίχη.csv',
+  '日本語のレポート.csv',
+  '📊 totals.csv',
+  'cafe\u0301 menu.csv',
+] as const;
 
 export const SCENARIOS: readonly Scenario[] = [
   {
@@ -615,7 +682,7 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'edge-hostile-clients',
     fault:
-      'hostile clients while a flag is processed: requests cut at every point for S3, SQS, DynamoDB, SSM and STS, cut long polls on the work queue, a cross-site DeleteObjects, a DNS-rebinding GET, a PUT of /<destination>/../<source>/<flag>',
+      'hostile clients while a flag is processed: requests cut at every point for S3, SQS, DynamoDB, SSM and STS, cut long polls on the work queue, a cross-site DeleteObjects, a DNS-rebinding GET, a PUT of /<destination>/../<source>/<flag>, flags whose ./ and ../ segments normalise to the real one',
     quick: true,
     run: (context) => {
       const problems: string[] = [];
@@ -863,4 +930,138 @@ export const SCENARIOS: readonly Scenario[] = [
       },
     } satisfies Scenario;
   })(),
+  // ── issue 12: SFT names the agent ignores, duplicate destination names, names in bytes, modes ──
+  {
+    name: 'sft-ignored-names',
+    fault: `objects named ${IGNORED_NAMES.join(', ')} (names the SFT agent never sends) beside fine.csv, under a prefix with an S3 and an SFT rule`,
+    quick: true,
+    run: (context) => {
+      const workload = withExtraObjects(
+        standardWorkload(context.workload),
+        'ignored',
+        [...IGNORED_NAMES, 'fine.csv'].map((name) => ({ name, body: Buffer.from(`contents of ${name}\n`) })),
+      );
+      const set = workload.extras![0]!;
+      return runWorld(
+        context,
+        'sft-ignored',
+        { workload, maxReceiveCount: 2 },
+        async (world, evidence) => {
+          await world.startService();
+          await Promise.all([world.publishFlag(), world.publishFlag(set.flag)]);
+          const refused = await failuresMatching(world, /the SFT agent never sends it/, IGNORED_NAMES.length);
+          evidence.push(
+            `SFT objects refused by the service: ${[...new Set(refused.map((failure) => failure.key))].join(', ')} (${refused[0]!.reason})`,
+          );
+        },
+        splitOutcome(
+          (output) =>
+            output.rule === `${set.prefix}|EXTRASFT` &&
+            IGNORED_NAMES.some((name) => output.source?.key === `${set.prefix}${name}`),
+          'dead-lettered',
+          /the SFT agent never sends it/,
+        ),
+      );
+    },
+  },
+  {
+    name: 'duplicate-names',
+    fault:
+      'north/totals.csv and south/totals.csv (and other.csv) under one prefix whose S3 and SFT rules flatten them to one destination name',
+    quick: true,
+    run: (context) => {
+      const workload = withExtraObjects(standardWorkload(context.workload), 'dups', [
+        { name: 'north/totals.csv', body: Buffer.from('region,total\nnorth,17\n') },
+        { name: 'south/totals.csv', body: Buffer.from('region,total\nsouth,42\n') },
+        { name: 'other.csv', body: Buffer.from('no collision\n') },
+      ]);
+      const set = workload.extras![0]!;
+      return runWorld(
+        context,
+        'dup-names',
+        { workload, maxReceiveCount: 2 },
+        async (world, evidence) => {
+          await world.startService();
+          await Promise.all([world.publishFlag(), world.publishFlag(set.flag)]);
+          const refused = await waitFor(
+            () => {
+              const rules = new Set(
+                world.failures
+                  .filter((failure) => failure.beforeTransfer && /more than one source/.test(failure.reason))
+                  .map((failure) => failure.rule),
+              );
+              return rules.size >= 2 ? [...rules] : undefined;
+            },
+            { timeoutMs: 30_000, description: 'both rules of the set to fail on duplicate names' },
+          );
+          evidence.push(`rules failed before any transfer: ${refused.join(', ')}`);
+          const line = world.logs.lines.find((entry) =>
+            /^duplicate destination names/.test(String(entry.msg)),
+          );
+          evidence.push(`logged: ${String(line?.msg)}: ${String(line?.reason)}`);
+        },
+        splitOutcome(
+          (output) => output.rule.startsWith(set.prefix),
+          'dead-lettered',
+          /totals\.csv from "chaos\/dups\/north\/totals\.csv" and "chaos\/dups\/south\/totals\.csv"/,
+        ),
+      );
+    },
+  },
+  {
+    name: 'sft-name-bytes',
+    fault:
+      'SFT names counted in bytes, not UTF-16 units: 244 and 255 bytes of Cyrillic, Greek, CJK, an emoji, a decomposed accent (NFD), through the agent to the stub NiFi',
+    quick: true,
+    run: (context) => {
+      const workload = withExtraObjects(
+        standardWorkload(context.workload),
+        'names',
+        NON_ASCII_NAMES.map((name, index) => ({ name, body: deterministicBytes(`name-${index}`, 2048) })),
+      );
+      const modes: string[] = [];
+      return runWorld(
+        context,
+        'sft-names',
+        { workload },
+        async (world, evidence) => {
+          await world.startService();
+          await Promise.all([world.publishFlag(), world.publishFlag(workload.extras![0]!.flag)]);
+          await world.settle({ expected: world.expected() });
+          const nifiKeys = await world.listKeys(world.targets.nifiBucket);
+          const arrived = NON_ASCII_NAMES.filter((name) => nifiKeys.some((key) => key.endsWith(`/${name}`)));
+          evidence.push(
+            `${arrived.length} of ${NON_ASCII_NAMES.length} non-ASCII names stored by the stub NiFi under that very name (${NON_ASCII_NAMES.map((name) => `${Buffer.byteLength(name)} B`).join(', ')})`,
+          );
+          modes.push(...(await checkSftModes(world, 'under sftRoot after the agent ran', evidence)).problems);
+        },
+        (report) => [...allDelivered(report), ...modes],
+      );
+    },
+  },
+  {
+    name: 'sft-file-modes',
+    fault:
+      'HTME objects decrypted into the SFT directory (no agent, the files stay): every file 0600, every directory created 0700',
+    quick: true,
+    run: (context) => {
+      const modes: string[] = [];
+      return runWorld(
+        context,
+        'sft-modes',
+        { sft: 'files' },
+        async (world, evidence) => {
+          await world.startService();
+          await world.publishFlag();
+          await world.settle({ expected: world.expected() });
+          const found = await checkSftModes(world, 'decrypted SFT output', evidence);
+          modes.push(...found.problems);
+          if (found.files !== world.workload.objects.length)
+            modes.push(`${found.files} SFT files to check, expected ${world.workload.objects.length}`);
+        },
+        (report) => [...allDelivered(report), ...modes],
+        { reference: 'htme' },
+      );
+    },
+  },
 ];

@@ -22,6 +22,57 @@ export interface Workload {
    * `datakeyencryptionkeyid` metadata), and every rule decrypts: the outputs are the plaintext.
    */
   readonly encrypted?: boolean;
+  /** Object sets beside the workload's, each under its own prefix: see {@link withExtraObjects}. */
+  readonly extras?: readonly ExtraObjects[];
+}
+
+/**
+ * Objects under a prefix of their own (`chaos/<name>/`), with their own flag and two plain rules:
+ * `EXTRAS3` copies them to `out/<name>/`, `EXTRASFT` writes them to the SFT route directory, whence
+ * the agent sends them to NiFi. Never encrypted, no control file, no manifest: every output holds
+ * its source's bytes ({@link extraReference}). Kept out of the workload's prefix so that the
+ * workload's control file and manifest stay those of the clean run, and so that a set whose rules
+ * must fail (duplicate names) fails only its own rules. File names must differ from the
+ * workload's and from other sets' (they share the SFT directory).
+ */
+export interface ExtraObjects {
+  /** `[a-z0-9-]`, not `data`: names the prefix and the S3 destination. */
+  readonly name: string;
+  readonly prefix: string;
+  readonly flag: string;
+  readonly objects: readonly WorkloadObject[];
+}
+
+/** The workload plus one {@link ExtraObjects} set; `objects` are named relative to its prefix. */
+export function withExtraObjects(
+  workload: Workload,
+  name: string,
+  objects: readonly { name: string; body: Buffer }[],
+): Workload {
+  if (!/^[a-z0-9-]+$/.test(name) || `chaos/${name}/` === workload.prefix) {
+    throw new Error(`extra object set name ${JSON.stringify(name)} is not usable`);
+  }
+  const prefix = `chaos/${name}/`;
+  const set: ExtraObjects = {
+    name,
+    prefix,
+    flag: `${prefix}pipeline_success.flag`,
+    objects: objects.map((object) => ({ key: `${prefix}${object.name}`, body: object.body })),
+  };
+  return { ...workload, extras: [...(workload.extras ?? []), set] };
+}
+
+/** Output id → SHA-256 of every output of the extra sets: plain copies, so their sources' bytes. */
+export function extraReference(workload: Workload, expected: readonly ExpectedOutput[]): Map<string, string> {
+  const bodies = new Map(
+    (workload.extras ?? []).flatMap((set) => set.objects.map((object) => [object.key, object.body] as const)),
+  );
+  const reference = new Map<string, string>();
+  for (const output of expected) {
+    const body = output.source ? bodies.get(output.source.key) : undefined;
+    if (body) reference.set(output.id, createHash('sha256').update(body).digest('hex'));
+  }
+  return reference;
 }
 
 /** Where the workload's SFT rule lands and what the sandbox's SFT agent route does with it. */
@@ -128,6 +179,23 @@ export function workloadRules(workload: Workload, targets: RuleTargets): Record<
       manifest_file_name: 'chaos-manifest',
     },
     { ...common, pipeline_name: 'SFT', transfer_type: 'SFT', destination_prefix: SAS_ROUTE.directory },
+    ...(workload.extras ?? []).flatMap((set) => {
+      const base = {
+        source_prefix: set.prefix,
+        recipient_name: 'chaos',
+        source_bucket: targets.sourceBucket,
+      };
+      return [
+        {
+          ...base,
+          pipeline_name: 'EXTRAS3',
+          transfer_type: 'S3',
+          destination_bucket: targets.destinationBucket,
+          destination_prefix: `out/${set.name}/`,
+        },
+        { ...base, pipeline_name: 'EXTRASFT', transfer_type: 'SFT', destination_prefix: SAS_ROUTE.directory },
+      ];
+    }),
   ];
 }
 
@@ -146,11 +214,14 @@ export function expectedOutputs(
 ): ExpectedOutput[] {
   const stamps = dateStamps(now, 'UTC');
   const outputs: ExpectedOutput[] = [];
-  const flags = [workload.flag];
+  const sets = [workload, ...(workload.extras ?? [])];
   for (const item of rules) {
     const parsed = parseRoutingItem(item);
     if (!parsed.ok) throw new Error(`workload rule is invalid: ${parsed.invalid.reason}`);
     const resolved = resolveRule(parsed.rule, stamps);
+    // The set whose prefix the rule lists; its flag fires the rule (the workload's by default).
+    const set = sets.find((candidate) => candidate.prefix === resolved.sourcePrefix) ?? workload;
+    const flags = [set.flag];
     const rule = `${parsed.rule.key.sourcePrefix}|${parsed.rule.key.pipelineName}`;
     const targetOf = (destination: ReturnType<typeof planDataObject>): ExpectedOutput['target'] => {
       if (destination.transferType === 'S3') {
@@ -172,8 +243,19 @@ export function expectedOutputs(
       target.kind === 's3'
         ? `${parsed.rule.key.pipelineName}:${target.key}`
         : `${parsed.rule.key.pipelineName}:${target.kind === 'sft-file' ? target.path.slice(target.path.lastIndexOf('/') + 1) : target.name}`;
-    for (const object of workload.objects) {
-      const target = targetOf(planDataObject(resolved, object.key));
+    const plan = (key: string): ReturnType<typeof planDataObject> => {
+      try {
+        return planDataObject(resolved, key);
+      } catch (error) {
+        // A name the service refuses to plan (one the SFT agent ignores) is still an output to
+        // account for: under its base name, it must end dead-lettered with the refusal.
+        if (parsed.rule.transferType !== 'SFT') throw error;
+        const fileName = key.slice(key.lastIndexOf('/') + 1);
+        return { transferType: 'SFT', directory: resolved.destinationPrefix, fileName };
+      }
+    };
+    for (const object of set.objects) {
+      const target = targetOf(plan(object.key));
       outputs.push({
         id: idOf(target),
         rule,

@@ -290,6 +290,10 @@ export class ChaosWorld {
     } else {
       for (const object of workload.objects) await world.put(object.key, object.body);
     }
+    // Extra object sets are never encrypted (their rules are plain copies).
+    for (const set of workload.extras ?? []) {
+      for (const object of set.objects) await world.put(object.key, object.body);
+    }
     if (sft === 'agent') {
       await createBucket(s3, nifiBucket);
       await world.startNifi();
@@ -415,6 +419,7 @@ export class ChaosWorld {
           this.failures.push({
             rule: `${rule.rule.sourcePrefix}|${rule.rule.pipelineName}`,
             reason: rule.failure,
+            beforeTransfer: rule.objectsSent + rule.objectsFailed === 0,
           });
         }
       }

@@ -98,6 +98,30 @@ describe('chaos accounting', () => {
       },
       status: 'unexplained',
     },
+    {
+      case: 'flag in the DLQ, its rule failed before any transfer (duplicate names)',
+      seen: {
+        deadLetters: [{ messageId: 'm', flagKeys: ['p/pipeline_success.flag'] }],
+        failures: [{ rule: 'p/|PLAIN', reason: 'duplicate destination names', beforeTransfer: true }],
+      },
+      status: 'dead-lettered',
+    },
+    {
+      case: 'flag in the DLQ, its rule failed after transfers (a count of failed objects explains no one object)',
+      seen: {
+        deadLetters: [{ messageId: 'm', flagKeys: ['p/pipeline_success.flag'] }],
+        failures: [{ rule: 'p/|PLAIN', reason: '1 of 2 objects failed', beforeTransfer: false }],
+      },
+      status: 'unexplained',
+    },
+    {
+      case: 'flag in the DLQ, ANOTHER rule failed before any transfer',
+      seen: {
+        deadLetters: [{ messageId: 'm', flagKeys: ['p/pipeline_success.flag'] }],
+        failures: [{ rule: 'p/|SFT', reason: 'duplicate destination names', beforeTransfer: true }],
+      },
+      status: 'unexplained',
+    },
   ])('an S3 output $case is $status', ({ seen, status }) => {
     const report = judge(seen, [s3Output]);
     expect(report.outputs[0]!.status).toBe(status);

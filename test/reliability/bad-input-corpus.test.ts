@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
@@ -16,11 +17,12 @@ import {
   jsonRequest,
   rawHttp,
 } from '../../scripts/chaos/edge-attacks.ts';
-import { LEVEL, type LogLine } from '../../scripts/chaos/logs.ts';
+import { LEVEL, LogCapture, type LogLine } from '../../scripts/chaos/logs.ts';
+import { TcpProxy } from '../../scripts/chaos/tcp-proxy.ts';
 import { type ChaosEnvironment, ChaosWorld, startChaosEnvironment } from '../../scripts/chaos/world.ts';
 import { createBucket } from '../../src/aws/buckets.ts';
 import { createSsmClient } from '../../src/aws/clients.ts';
-import type { S3WriteRecord } from '../../src/edge/index.ts';
+import type { NotificationRecord, S3WriteRecord } from '../../src/edge/index.ts';
 import {
   createDksEgressCrypto,
   DataKeyServiceClient,
@@ -30,7 +32,7 @@ import {
   type OwnedEgressCrypto,
 } from '../../src/egress/crypto/index.ts';
 import type { EgressEvents } from '../../src/egress/observability/events.ts';
-import type { EgressService } from '../../src/egress/service.ts';
+import { type EgressService, startEgressService } from '../../src/egress/service.ts';
 import { generateCertificates } from '../../src/tls/certificates.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { type DksStub, startDksStub } from '../../stubs/dks/index.ts';
@@ -80,6 +82,8 @@ interface Corpus {
   untouched: string;
   first: Map<string, FirstProcessing>;
   writes: S3WriteRecord[];
+  /** Every bucket notification the edge sent (or tried to). */
+  notifications: NotificationRecord[];
   /** Every plaintext or wrapped key used by fixtures. */
   keyMaterial: string[];
 }
@@ -157,6 +161,20 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
+/** Issue 12 item 9: an SFT file the service wrote is 0600, the directory it created for it 0700. */
+async function modeProblems(file: string): Promise<string[]> {
+  const problems: string[] = [];
+  for (const [entry, wanted] of [
+    [file, 0o600],
+    [path.dirname(file), 0o700],
+  ] as const) {
+    const mode = (await lstat(entry)).mode & 0o777;
+    if (mode !== wanted)
+      problems.push(`${path.basename(entry)}: mode ${mode.toString(8)}, expected ${wanted.toString(8)}`);
+  }
+  return problems;
+}
+
 /** A directory next to sftRoot that a row points symbolic links at; it must stay as it is. */
 async function sentinel(id: string): Promise<string> {
   const directory = path.join(c.world.parentDir, `outside-${id}`);
@@ -230,11 +248,16 @@ interface EdgeRow {
   kind: 'edge';
   group: string;
   name: string;
-  /** The attack; the edge's HTTP status, or `cut` when the client hangs up by design. */
-  send(id: string): Promise<number | 'cut'>;
-  expect: number | 'cut';
+  /**
+   * The attack; the edge's HTTP status, `cut` when the client hangs up by design, `outage` when the
+   * endpoint itself goes away by design.
+   */
+  send(id: string): Promise<number | 'cut' | 'outage'>;
+  expect: number | 'cut' | 'outage';
   /** What the attack must not have done (an object replaced or deleted, an item written…). */
   check(id: string): Promise<string[]>;
+  /** What was measured, for the corpus report. */
+  evidence?(id: string): string | undefined;
 }
 
 type Row = ServiceRow | StubRow | EdgeRow;
@@ -812,7 +835,7 @@ const ROWS: Row[] = [
   {
     kind: 'service',
     group: 'sft names',
-    name: 'a valid 244-byte Cyrillic name is written (temporary names are capped in bytes), 0600',
+    name: 'a valid 244-byte Cyrillic name is written (temporary names are capped in bytes), 0600 in a directory 0700',
     async prepare(id) {
       await putRule(
         badRule(id, {
@@ -829,8 +852,7 @@ const ROWS: Row[] = [
       const file = path.join(c.world.sftRoot, 'corpus', id, `${'д'.repeat(120)}.csv`);
       const content = await readFile(file, 'utf8').catch(() => undefined);
       if (content !== `кириллица ${id}`) return [`expected ${file}`];
-      const mode = (await lstat(file)).mode & 0o777;
-      return mode === 0o600 ? [] : [`mode ${mode.toString(8)}, expected 600`];
+      return modeProblems(file);
     },
   },
   {
@@ -845,7 +867,7 @@ const ROWS: Row[] = [
   {
     kind: 'service',
     group: 'sft names',
-    name: 'a decrypted HTME object written for the SFT agent is 0600',
+    name: 'a decrypted HTME object written for the SFT agent is 0600, in a directory 0700',
     async prepare(id) {
       await putRule(
         badRule(id, {
@@ -864,8 +886,7 @@ const ROWS: Row[] = [
       const file = path.join(c.world.sftRoot, 'corpus', id, 'secret.csv.enc');
       if ((await readFile(file, 'utf8').catch(() => undefined)) !== `sft plaintext ${id}`)
         return [`expected the plaintext at ${file}`];
-      const mode = (await lstat(file)).mode & 0o777;
-      return mode === 0o600 ? [] : [`mode ${mode.toString(8)}, expected 600`];
+      return modeProblems(file);
     },
   },
   ...(['S3', 'SFT'] as const).map(
@@ -1460,6 +1481,190 @@ ROWS.push(
 
 const pollQueues = new Map<string, string>();
 
+// ── issue 12 item 5: dot segments in keys; item 7: the AWS endpoint down ──────────────────────
+
+/** Keys with `.` and `..` segments: S3 takes them literally, so must the edge and its events. */
+const dotKeys = (id: string) => [
+  `corpus/${id}/dots/./pipeline_success.flag`,
+  `corpus/${id}/dots/../pipeline_success.flag`,
+];
+
+/**
+ * How long the endpoint stays down, and the most failed receives allowed meanwhile. Measured with
+ * 4 pollers: 7–8 (each poller's receive cut, then one probe after ≈0.5, 1.5, 3.5 s); the bound
+ * leaves room for a loaded machine, and the hot loop it guards against made hundreds.
+ */
+const OUTAGE_MS = 5_000;
+const OUTAGE_MAX_FAILED_RECEIVES = 20;
+
+interface OutageMeasure {
+  /** `msg` of every egress line at info or above while the endpoint was down. */
+  visible: string[];
+  failedReceives: number;
+  /** `outage started` lines from the start to the flag's delivery. */
+  started?: number;
+  ended?: { durationMs: number; failedReceives: number; lines: number };
+  processed?: EgressEvents['message_processed'];
+}
+const outages = new Map<string, OutageMeasure>();
+
+/**
+ * Issue 12 item 7 on a service of its own (the corpus service must keep its endpoint): its own
+ * queue and log, talking to the edge through a TCP proxy that goes down (every connection reset,
+ * then refused) for {@link OUTAGE_MS}; a flag sent meanwhile, straight to the edge.
+ */
+async function endpointOutage(id: string): Promise<void> {
+  const proxy = await TcpProxy.start(edgeEndpoint());
+  const logs = new LogCapture('egress', { level: 'debug' });
+  const queueUrl = (
+    await c.world.sqs.send(new CreateQueueCommand({ QueueName: `corpus-${c.world.id}-${id}-outage` }))
+  ).QueueUrl!;
+  await putRule({
+    source_prefix: `corpus/${id}/outage/`,
+    pipeline_name: 'OUTAGE',
+    transfer_type: 'S3',
+    source_bucket: c.world.targets.sourceBucket,
+    destination_bucket: c.world.targets.destinationBucket,
+    destination_prefix: `outage/${id}/`,
+  });
+  await c.world.put(`corpus/${id}/outage/data.csv`, `survived ${id}`);
+  const processed: EgressEvents['message_processed'][] = [];
+  const service = await startEgressService(
+    c.world.serviceConfig({
+      aws: { ...c.environment.edge.target, endpoint: proxy.endpoint },
+      queueUrl,
+      messagesInFlight: 4,
+    }),
+    { logger: logs.logger },
+  );
+  service.on('message_processed', (event) => processed.push(event));
+  try {
+    await waitFor(() => proxy.stats.accepted >= 4, { description: 'the 4 pollers to connect' });
+    const before = logs.lines.length;
+    await proxy.down();
+    // The length of the outage is the fault itself, not a wait for a condition.
+    await delay(OUTAGE_MS);
+    const during = logs.lines.slice(before);
+    const measure: OutageMeasure = {
+      visible: during.filter((line) => line.level >= LEVEL.info).map((line) => String(line.msg)),
+      failedReceives: 1 + during.filter((line) => line.msg === 'SQS receive still failing').length,
+    };
+    outages.set(id, measure);
+    await send(flagBody(`corpus/${id}/outage/pipeline_success.flag`, c.world.targets.sourceBucket), queueUrl);
+    await proxy.up();
+    measure.processed = await waitFor(() => processed[0], {
+      timeoutMs: 40_000,
+      description: 'the flag sent during the outage to be processed',
+    });
+    measure.started = logs.find(LEVEL.warn, { msg: /outage started/ }).length;
+    const ended = logs.find(LEVEL.info, { msg: 'SQS receive works again: outage ended' });
+    if (ended[0]) {
+      measure.ended = {
+        durationMs: Number(ended[0].durationMs),
+        failedReceives: Number(ended[0].failedReceives),
+        lines: ended.length,
+      };
+    }
+  } finally {
+    await service.stop();
+    await proxy.stop();
+  }
+}
+
+ROWS.push(
+  edgeRow(
+    'PUTs of …/dots/./<flag> and …/dots/../<flag>: stored and announced under those very keys (not normalised)',
+    async (id) => {
+      const statuses: number[] = [];
+      for (const key of dotKeys(id)) {
+        statuses.push(
+          (
+            await rawHttp(edgeEndpoint(), {
+              method: 'PUT',
+              path: `/${c.world.targets.sourceBucket}/${key}`,
+              body: 'a flag with dot segments',
+            })
+          ).status,
+        );
+      }
+      return statuses.find((status) => status !== 200) ?? 200;
+    },
+    200,
+    async (id) => {
+      const literal = dotKeys(id);
+      const normalised = [`corpus/${id}/dots/pipeline_success.flag`, `corpus/${id}/pipeline_success.flag`];
+      const announced = await waitFor(
+        () => {
+          const keys = c.notifications
+            .filter((record) => record.bucket === c.world.targets.sourceBucket)
+            .map((record) => record.key)
+            .filter((key) => key.startsWith(`corpus/${id}/`));
+          return keys.length >= literal.length ? keys : undefined;
+        },
+        { description: 'the edge to announce both flags' },
+      ).catch(() => [] as string[]);
+      const stored = (await c.world.listKeys(c.world.targets.sourceBucket)).filter(
+        (key) => key.startsWith(`corpus/${id}/`) && !key.startsWith(`corpus/${id}/good/`),
+      );
+      return [
+        ...(announced.sort().join(',') === [...literal].sort().join(',')
+          ? []
+          : [`events announced ${JSON.stringify(announced)}, expected ${JSON.stringify(literal)}`]),
+        ...(stored.sort().join(',') === [...literal].sort().join(',')
+          ? []
+          : [`stored ${JSON.stringify(stored)}, expected ${JSON.stringify(literal)}`]),
+        ...normalised
+          .filter((key) => announced.includes(key) || stored.includes(key))
+          .map((key) => `normalised to ${key}`),
+      ];
+    },
+  ),
+  {
+    kind: 'edge',
+    group: 'endpoint',
+    name: `the AWS endpoint down ${OUTAGE_MS / 1000} s (connections reset, then refused): one line when the outage starts, one when it ends, at most ${OUTAGE_MAX_FAILED_RECEIVES} failed receives, then the flag sent meanwhile is delivered`,
+    async send(id) {
+      await endpointOutage(id);
+      return 'outage';
+    },
+    expect: 'outage',
+    async check(id) {
+      const measure = outages.get(id);
+      if (!measure) return ['the outage was not measured'];
+      const problems: string[] = [];
+      if (
+        measure.visible.join(' | ') !==
+        'SQS receive failing: outage started; backing off until it works again'
+      )
+        problems.push(`egress lines at info or above while down: ${JSON.stringify(measure.visible)}`);
+      if (measure.failedReceives < 2 || measure.failedReceives > OUTAGE_MAX_FAILED_RECEIVES)
+        problems.push(`${measure.failedReceives} failed receives while down`);
+      if (measure.started !== 1) problems.push(`${measure.started} outage-started lines in all`);
+      if (measure.ended?.lines !== 1) problems.push(`${measure.ended?.lines ?? 0} outage-ended lines`);
+      else if (
+        // One outage, not a string of short ones. It starts at the first failure the client sees,
+        // which on a loaded machine comes some milliseconds after the reset (once 42 ms), and it may
+        // end with a probe right after the endpoint is back: hence a second of slack.
+        measure.ended.durationMs < OUTAGE_MS - 1_000 ||
+        measure.ended.failedReceives > OUTAGE_MAX_FAILED_RECEIVES + 4
+      )
+        problems.push(`outage ended: ${JSON.stringify(measure.ended)}`);
+      if (measure.processed?.action !== 'deleted' || measure.processed.reason !== 'completed')
+        problems.push(`the flag sent meanwhile: ${measure.processed?.action}/${measure.processed?.reason}`);
+      const delivered = await objectBytes(c.world.targets.destinationBucket, `outage/${id}/data.csv`);
+      if (delivered?.toString() !== `survived ${id}`)
+        problems.push('the object of that flag was not delivered');
+      return problems;
+    },
+    evidence(id) {
+      const measure = outages.get(id);
+      return measure
+        ? `${measure.visible.length} line(s) at info+ and ${measure.failedReceives} failed receives in ${OUTAGE_MS / 1000} s down; ended after ${measure.ended?.durationMs} ms, ${measure.ended?.failedReceives} failed receives in all`
+        : undefined;
+    },
+  },
+);
+
 // ── running the rows ───────────────────────────────────────────────────────────────────────────
 
 interface RowResult {
@@ -1473,14 +1678,14 @@ interface RowResult {
   stored: string[];
   goodDelivered: boolean;
   problems: string[];
+  /** What an edge row measured. */
+  evidence?: string;
 }
 
 const results = new Map<string, RowResult>();
 
-async function send(body: string): Promise<string> {
-  const sent = await c.world.sqs.send(
-    new SendMessageCommand({ QueueUrl: c.world.queueUrl, MessageBody: body }),
-  );
+async function send(body: string, queueUrl = c.world.queueUrl): Promise<string> {
+  const sent = await c.world.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
   return sent.MessageId!;
 }
 
@@ -1525,6 +1730,7 @@ async function runServiceRow(row: ServiceRow, id: string): Promise<RowResult> {
 async function runEdgeRow(row: EdgeRow, id: string): Promise<RowResult> {
   const answer = await row.send(id);
   const problems = await row.check(id);
+  const evidence = row.evidence?.(id);
   if (!(await edgeAnswers(c.environment.edge.endpoint))) problems.push('the edge no longer answers');
   const goodId = await send(
     flagBody(`corpus/${id}/good/pipeline_success.flag`, c.world.targets.sourceBucket),
@@ -1532,7 +1738,8 @@ async function runEdgeRow(row: EdgeRow, id: string): Promise<RowResult> {
   const good = await firstProcessing(goodId);
   return {
     id,
-    answer: answer === 'cut' ? { error: 'cut' } : { status: answer },
+    answer: typeof answer === 'number' ? { status: answer } : { error: answer },
+    ...(evidence ? { evidence } : {}),
     lines: [],
     stored: [],
     goodDelivered:
@@ -1619,6 +1826,8 @@ beforeAll(async () => {
   strangerTls = { ca: stranger.ca, cert: stranger.clientCert, key: stranger.clientKey };
   const writes: S3WriteRecord[] = [];
   environment.edge.onS3Write((record) => writes.push(record));
+  const notifications: NotificationRecord[] = [];
+  environment.edge.onNotification((record) => notifications.push(record));
   const first = new Map<string, FirstProcessing>();
   const service = await world.startService(
     { messagesInFlight: 12, objectConcurrency: 16 },
@@ -1642,6 +1851,7 @@ beforeAll(async () => {
     untouched,
     first,
     writes,
+    notifications,
     keyMaterial: [],
   };
 
@@ -1700,7 +1910,7 @@ async function writeCorpusReport(): Promise<void> {
     if (!result) return `${row.group} | ${row.name} | did not run`;
     if (result.error) return `${row.group} | ${row.name} | CRASHED ${result.error.split('\n')[0]}`;
     if (row.kind === 'edge') {
-      return `${row.group} | ${row.name} | ${result.answer?.status ?? result.answer?.error} | problems ${result.problems.length} | good after: ${result.goodDelivered}`;
+      return `${row.group} | ${row.name} | ${result.answer?.status ?? result.answer?.error} | problems ${result.problems.length}${result.evidence ? ` | ${result.evidence}` : ''} | good after: ${result.goodDelivered}`;
     }
     if (row.kind === 'stub') {
       return `${row.group} | ${row.name} | ${result.answer?.status ?? `refused: ${result.answer?.error?.replace(/\s+/g, ' ')}`} | stored ${result.stored.length} | good after: ${result.goodDelivered}`;
@@ -1772,7 +1982,7 @@ function assertServiceRow(row: ServiceRow, result: RowResult): void {
 
 function assertEdgeRow(row: EdgeRow, result: RowResult): void {
   const context = `${row.name} (${result.id}): ${JSON.stringify(result.answer)}`;
-  if (row.expect === 'cut') expect(result.answer?.error, context).toBe('cut');
+  if (typeof row.expect === 'string') expect(result.answer?.error, context).toBe(row.expect);
   else expect(result.answer?.status, context).toBe(row.expect);
   expect(result.problems, context).toEqual([]);
   expect(result.goodDelivered, `the good flag after it was delivered — ${context}`).toBe(true);
