@@ -8,5 +8,6 @@ let counter = 0;
  */
 export function uniqueName(prefix: string): string {
   counter += 1;
-  return `${prefix}-${counter}-${randomBytes(3).toString('hex')}`;
+  // One word after the prefix (a counter, then randomness), so `<prefix>-\w+` finds the name.
+  return `${prefix}-${counter.toString(36)}${randomBytes(3).toString('hex')}`;
 }
