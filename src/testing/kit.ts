@@ -144,16 +144,38 @@ export class TestKit {
     return name;
   }
 
+  /** Buckets with exactly these names (provisioned: one that exists already is left as it is). */
+  async createBuckets(...names: string[]): Promise<void> {
+    await this.provision({ buckets: names.map((name) => ({ name })) });
+  }
+
+  /** A queue with exactly this name and no dead-letter queue; resolves to its URL. */
+  async createQueue(name: string): Promise<string> {
+    return (await this.provision({ queues: [{ name }] })).queues[name]!.url;
+  }
+
+  /** A routing table (`source_prefix`, `pipeline_name`) with exactly this name. */
+  async createTable(name: string): Promise<void> {
+    await this.provision({ tables: [{ name }] });
+  }
+
   /**
-   * Makes `…pipeline_success.flag` objects created in `bucket` notify the world's queue. The queue is
-   * declared without attributes, so provisioning leaves its redrive policy as it is.
+   * Makes object creations in `bucket` (keys ending `suffix`, when given) notify a queue, named or
+   * given by URL. The queue is declared without attributes, so provisioning leaves its redrive
+   * policy and timeouts as they are; it gains the policy S3 needs to send to it.
    */
-  async notifyFlags(world: Pick<TestWorld, 'queue'>, bucket: string): Promise<void> {
+  async notify(bucket: string, queue: string, suffix?: string): Promise<void> {
+    const name = queue.slice(queue.lastIndexOf('/') + 1);
     await this.provision({
       buckets: [{ name: bucket }],
-      queues: [{ name: world.queue }],
-      notifications: [{ bucket, queue: world.queue, suffix: FLAG_SUFFIX }],
+      queues: [{ name }],
+      notifications: [{ bucket, queue: name, ...(suffix !== undefined ? { suffix } : {}) }],
     });
+  }
+
+  /** Makes `…pipeline_success.flag` objects created in `bucket` notify the world's queue. */
+  notifyFlags(world: Pick<TestWorld, 'queue'>, bucket: string): Promise<void> {
+    return this.notify(bucket, world.queue, FLAG_SUFFIX);
   }
 
   /** One routing item in the world's table. */

@@ -6,7 +6,7 @@ import { type MotoServer, type StartMotoOptions, startMoto } from '../peers/moto
  * Where a test's AWS calls go: the embedded edge on a free port, a moto server started for the
  * kit (`.peers/` or a `python3` with moto), or an endpoint something else already runs.
  */
-export type KitTargetChoice = 'embedded' | 'moto' | { endpoint: string; region?: string };
+export type KitTargetChoice = 'embedded' | 'moto' | (Partial<AwsTarget> & Pick<AwsTarget, 'endpoint'>);
 
 /** What a target choice started: the AWS target for clients, and what to stop. */
 export interface KitTarget {
@@ -46,12 +46,14 @@ export async function startKitTarget(
       stop: () => moto.stop(),
     };
   }
+  // Without an endpoint the SDK would call real AWS: a test never does.
+  if (!choice.endpoint) throw new Error('a test kit needs an endpoint; it never runs against real AWS');
   return {
     kind: 'endpoint',
     aws: {
       region: choice.region ?? DEFAULT_REGION,
       endpoint: choice.endpoint,
-      credentials: { ...EMULATOR_CREDENTIALS },
+      credentials: choice.credentials ?? { ...EMULATOR_CREDENTIALS },
     },
     stop: async () => {},
   };

@@ -148,6 +148,28 @@ function describeTarget(choice: KitTargetChoice, skip = false) {
 describeTarget('embedded');
 describeTarget('moto', !motoAvailable('the test kit on moto'));
 
+describe('resources with exactly the names a caller chose', () => {
+  it('creates buckets, a queue and a table, and notifies a queue given by URL', async () => {
+    const kit = await startTestKit();
+    try {
+      const [bucket, queue, table] = [uniqueName('named'), uniqueName('named-q'), uniqueName('named-t')];
+      await kit.createBuckets(bucket);
+      const queueUrl = await kit.createQueue(queue);
+      expect(queueUrl).toMatch(new RegExp(`/${queue}$`));
+      await kit.createTable(table);
+      await kit.putRules({ table }, [{ source_prefix: 'a/', pipeline_name: 'A' }]);
+      expect((await kit.clients.documents.send(new ScanCommand({ TableName: table }))).Items).toHaveLength(1);
+      await kit.notify(bucket, queueUrl);
+      await kit.putObject(bucket, 'any/key.csv', 'x');
+      await waitFor(async () => (await kit.queueDepth(queueUrl)).visible >= 2, {
+        description: 'the test event and the creation event',
+      });
+    } finally {
+      await kit.stop();
+    }
+  });
+});
+
 describe('a kit on an endpoint something else runs', () => {
   it('uses that endpoint and leaves it running when it stops', async () => {
     const host = await startTestKit();
