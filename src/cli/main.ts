@@ -4,6 +4,20 @@ import { describeError, UserError } from './errors.ts';
 
 type Register = (program: Command) => unknown;
 
+// A reader that stops early (`egress routes map … | head`) closes the pipe: that ends the output,
+// it is not a failure worth a stack trace. Node ignores SIGPIPE, so writes fail with EPIPE.
+// Long-running commands (sandbox, service, stubs) then stop gracefully, as on Ctrl-C.
+let pipeClosed = false;
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    if (pipeClosed) return;
+    pipeClosed = true;
+    if (process.listenerCount('SIGTERM') > 0) process.kill(process.pid, 'SIGTERM');
+    else process.exit(0);
+  });
+}
+
 /**
  * Each command's module is loaded only when that command runs (or for `--help`): the service
  * should not carry the emulators, stubs and dashboard in memory, and start-up stays short.

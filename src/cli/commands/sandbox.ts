@@ -109,8 +109,8 @@ export function registerSandboxCommand(program: Command): void {
         }
         throw error;
       }
-      console.log(`sandbox ready in ${Date.now() - started} ms — ${sandbox.stateFile}`);
-      for (const line of summary(sandbox)) console.log(line);
+      // The handler is in place before "sandbox ready" is printed: a supervisor that signals as
+      // soon as it reads that line must get a graceful stop, not Node's default exit.
       const demo = new AbortController();
       const stopped = new Promise<void>((resolve) => {
         onShutdownSignal(async (signal) => {
@@ -121,6 +121,8 @@ export function registerSandboxCommand(program: Command): void {
           resolve();
         });
       });
+      console.log(`sandbox ready in ${Date.now() - started} ms — ${sandbox.stateFile}`);
+      for (const line of summary(sandbox)) console.log(line);
       if (flags.demo) {
         const failure = await demoFailure(sandbox, demo.signal);
         if (demo.signal.aborted) return stopped;
