@@ -4,29 +4,22 @@
  * flight) vs a raw-SDK floor doing the same copies with the same budget, the edge in a third process.
  */
 import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
+import type { TestKit } from '../src/testing/index.ts';
 import { type Benchmark, type Figure, round } from './lib.ts';
+import { mapLimit, OBJECT_CONCURRENCY } from './support/concurrency.ts';
+import { contentStream, MiB, s3Rule, scaled, scaledBytes } from './support/content.ts';
+import { startCopyWorld } from './support/copy-world.ts';
 import { listKeys, rawCopy } from './support/floor.ts';
 import { describeCpu, measured, mibPerSecond } from './support/measure.ts';
 import { startServiceProcess } from './support/processes.ts';
-import {
-  type Clients,
-  contentStream,
-  MiB,
-  mapLimit,
-  OBJECT_CONCURRENCY,
-  s3Rule,
-  scaled,
-  scaledBytes,
-  startCopyWorld,
-} from './support/world.ts';
 
 /** Issue 17: copy at least 0.95× the floor. */
 const GOAL = 0.95;
 
-async function deletePrefix(clients: Clients, bucket: string, prefix: string): Promise<void> {
-  const keys = await listKeys(clients.s3, bucket, prefix);
+async function deletePrefix(kit: TestKit, bucket: string, prefix: string): Promise<void> {
+  const keys = await listKeys(kit.clients.s3, bucket, prefix);
   for (let i = 0; i < keys.length; i += 1000) {
-    await clients.s3.send(
+    await kit.clients.s3.send(
       new DeleteObjectsCommand({
         Bucket: bucket,
         Delete: { Objects: keys.slice(i, i + 1000).map(({ key }) => ({ Key: key })) },
@@ -44,9 +37,9 @@ export const copyBenchmark: Benchmark = {
     const smallSize = 8 * MiB;
     const largeSize = scaledBytes(1024 * MiB);
     const world = await startCopyWorld('copy');
-    const { edge, clients, source, destination, table, queueUrl } = world;
+    const { edge, kit, source, destination, table, queueUrl } = world;
     try {
-      await clients.rules(table, [
+      await kit.putRules({ table: table }, [
         s3Rule('warm/', source, destination, 'svc-warm/'),
         s3Rule('many/', source, destination, 'svc-many/'),
         s3Rule('large/', source, destination, 'svc-large/'),
@@ -55,11 +48,11 @@ export const copyBenchmark: Benchmark = {
         `  generating ${count} × 8 MiB and 1 × ${largeSize / MiB} MiB (multipart from a stream)…`,
       );
       await mapLimit([0, 1], 2, (i) =>
-        clients.upload(source, `warm/obj-${i}.bin`, contentStream(smallSize, 1000 + i)),
+        kit.putObject(source, `warm/obj-${i}.bin`, contentStream(smallSize, 1000 + i)),
       );
       const many = Array.from({ length: count }, (_, i) => `many/obj-${String(i).padStart(4, '0')}.bin`);
-      await mapLimit(many, 4, (key, i) => clients.upload(source, key, contentStream(smallSize, i)));
-      await clients.upload(source, 'large/large.bin', contentStream(largeSize, 7));
+      await mapLimit(many, 4, (key, i) => kit.putObject(source, key, contentStream(smallSize, i)));
+      await kit.putObject(source, 'large/large.bin', contentStream(largeSize, 7));
       await edge.watch(destination);
 
       const service = await startServiceProcess(edge.endpoint, {
@@ -69,11 +62,11 @@ export const copyBenchmark: Benchmark = {
       const pids = { service: service.pid, edge: edge.pid };
       try {
         // Warm-up: both sides copy two objects once, unmeasured (JIT, sockets).
-        await clients.flag(queueUrl, source, 'warm/pipeline_success.flag');
+        await kit.sendFlag({ queueUrl: queueUrl }, 'warm/pipeline_success.flag', source);
         await edge.writes.waitForDistinct(destination, 'svc-warm/', 2, 60_000);
         await mapLimit([0, 1], 2, (i) =>
           rawCopy(
-            clients.s3,
+            kit.clients.s3,
             { bucket: source, key: `warm/obj-${i}.bin` },
             { bucket: destination, key: `floor-warm/obj-${i}.bin` },
           ),
@@ -81,15 +74,15 @@ export const copyBenchmark: Benchmark = {
 
         const runService = async (prefix: string, objects: number) =>
           measured(pids, async () => {
-            await clients.flag(queueUrl, source, `${prefix}/pipeline_success.flag`);
+            await kit.sendFlag({ queueUrl: queueUrl }, `${prefix}/pipeline_success.flag`, source);
             return edge.writes.waitForDistinct(destination, `svc-${prefix}/`, objects, 600_000);
           });
         const runFloor = async (prefix: string) =>
           measured(pids, async () => {
-            const keys = await listKeys(clients.s3, source, `${prefix}/`);
+            const keys = await listKeys(kit.clients.s3, source, `${prefix}/`);
             await mapLimit(keys, OBJECT_CONCURRENCY, ({ key }) =>
               rawCopy(
-                clients.s3,
+                kit.clients.s3,
                 { bucket: source, key },
                 { bucket: destination, key: `floor-${prefix}/${key.slice(prefix.length + 1)}` },
               ),
@@ -98,13 +91,13 @@ export const copyBenchmark: Benchmark = {
 
         console.error('  many: floor…');
         const floorMany = await runFloor('many');
-        await deletePrefix(clients, destination, 'floor-many/');
+        await deletePrefix(kit, destination, 'floor-many/');
         console.error('  many: service…');
         const serviceMany = await runService('many', count);
-        await deletePrefix(clients, destination, 'svc-many/');
+        await deletePrefix(kit, destination, 'svc-many/');
         console.error('  large: service…');
         const serviceLarge = await runService('large', 1);
-        await deletePrefix(clients, destination, 'svc-large/');
+        await deletePrefix(kit, destination, 'svc-large/');
         console.error('  large: floor…');
         const floorLarge = await runFloor('large');
 

@@ -17,18 +17,12 @@ import {
 import { ensureCertificates, loadCertificates } from '../src/tls/certificates.ts';
 import { startDksStub } from '../stubs/dks/index.ts';
 import { type Benchmark, type Figure, round } from './lib.ts';
+import { mapLimit, OBJECT_CONCURRENCY } from './support/concurrency.ts';
+import { contentStream, MiB, s3Rule, scaled } from './support/content.ts';
+import { startCopyWorld } from './support/copy-world.ts';
 import { listKeys, rawCopy } from './support/floor.ts';
 import { describeCpu, measured, mibPerSecond } from './support/measure.ts';
 import { startServiceProcess } from './support/processes.ts';
-import {
-  contentStream,
-  MiB,
-  mapLimit,
-  OBJECT_CONCURRENCY,
-  s3Rule,
-  scaled,
-  startCopyWorld,
-} from './support/world.ts';
 
 /** Issue 17: gzip and decrypt + gzip at least 0.9× their floors. */
 const GOAL = 0.9;
@@ -49,10 +43,10 @@ export const decryptGzipBenchmark: Benchmark = {
       tls: { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey },
     });
     const world = await startCopyWorld('dec');
-    const { edge, clients, source, destination, table, queueUrl } = world;
+    const { edge, kit, source, destination, table, queueUrl } = world;
     try {
       const gz = { decrypt: true, compress: true, compress_fmt: 'gz' };
-      await clients.rules(table, [
+      await kit.putRules({ table: table }, [
         s3Rule('warm/', source, destination, 'svc-warm/', gz),
         s3Rule('enc/', source, destination, 'svc-enc/', gz),
         s3Rule('plain/', source, destination, 'svc-plain/', { compress: true, compress_fmt: 'gz' }),
@@ -63,7 +57,7 @@ export const decryptGzipBenchmark: Benchmark = {
         iv.writeUInt32BE(seed, 0);
         const cipher = createCtrCipher(dataKey.plaintextDataKey, iv);
         contentStream(size, seed).pipe(cipher);
-        await clients.upload(source, key, cipher, {
+        await kit.putObject(source, key, cipher, {
           datakeyencryptionkeyid: dataKey.keyEncryptionKeyId,
           ciphertext: dataKey.encryptedDataKey,
           iv: iv.toString('base64'),
@@ -77,7 +71,7 @@ export const decryptGzipBenchmark: Benchmark = {
         { length: count },
         (_, i) => `plain/part-${String(i).padStart(4, '0')}.txt`,
       );
-      await mapLimit(plainKeys, 4, (key, i) => clients.upload(source, key, contentStream(size, 100 + i)));
+      await mapLimit(plainKeys, 4, (key, i) => kit.putObject(source, key, contentStream(size, 100 + i)));
       await edge.watch(destination);
 
       const service = await startServiceProcess(edge.endpoint, {
@@ -92,11 +86,11 @@ export const decryptGzipBenchmark: Benchmark = {
       try {
         const floor = (prefix: string, level: number) =>
           measured(pids, async () => {
-            const objects = await listKeys(clients.s3, source, `${prefix}/`);
+            const objects = await listKeys(kit.clients.s3, source, `${prefix}/`);
             await mapLimit(objects, OBJECT_CONCURRENCY, async ({ key }) => {
               // The envelope comes from the GET that streams the body (one GET, like the service).
               await rawCopy(
-                clients.s3,
+                kit.clients.s3,
                 { bucket: source, key },
                 {
                   bucket: destination,
@@ -114,7 +108,7 @@ export const decryptGzipBenchmark: Benchmark = {
             });
           });
         // Warm-up, unmeasured.
-        await clients.flag(queueUrl, source, 'warm/pipeline_success.flag');
+        await kit.sendFlag({ queueUrl: queueUrl }, 'warm/pipeline_success.flag', source);
         await edge.writes.waitForDistinct(destination, 'svc-warm/', 2, 60_000);
         await floor('warm', 6);
 
@@ -122,17 +116,17 @@ export const decryptGzipBenchmark: Benchmark = {
         const floor6 = await floor('enc', 6);
         console.error('  service…');
         const serviceRun = await measured(pids, async () => {
-          await clients.flag(queueUrl, source, 'enc/pipeline_success.flag');
+          await kit.sendFlag({ queueUrl: queueUrl }, 'enc/pipeline_success.flag', source);
           return edge.writes.waitForDistinct(destination, 'svc-enc/', count, 600_000);
         });
         console.error('  floor (gzip level 1)…');
         const floor1 = await floor('enc', 1);
         console.error('  gzip only: floor, then service…');
         const gzipFloor = await measured(pids, async () => {
-          const objects = await listKeys(clients.s3, source, 'plain/');
+          const objects = await listKeys(kit.clients.s3, source, 'plain/');
           await mapLimit(objects, OBJECT_CONCURRENCY, ({ key }) =>
             rawCopy(
-              clients.s3,
+              kit.clients.s3,
               { bucket: source, key },
               { bucket: destination, key: `floor-plain/${key.slice('plain/'.length)}.gz` },
               [createGzip({ level: 6 })],
@@ -140,12 +134,12 @@ export const decryptGzipBenchmark: Benchmark = {
           );
         });
         const gzipService = await measured(pids, async () => {
-          await clients.flag(queueUrl, source, 'plain/pipeline_success.flag');
+          await kit.sendFlag({ queueUrl: queueUrl }, 'plain/pipeline_success.flag', source);
           return edge.writes.waitForDistinct(destination, 'svc-plain/', count, 600_000);
         });
 
         const sizes = async (prefix: string) =>
-          (await listKeys(clients.s3, destination, prefix)).reduce((sum, object) => sum + object.size, 0);
+          (await listKeys(kit.clients.s3, destination, prefix)).reduce((sum, object) => sum + object.size, 0);
         const serviceBytes = await sizes('svc-enc/');
         const floor6Bytes = await sizes('floor-l6-enc/');
         const floor1Bytes = await sizes('floor-l1-enc/');

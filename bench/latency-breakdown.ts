@@ -13,11 +13,13 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { startTestKit } from '../src/testing/index.ts';
 import { Deliveries, type FloorMarks, startFloorConsumer } from './latency.bench.ts';
 import { percentile, round } from './lib.ts';
+import { mapLimit } from './support/concurrency.ts';
+import { contentBuffer, s3Rule } from './support/content.ts';
 import { startEdgeProcess } from './support/processes.ts';
 import { startSandboxProcess } from './support/sandbox-process.ts';
-import { Clients, contentBuffer, mapLimit, s3Rule } from './support/world.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const FILES = 10;
@@ -42,16 +44,18 @@ const sandbox = await startSandboxProcess(stateDir, {
   ...(apartEdge ? { awsEndpoint: apartEdge.endpoint } : {}),
 });
 const { state } = sandbox;
-const clients = new Clients({ region: state.region, endpoint: state.aws.endpoint, credentials: state.aws });
+const kit = await startTestKit({
+  target: { region: state.region, endpoint: state.aws.endpoint, credentials: state.aws },
+});
 const run = Date.now().toString(36);
 const destination = `bench-breakdown-dst-${run}`;
 const floorSource = `bench-breakdown-floor-${run}`;
 try {
-  await clients.buckets(destination, floorSource);
-  const deliveredQueue = await clients.queue(`bench-breakdown-delivered-${run}`);
-  const floorQueue = await clients.queue(`bench-breakdown-floor-${run}`);
-  await clients.notify(destination, deliveredQueue);
-  await clients.notify(floorSource, floorQueue, 'pipeline_success.flag');
+  await kit.createBuckets(destination, floorSource);
+  const deliveredQueue = await kit.createQueue(`bench-breakdown-delivered-${run}`);
+  const floorQueue = await kit.createQueue(`bench-breakdown-floor-${run}`);
+  await kit.notify(destination, deliveredQueue);
+  await kit.notify(floorSource, floorQueue, 'pipeline_success.flag');
   const body = contentBuffer(64 * 1024, 3);
   const rules: Record<string, unknown>[] = [];
   for (let i = 0; i < samples; i++) {
@@ -62,17 +66,15 @@ try {
       Array.from({ length: FILES }, (_, f) => f),
       5,
       async (f) => {
-        await clients.put('source', `bench-breakdown/${run}/run-${n}/file-${f}.csv`, body);
-        await clients.put(floorSource, `bench-breakdown-floor/${run}/run-${n}/file-${f}.csv`, body);
+        await kit.putObject('source', `bench-breakdown/${run}/run-${n}/file-${f}.csv`, body);
+        await kit.putObject(floorSource, `bench-breakdown-floor/${run}/run-${n}/file-${f}.csv`, body);
       },
     );
   }
-  await clients.rules(state.table, rules);
-  const deliveries = new Deliveries(clients, deliveredQueue);
+  await kit.putRules({ table: state.table }, rules);
+  const deliveries = new Deliveries(kit, deliveredQueue);
   const floorMarks = new Map<string, FloorMarks>();
-  const floor = startFloorConsumer(clients, floorQueue, state.table, (marks) =>
-    floorMarks.set(marks.key, marks),
-  );
+  const floor = startFloorConsumer(kit, floorQueue, state.table, (marks) => floorMarks.set(marks.key, marks));
   const service: { flag: string; put: number; delivered: number }[] = [];
   const floors: { flag: string; put: number; delivered: number }[] = [];
   try {
@@ -84,7 +86,7 @@ try {
       ] as const) {
         await delay(100);
         const flag = `${prefix}pipeline_success.flag`;
-        await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: flag, Body: '' }));
+        await kit.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: flag, Body: '' }));
         const put = epochMs();
         const at = await deliveries.lastOf(delivered, FILES);
         into.push({ flag, put, delivered: performance.timeOrigin + at });
@@ -147,7 +149,7 @@ try {
     );
   }
 } finally {
-  clients.destroy();
+  await kit.stop();
   await sandbox.stop();
   await apartEdge?.stop();
   await rm(stateDir, { recursive: true, force: true });

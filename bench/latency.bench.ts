@@ -14,10 +14,12 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
+import { startTestKit, type TestKit } from '../src/testing/index.ts';
 import { type Benchmark, percentile, round } from './lib.ts';
+import { mapLimit, OBJECT_CONCURRENCY } from './support/concurrency.ts';
+import { contentBuffer, s3Rule, scaled } from './support/content.ts';
 import { listKeys, rawCopy } from './support/floor.ts';
 import { startSandboxProcess } from './support/sandbox-process.ts';
-import { Clients, contentBuffer, mapLimit, OBJECT_CONCURRENCY, s3Rule, scaled } from './support/world.ts';
 
 const FILES = 10;
 const FILE_SIZE = 64 * 1024;
@@ -34,7 +36,7 @@ export class Deliveries {
   private readonly abort = new AbortController();
 
   constructor(
-    private readonly clients: Clients,
+    private readonly kit: TestKit,
     private readonly queueUrl: string,
   ) {
     this.loop = this.poll();
@@ -42,7 +44,7 @@ export class Deliveries {
 
   private async poll(): Promise<void> {
     while (this.running) {
-      const { Messages } = await this.clients.sqs
+      const { Messages } = await this.kit.clients.sqs
         .send(
           new ReceiveMessageCommand({
             QueueUrl: this.queueUrl,
@@ -120,7 +122,7 @@ const epochMs = () => performance.timeOrigin + performance.now();
 
 /** The floor consumer: the minimum the service must do per flag, with the raw SDK. */
 export function startFloorConsumer(
-  clients: Clients,
+  kit: TestKit,
   queueUrl: string,
   table: string,
   onMarks?: (marks: FloorMarks) => void,
@@ -129,7 +131,7 @@ export function startFloorConsumer(
   let running = true;
   const loop = (async () => {
     while (running) {
-      const { Messages } = await clients.sqs
+      const { Messages } = await kit.clients.sqs
         .send(
           new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 20 }),
           {
@@ -143,20 +145,20 @@ export function startFloorConsumer(
           const received = epochMs();
           const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
           const rules: Record<string, unknown>[] = [];
-          for await (const page of paginateScan({ client: clients.documents }, { TableName: table })) {
+          for await (const page of paginateScan({ client: kit.clients.documents }, { TableName: table })) {
             rules.push(...((page.Items ?? []) as Record<string, unknown>[]));
           }
           const scanned = epochMs();
           let listed = scanned;
           for (const rule of rules.filter((r) => key.startsWith(String(r.source_prefix)))) {
             const sourceBucket = String(rule.source_bucket);
-            const objects = (await listKeys(clients.s3, sourceBucket, String(rule.source_prefix))).filter(
+            const objects = (await listKeys(kit.clients.s3, sourceBucket, String(rule.source_prefix))).filter(
               (o) => !o.key.endsWith('pipeline_success.flag'),
             );
             listed = epochMs();
             await mapLimit(objects, OBJECT_CONCURRENCY, (object) =>
               rawCopy(
-                clients.s3,
+                kit.clients.s3,
                 { bucket: sourceBucket, key: object.key },
                 {
                   bucket: String(rule.destination_bucket),
@@ -167,7 +169,7 @@ export function startFloorConsumer(
           }
           onMarks?.({ key, received, scanned, listed, copied: epochMs() });
         }
-        await clients.sqs.send(
+        await kit.clients.sqs.send(
           new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
         );
       }
@@ -191,20 +193,22 @@ export const latencyBenchmark: Benchmark = {
     const stateDir = await mkdtemp(path.join(os.tmpdir(), 'bench-latency-'));
     const sandbox = await startSandboxProcess(stateDir);
     const { state } = sandbox;
-    const clients = new Clients({
-      region: state.region,
-      endpoint: state.aws.endpoint,
-      credentials: state.aws,
+    const kit = await startTestKit({
+      target: {
+        region: state.region,
+        endpoint: state.aws.endpoint,
+        credentials: state.aws,
+      },
     });
     const run = Date.now().toString(36);
     const destination = `bench-latency-dst-${run}`;
     const floorSource = `bench-latency-floor-${run}`;
     try {
-      await clients.buckets(destination, floorSource);
-      const deliveredQueue = await clients.queue(`bench-delivered-${run}`);
-      const floorQueue = await clients.queue(`bench-floor-flags-${run}`);
-      await clients.notify(destination, deliveredQueue);
-      await clients.notify(floorSource, floorQueue, 'pipeline_success.flag');
+      await kit.createBuckets(destination, floorSource);
+      const deliveredQueue = await kit.createQueue(`bench-delivered-${run}`);
+      const floorQueue = await kit.createQueue(`bench-floor-flags-${run}`);
+      await kit.notify(destination, deliveredQueue);
+      await kit.notify(floorSource, floorQueue, 'pipeline_success.flag');
       const rules: Record<string, unknown>[] = [];
       const body = contentBuffer(FILE_SIZE, 3);
       console.error(`  ${samples} × ${FILES} files for the service and for the floor…`);
@@ -216,17 +220,17 @@ export const latencyBenchmark: Benchmark = {
           Array.from({ length: FILES }, (_, f) => f),
           5,
           async (f) => {
-            await clients.put('source', `bench-latency/${run}/run-${n}/file-${f}.csv`, body);
-            await clients.put(floorSource, `bench-floor/${run}/run-${n}/file-${f}.csv`, body);
+            await kit.putObject('source', `bench-latency/${run}/run-${n}/file-${f}.csv`, body);
+            await kit.putObject(floorSource, `bench-floor/${run}/run-${n}/file-${f}.csv`, body);
           },
         );
       }
-      await clients.rules(state.table, rules);
-      const deliveries = new Deliveries(clients, deliveredQueue);
-      const floorConsumer = startFloorConsumer(clients, floorQueue, state.table);
+      await kit.putRules({ table: state.table }, rules);
+      const deliveries = new Deliveries(kit, deliveredQueue);
+      const floorConsumer = startFloorConsumer(kit, floorQueue, state.table);
       const measure = async (bucket: string, flagPrefix: string, deliveredPrefix: string) => {
         await delay(100); // idle: both consumers are back in their long poll
-        await clients.s3.send(
+        await kit.clients.s3.send(
           new PutObjectCommand({ Bucket: bucket, Key: `${flagPrefix}pipeline_success.flag`, Body: '' }),
         );
         const returned = performance.now();
@@ -275,7 +279,7 @@ export const latencyBenchmark: Benchmark = {
         ],
       };
     } finally {
-      clients.destroy();
+      await kit.stop();
       await sandbox.stop();
       await rm(stateDir, { recursive: true, force: true });
     }

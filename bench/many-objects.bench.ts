@@ -4,17 +4,12 @@
  * page and copies with the same concurrency; the edge in its own process.
  */
 import { type Benchmark, round } from './lib.ts';
+import { mapLimit, OBJECT_CONCURRENCY } from './support/concurrency.ts';
+import { contentBuffer, s3Rule, scaled } from './support/content.ts';
+import { startCopyWorld } from './support/copy-world.ts';
 import { listKeys, rawCopy } from './support/floor.ts';
 import { describeCpu, measured } from './support/measure.ts';
 import { startServiceProcess } from './support/processes.ts';
-import {
-  contentBuffer,
-  mapLimit,
-  OBJECT_CONCURRENCY,
-  s3Rule,
-  scaled,
-  startCopyWorld,
-} from './support/world.ts';
 
 const SIZE = 1024;
 
@@ -25,17 +20,17 @@ export const manyObjectsBenchmark: Benchmark = {
   async run() {
     const count = scaled(10_000, 50);
     const world = await startCopyWorld('many');
-    const { edge, clients, source, destination, table, queueUrl } = world;
+    const { edge, kit, source, destination, table, queueUrl } = world;
     try {
-      await clients.rules(table, [
+      await kit.putRules({ table: table }, [
         s3Rule('warm/', source, destination, 'svc-warm/'),
         s3Rule('objects/', source, destination, 'svc/'),
       ]);
       console.error(`  generating ${count} objects of ${SIZE} bytes…`);
       const keys = Array.from({ length: count }, (_, i) => `objects/obj-${String(i).padStart(5, '0')}.dat`);
-      await mapLimit(keys, 16, (key, i) => clients.put(source, key, contentBuffer(SIZE, i)));
+      await mapLimit(keys, 16, (key, i) => kit.putObject(source, key, contentBuffer(SIZE, i)));
       await mapLimit([0, 1, 2, 3, 4, 5, 6, 7], 8, (i) =>
-        clients.put(source, `warm/w-${i}.dat`, contentBuffer(SIZE, i)),
+        kit.putObject(source, `warm/w-${i}.dat`, contentBuffer(SIZE, i)),
       );
       await edge.watch(destination);
       const service = await startServiceProcess(edge.endpoint, {
@@ -44,14 +39,14 @@ export const manyObjectsBenchmark: Benchmark = {
       });
       const pids = { service: service.pid, edge: edge.pid };
       try {
-        await clients.flag(queueUrl, source, 'warm/pipeline_success.flag');
+        await kit.sendFlag({ queueUrl: queueUrl }, 'warm/pipeline_success.flag', source);
         await edge.writes.waitForDistinct(destination, 'svc-warm/', 8, 60_000);
         const floorRun = async (prefix: string, target: string) =>
           measured(pids, async () => {
-            const objects = await listKeys(clients.s3, source, prefix);
+            const objects = await listKeys(kit.clients.s3, source, prefix);
             await mapLimit(objects, OBJECT_CONCURRENCY, ({ key }) =>
               rawCopy(
-                clients.s3,
+                kit.clients.s3,
                 { bucket: source, key },
                 { bucket: destination, key: `${target}${key.slice(prefix.length)}` },
               ),
@@ -61,7 +56,7 @@ export const manyObjectsBenchmark: Benchmark = {
 
         console.error('  service…');
         const serviceRun = await measured(pids, async () => {
-          await clients.flag(queueUrl, source, 'objects/pipeline_success.flag');
+          await kit.sendFlag({ queueUrl: queueUrl }, 'objects/pipeline_success.flag', source);
           return edge.writes.waitForDistinct(destination, 'svc/', count, 900_000);
         });
         console.error('  floor…');

@@ -18,11 +18,13 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
+import { startTestKit, uniqueName } from '../src/testing/index.ts';
 import { type Benchmark, round } from './lib.ts';
 import { ORIGINAL_CHECK_INTERVAL_MS } from './original-design.ts';
+import { mapLimit } from './support/concurrency.ts';
+import { contentBuffer, MiB, s3Rule, scaled } from './support/content.ts';
 import { describeCpu, measured } from './support/measure.ts';
 import { type EdgeProcess, startEdgeProcess, startServiceProcess } from './support/processes.ts';
-import { Clients, contentBuffer, MiB, mapLimit, s3Rule, scaled, uniqueName } from './support/world.ts';
 
 const FILES = 10;
 const SIZE = 1 * MiB;
@@ -79,10 +81,10 @@ export const originalBenchmark: Benchmark = {
   async run() {
     const flags = scaled(20, 2);
     const edge = await startEdgeProcess();
-    const clients = new Clients(edge.target);
+    const kit = await startTestKit({ target: edge.target });
     const source = uniqueName('orig-src');
     try {
-      await clients.buckets(source);
+      await kit.createBuckets(source);
       const prefixes = [
         ...Array.from({ length: flags }, (_, i) => `backlog/f-${String(i).padStart(3, '0')}/`),
         'idle/a/',
@@ -92,18 +94,18 @@ export const originalBenchmark: Benchmark = {
       console.error(`  generating ${prefixes.length} prefixes × ${FILES} × 1 MiB…`);
       await mapLimit(prefixes, 4, async (prefix, i) => {
         for (let n = 0; n < FILES; n++)
-          await clients.put(source, `${prefix}part-${n}.json`, contentBuffer(SIZE, i * FILES + n));
+          await kit.putObject(source, `${prefix}part-${n}.json`, contentBuffer(SIZE, i * FILES + n));
       });
       const world = async (name: string) => {
         const destination = uniqueName(`orig-dst-${name}`);
         const table = uniqueName(`orig-rules-${name}`);
-        await clients.buckets(destination);
-        await clients.table(table);
-        await clients.rules(
-          table,
+        await kit.createBuckets(destination);
+        await kit.createTable(table);
+        await kit.putRules(
+          { table: table },
           prefixes.map((prefix) => s3Rule(prefix, source, destination, prefix)),
         );
-        const queueUrl = await clients.queue(uniqueName(`orig-queue-${name}`));
+        const queueUrl = await kit.createQueue(uniqueName(`orig-queue-${name}`));
         await edge.watch(destination);
         return { destination, table, queueUrl };
       };
@@ -112,7 +114,7 @@ export const originalBenchmark: Benchmark = {
 
       // The service.
       const svc = await world('service');
-      await clients.flags(svc.queueUrl, source, backlogKeys);
+      await kit.sendFlags({ queueUrl: svc.queueUrl }, source, backlogKeys);
       console.error('  service: backlog…');
       let serviceBacklog!: { ms: number; cpu: Record<string, number> };
       const service = await startServiceProcess(edge.endpoint, {
@@ -131,7 +133,7 @@ export const originalBenchmark: Benchmark = {
         for (const prefix of ['idle/a/', 'idle/b/', 'idle/c/']) {
           await delay(500);
           const sent = performance.now();
-          await clients.flag(svc.queueUrl, source, `${prefix}pipeline_success.flag`);
+          await kit.sendFlag({ queueUrl: svc.queueUrl }, `${prefix}pipeline_success.flag`, source);
           serviceLatency.push(
             (await edge.writes.waitForDistinct(svc.destination, prefix, FILES, 60_000)) - sent,
           );
@@ -142,7 +144,7 @@ export const originalBenchmark: Benchmark = {
 
       // The original's design.
       const orig = await world('original');
-      await clients.flags(orig.queueUrl, source, backlogKeys);
+      await kit.sendFlags({ queueUrl: orig.queueUrl }, source, backlogKeys);
       console.error('  original design: backlog…');
       const original = startOriginalProcess(edge, orig.queueUrl, orig.table);
       let originalBacklog!: { ms: number; cpu: Record<string, number> };
@@ -163,7 +165,7 @@ export const originalBenchmark: Benchmark = {
         await delay(ORIGINAL_CHECK_INTERVAL_MS / 2);
         const sent = performance.now();
         const processed = original.next('message');
-        await clients.flag(orig.queueUrl, source, 'idle/a/pipeline_success.flag');
+        await kit.sendFlag({ queueUrl: orig.queueUrl }, 'idle/a/pipeline_success.flag', source);
         originalLatency =
           (await edge.writes.waitForDistinct(orig.destination, 'idle/a/', FILES, 60_000)) - sent;
         originalMessageMs = Number((await processed).ms);
@@ -210,7 +212,7 @@ export const originalBenchmark: Benchmark = {
         ],
       };
     } finally {
-      clients.destroy();
+      await kit.stop();
       await edge.stop();
     }
   },

@@ -12,10 +12,11 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { startTestKit } from '../src/testing/index.ts';
 import { type Benchmark, round } from './lib.ts';
+import { contentStream, MiB, scaledBytes } from './support/content.ts';
 import { mibPerSecond } from './support/measure.ts';
 import { type SandboxProcess, startSandboxProcess } from './support/sandbox-process.ts';
-import { Clients, contentStream, MiB, scaledBytes } from './support/world.ts';
 
 const GOAL_SLOPE_MIB_PER_GIB = 32;
 const GOAL_IDLE_MIB = 400;
@@ -58,14 +59,16 @@ export const rssGrowthBenchmark: Benchmark = {
     const objectSize = scaledBytes(256 * MiB);
     const stateDir = await mkdtemp(path.join(os.tmpdir(), 'bench-rss-growth-'));
     const sandbox = await startSandboxProcess(stateDir, { inspect: true });
-    const clients = new Clients({
-      region: sandbox.state.region,
-      endpoint: sandbox.state.aws.endpoint,
-      credentials: sandbox.state.aws,
+    const kit = await startTestKit({
+      target: {
+        region: sandbox.state.region,
+        endpoint: sandbox.state.aws.endpoint,
+        credentials: sandbox.state.aws,
+      },
     });
     try {
       const bucket = `bench-rss-growth-${Date.now().toString(36)}`;
-      await clients.buckets(bucket);
+      await kit.createBuckets(bucket);
       const baseline = await idleRss(sandbox);
       console.error(`  idle after start: ${baseline} MiB; objects of ${objectSize / MiB} MiB`);
       const steps: { gib: number; rss: number; disk: number }[] = [];
@@ -76,7 +79,7 @@ export const rssGrowthBenchmark: Benchmark = {
         const target = Math.round((gib * 1024 * MiB * objectSize) / (256 * MiB));
         const started = performance.now();
         while (stored < target) {
-          await clients.upload(bucket, `data/object-${index}.jsonl`, contentStream(objectSize, index));
+          await kit.putObject(bucket, `data/object-${index}.jsonl`, contentStream(objectSize, index));
           stored += objectSize;
           index += 1;
         }
@@ -128,7 +131,7 @@ export const rssGrowthBenchmark: Benchmark = {
         ],
       };
     } finally {
-      clients.destroy();
+      await kit.stop();
       await sandbox.stop();
       await rm(stateDir, { recursive: true, force: true });
     }

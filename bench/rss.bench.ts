@@ -8,10 +8,11 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { startTestKit, uniqueName } from '../src/testing/index.ts';
 import { type Benchmark, type Figure, round } from './lib.ts';
+import { contentStream, MiB, s3Rule, scaledBytes } from './support/content.ts';
 import { describeCpu, measured, mibPerSecond } from './support/measure.ts';
 import { memoryMiB, startEdgeProcess, startServiceProcess } from './support/processes.ts';
-import { Clients, contentStream, MiB, s3Rule, scaledBytes, uniqueName } from './support/world.ts';
 
 const GOAL_MIB = 256;
 const run = promisify(execFile);
@@ -23,13 +24,13 @@ export const rssBenchmark: Benchmark = {
   async run() {
     const size = scaledBytes(1024 * MiB);
     const edge = await startEdgeProcess();
-    const clients = new Clients(edge.target);
+    const kit = await startTestKit({ target: edge.target });
     const source = uniqueName('rss-src');
     const destination = uniqueName('rss-dst');
     try {
-      await clients.buckets(source, destination);
+      await kit.createBuckets(source, destination);
       console.error(`  generating 1 × ${size / MiB} MiB (multipart from a stream)…`);
-      await clients.upload(source, 'big/big.json', contentStream(size, 11));
+      await kit.putObject(source, 'big/big.json', contentStream(size, 11));
       await edge.watch(destination);
       const serviceCase = async (
         label: string,
@@ -41,8 +42,8 @@ export const rssBenchmark: Benchmark = {
         // abandoned long poll can still take a message in fauxqs (its waiters outlive the
         // connection), which would hide it for the visibility timeout.
         const table = uniqueName(`rss-${label}`);
-        await clients.table(table);
-        await clients.rules(table, [
+        await kit.createTable(table);
+        await kit.putRules({ table: table }, [
           s3Rule(
             'big/',
             source,
@@ -51,7 +52,7 @@ export const rssBenchmark: Benchmark = {
             gzip ? { compress: true, compress_fmt: 'gz' } : {},
           ),
         ]);
-        const queueUrl = await clients.queue(uniqueName(`rss-queue-${label}`));
+        const queueUrl = await kit.createQueue(uniqueName(`rss-queue-${label}`));
         const service = await startServiceProcess(
           edge.endpoint,
           {
@@ -74,7 +75,7 @@ export const rssBenchmark: Benchmark = {
             );
           }, 100);
           const timing = await measured({ service: service.pid, edge: edge.pid }, async () => {
-            await clients.flag(queueUrl, source, 'big/pipeline_success.flag');
+            await kit.sendFlag({ queueUrl: queueUrl }, 'big/pipeline_success.flag', source);
             return edge.writes.waitForDistinct(destination, `${label}/`, 1, 600_000);
           });
           clearInterval(sampler);
@@ -229,7 +230,7 @@ export const rssBenchmark: Benchmark = {
         ],
       };
     } finally {
-      clients.destroy();
+      await kit.stop();
       await edge.stop();
     }
   },

@@ -7,10 +7,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
+import { startTestKit, uniqueName } from '../src/testing/index.ts';
 import { type Benchmark, round } from './lib.ts';
+import { mapLimit } from './support/concurrency.ts';
+import { contentBuffer, s3Rule, scaled } from './support/content.ts';
 import { describeCpu, measured } from './support/measure.ts';
 import { startEdgeProcess, startServiceProcess } from './support/processes.ts';
-import { Clients, contentBuffer, mapLimit, s3Rule, scaled, uniqueName } from './support/world.ts';
 
 const CACHE_TTL_MS = 60_000;
 /** Rules the original deployment has (config/sandbox/rules.yml). */
@@ -24,13 +26,13 @@ export const ruleLookupBenchmark: Benchmark = {
     const messages = scaled(50, 10);
     const totalRules = scaled(10_000, 500);
     const edge = await startEdgeProcess();
-    const clients = new Clients(edge.target);
+    const kit = await startTestKit({ target: edge.target });
     const source = uniqueName('rules-src');
     try {
-      await clients.buckets(source);
+      await kit.createBuckets(source);
       const prefixes = Array.from({ length: messages }, (_, i) => `lookup/m-${String(i).padStart(3, '0')}/`);
       await mapLimit(prefixes, 8, (prefix, i) =>
-        clients.put(source, `${prefix}data.csv`, contentBuffer(1024, i)),
+        kit.putObject(source, `${prefix}data.csv`, contentBuffer(1024, i)),
       );
       const activeRules = (destination: string) =>
         prefixes.map((prefix, i) => s3Rule(prefix, source, destination, `m-${String(i).padStart(3, '0')}/`));
@@ -61,20 +63,23 @@ export const ruleLookupBenchmark: Benchmark = {
       let bigTable = '';
       for (const c of cases) {
         const destination = uniqueName(`rules-dst-${c.name}`);
-        await clients.buckets(destination);
+        await kit.createBuckets(destination);
         let table: string;
         if (c.rules < totalRules) {
           table = uniqueName(`rules-${c.name}`);
-          await clients.table(table);
-          await clients.rules(table, [...activeRules(destination), ...fillers.slice(0, c.rules - messages)]);
+          await kit.createTable(table);
+          await kit.putRules({ table: table }, [
+            ...activeRules(destination),
+            ...fillers.slice(0, c.rules - messages),
+          ]);
         } else {
           table = uniqueName(`rules-big-${c.name}`);
-          await clients.table(table);
+          await kit.createTable(table);
           console.error(`  writing ${c.rules} rules…`);
-          await clients.rules(table, [...activeRules(destination), ...fillers]);
+          await kit.putRules({ table: table }, [...activeRules(destination), ...fillers]);
           bigTable = table;
         }
-        const queueUrl = await clients.queue(uniqueName(`rules-queue-${c.name}`));
+        const queueUrl = await kit.createQueue(uniqueName(`rules-queue-${c.name}`));
         await edge.watch(destination);
         const service = await startServiceProcess(edge.endpoint, {
           EGRESS_QUEUE_URL: queueUrl,
@@ -86,8 +91,8 @@ export const ruleLookupBenchmark: Benchmark = {
           console.error(`  ${c.rules} rules, cache ${c.ttl ? 'on' : 'off'}…`);
           const run = await measured({ service: service.pid, edge: edge.pid }, async () => {
             const done = edge.writes.waitForDistinct(destination, '', messages, 900_000);
-            await clients.flags(
-              queueUrl,
+            await kit.sendFlags(
+              { queueUrl: queueUrl },
               source,
               prefixes.map((prefix) => `${prefix}pipeline_success.flag`),
             );
@@ -103,7 +108,7 @@ export const ruleLookupBenchmark: Benchmark = {
       for (let i = 0; i < 3; i++) {
         const started = performance.now();
         let items = 0;
-        for await (const page of paginateScan({ client: clients.documents }, { TableName: bigTable })) {
+        for await (const page of paginateScan({ client: kit.clients.documents }, { TableName: bigTable })) {
           items += page.Items?.length ?? 0;
         }
         if (items !== totalRules) throw new Error(`scan returned ${items} of ${totalRules} items`);
@@ -160,7 +165,7 @@ export const ruleLookupBenchmark: Benchmark = {
         ],
       };
     } finally {
-      clients.destroy();
+      await kit.stop();
       await edge.stop();
     }
   },

@@ -23,7 +23,7 @@ import { ruleLookupBenchmark } from './rule-lookup.bench.ts';
 import { sandboxBenchmark } from './sandbox.bench.ts';
 import { scaleBenchmark } from './scale.bench.ts';
 import { sftBenchmark } from './sft.bench.ts';
-import { benchScale } from './support/world.ts';
+import { benchScale } from './support/content.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

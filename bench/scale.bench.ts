@@ -7,11 +7,13 @@
  * SQS or table scan — in the bench process.
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import { startTestKit, uniqueName } from '../src/testing/index.ts';
 import { type Benchmark, type Figure, round } from './lib.ts';
+import { mapLimit } from './support/concurrency.ts';
+import { contentBuffer, s3Rule, scaled } from './support/content.ts';
 import { rawCopy } from './support/floor.ts';
 import { describeCpu, measured } from './support/measure.ts';
 import { type ServiceProcess, startEdgeProcess, startServiceProcess } from './support/processes.ts';
-import { Clients, contentBuffer, mapLimit, s3Rule, scaled, uniqueName } from './support/world.ts';
 
 const OBJECTS_PER_FLAG = 4;
 const SIZE = 16 * 1024;
@@ -25,15 +27,19 @@ export const scaleBenchmark: Benchmark = {
   async run() {
     const flags = scaled(500, 20);
     const edge = await startEdgeProcess();
-    const clients = new Clients(edge.target);
+    const kit = await startTestKit({ target: edge.target });
     const source = uniqueName('scale-src');
     try {
-      await clients.buckets(source);
+      await kit.createBuckets(source);
       const prefixes = Array.from({ length: flags }, (_, i) => `scale/f-${String(i).padStart(4, '0')}/`);
       console.error(`  generating ${flags} prefixes × ${OBJECTS_PER_FLAG} objects…`);
       await mapLimit(prefixes, 8, async (prefix, i) => {
         for (let n = 0; n < OBJECTS_PER_FLAG; n++) {
-          await clients.put(source, `${prefix}part-${n}.csv`, contentBuffer(SIZE, i * OBJECTS_PER_FLAG + n));
+          await kit.putObject(
+            source,
+            `${prefix}part-${n}.csv`,
+            contentBuffer(SIZE, i * OBJECTS_PER_FLAG + n),
+          );
         }
       });
       const expected = flags * OBJECTS_PER_FLAG;
@@ -48,16 +54,16 @@ export const scaleBenchmark: Benchmark = {
       for (const workers of WORKERS) {
         const destination = uniqueName(`scale-dst-${workers}`);
         const table = uniqueName(`scale-rules-${workers}`);
-        await clients.buckets(destination);
-        await clients.table(table);
-        await clients.rules(
-          table,
+        await kit.createBuckets(destination);
+        await kit.createTable(table);
+        await kit.putRules(
+          { table: table },
           prefixes.map((prefix, i) =>
             s3Rule(prefix, source, destination, `f-${String(i).padStart(4, '0')}/`),
           ),
         );
         // A fresh queue per run: no abandoned long poll of an earlier run can take a message.
-        const queueUrl = await clients.queue(uniqueName(`scale-queue-${workers}`));
+        const queueUrl = await kit.createQueue(uniqueName(`scale-queue-${workers}`));
         await edge.watch(destination);
         console.error(`  ${workers} worker(s)…`);
         const services: ServiceProcess[] = await Promise.all(
@@ -73,18 +79,22 @@ export const scaleBenchmark: Benchmark = {
           });
           const run = await measured(pids, async () => {
             const done = edge.writes.waitForDistinct(destination, '', expected, 900_000);
-            await clients.flags(
-              queueUrl,
+            await kit.sendFlags(
+              { queueUrl: queueUrl },
               source,
               prefixes.map((prefix) => `${prefix}pipeline_success.flag`),
             );
             return done;
           });
           // Let the last deletes land, then check the queue and the per-key creation counts.
-          let depth = await clients.queueDepth(queueUrl);
+          const messages = async () => {
+            const { visible, inFlight } = await kit.queueDepth(queueUrl);
+            return visible + inFlight;
+          };
+          let depth = await messages();
           for (let i = 0; i < 40 && depth > 0; i++) {
             await delay(250);
-            depth = await clients.queueDepth(queueUrl);
+            depth = await messages();
           }
           const counts = [...edge.writes.perKey.entries()].filter(([id]) => id.startsWith(`${destination}/`));
           const duplicates = counts.filter(([, n]) => n > 1).length;
@@ -116,13 +126,13 @@ export const scaleBenchmark: Benchmark = {
 
       // The emulator's ceiling for the same copies: no SQS, no scan, a light client, 32 at once.
       const ceilingBucket = uniqueName('scale-ceiling');
-      await clients.buckets(ceilingBucket);
+      await kit.createBuckets(ceilingBucket);
       const objects = prefixes.flatMap((prefix) =>
         Array.from({ length: OBJECTS_PER_FLAG }, (_, n) => `${prefix}part-${n}.csv`),
       );
       const ceiling = await measured({ edge: edge.pid }, async () => {
         await mapLimit(objects, 32, (key) =>
-          rawCopy(clients.s3, { bucket: source, key }, { bucket: ceilingBucket, key }),
+          rawCopy(kit.clients.s3, { bucket: source, key }, { bucket: ceilingBucket, key }),
         );
       });
       const ceilingRate = round(expected / (ceiling.ms / 1000), 0);
@@ -170,7 +180,7 @@ export const scaleBenchmark: Benchmark = {
         ],
       };
     } finally {
-      clients.destroy();
+      await kit.stop();
       await edge.stop();
     }
   },

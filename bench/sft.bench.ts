@@ -13,9 +13,10 @@ import { performance } from 'node:perf_hooks';
 import { sandboxSftAgentConfig, startSftAgent } from '../src/sft/index.ts';
 import { ensureCertificates, loadCertificates } from '../src/tls/certificates.ts';
 import { type Benchmark, type Figure, round } from './lib.ts';
+import { mapLimit } from './support/concurrency.ts';
+import { contentBuffer, MiB, scaled } from './support/content.ts';
 import { describeCpu, measured } from './support/measure.ts';
 import { startEdgeProcess } from './support/processes.ts';
-import { contentBuffer, MiB, mapLimit, scaled } from './support/world.ts';
 
 const ROUTE_PATH = '/internal/DandARed/inbound/Dataworks/UCFS/tactical';
 const SIZE = 1 * MiB;

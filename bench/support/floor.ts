@@ -6,7 +6,7 @@ import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { PART_SIZE, UPLOAD_QUEUE_SIZE } from './world.ts';
+import { PART_SIZE, UPLOAD_QUEUE_SIZE } from '../../src/testing/index.ts';
 
 /** Every key under a prefix, all pages. */
 export async function listKeys(

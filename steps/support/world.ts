@@ -4,15 +4,8 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-s
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { Upload } from '@aws-sdk/lib-storage';
 import { type IWorldOptions, setWorldConstructor, World } from '@cucumber/cucumber';
-import {
-  createDocumentClient,
-  createS3Client,
-  createSqsClient,
-  createSsmClient,
-} from '../../src/aws/clients.ts';
-import type { AwsTarget } from '../../src/aws/target.ts';
+import { startTestKit, type TestKit } from '../../src/testing/index.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import type { PipelineEvent } from './pipeline-events.ts';
 import type { TestTarget } from './target.ts';
@@ -39,6 +32,8 @@ export class EgressWorld extends World {
   sqs!: SQSClient;
   ssm!: SSMClient;
   documents!: DynamoDBDocumentClient;
+  /** The test kit on the target's AWS endpoint: the clients above and the object helpers. */
+  kit!: TestKit;
   /** Rules this scenario put in the table, removed afterwards. */
   readonly rules: { source_prefix: string; pipeline_name: string }[] = [];
   /** The same rules as stored (scoped prefixes), for steps that refer back to them. */
@@ -57,18 +52,17 @@ export class EgressWorld extends World {
 
   async init(target: TestTarget): Promise<void> {
     this.target = target;
-    const aws: AwsTarget = {
-      region: target.state.region,
-      endpoint: target.state.aws.endpoint,
-      credentials: {
-        accessKeyId: target.state.aws.accessKeyId,
-        secretAccessKey: target.state.aws.secretAccessKey,
+    this.kit = await startTestKit({
+      target: {
+        region: target.state.region,
+        endpoint: target.state.aws.endpoint,
+        credentials: {
+          accessKeyId: target.state.aws.accessKeyId,
+          secretAccessKey: target.state.aws.secretAccessKey,
+        },
       },
-    };
-    this.s3 = createS3Client(aws);
-    this.sqs = createSqsClient(aws);
-    this.ssm = createSsmClient(aws);
-    this.documents = createDocumentClient(aws);
+    });
+    ({ s3: this.s3, sqs: this.sqs, ssm: this.ssm, documents: this.documents } = this.kit.clients);
     this.logMark = await target.logMark();
     this.eventMark = await target.events.mark();
   }
@@ -170,11 +164,7 @@ export class EgressWorld extends World {
     body: Buffer,
     metadata: Record<string, string> = {},
   ): Promise<void> {
-    await new Upload({
-      client: this.s3,
-      params: { Bucket: bucket, Key: key, Body: body, Metadata: metadata },
-      partSize: 8 * 1024 * 1024,
-    }).done();
+    await this.kit.putObject(bucket, key, body, metadata);
   }
 
   async putFlag(bucket: string, key: string): Promise<void> {
@@ -248,7 +238,8 @@ export class EgressWorld extends World {
         this.documents.send(new DeleteCommand({ TableName: this.target.state.table, Key: key })),
       ),
     );
-    for (const client of [this.s3, this.sqs, this.ssm, this.documents]) client?.destroy();
+    // Destroys the clients; the target's endpoint is not the kit's to stop.
+    await this.kit?.stop();
   }
 }
 

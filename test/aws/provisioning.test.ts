@@ -12,17 +12,17 @@ import {
   provisionEnvironment,
   RealAwsNotConfirmedError,
 } from '../../src/aws/provisioning/index.ts';
+import { startTestKit, type TestKit } from '../../src/testing/index.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { startTestEdge, type TestEdge } from '../helpers/edge.ts';
 
-let t: TestEdge;
+let t: TestKit;
 let dir: string;
 beforeAll(async () => {
-  t = await startTestEdge();
+  t = await startTestKit();
   dir = await mkdtemp(path.join(os.tmpdir(), 'provision-'));
 });
 afterAll(async () => {
-  await t.edge.stop();
+  await t.stop();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -98,7 +98,7 @@ parameters:
 
   it('creates everything once, and the second run is a no-op', async () => {
     const loaded = await parseEnvironment(environment, 'inline.yml');
-    const first = await provisionEnvironment(t.edge.target, loaded);
+    const first = await provisionEnvironment(t.target, loaded);
     expect(first.steps.map((s) => `${s.kind}:${s.action}`)).toEqual([
       'bucket:created',
       'bucket:created',
@@ -109,10 +109,10 @@ parameters:
       'items:created',
       'parameter:created',
     ]);
-    const second = await provisionEnvironment(t.edge.target, loaded);
+    const second = await provisionEnvironment(t.target, loaded);
     expect(second.steps.every((s) => s.action === 'found')).toBe(true);
 
-    const { Attributes } = await t.sqs.send(
+    const { Attributes } = await t.clients.sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: first.queues['prov-queue']!.url, AttributeNames: ['All'] }),
     );
     expect(Attributes?.VisibilityTimeout).toBe('7');
@@ -120,18 +120,20 @@ parameters:
       deadLetterTargetArn: first.queues['prov-dlq']!.arn,
       maxReceiveCount: 2,
     });
-    const { Items } = await t.documents.send(new ScanCommand({ TableName: 'prov-table' }));
+    const { Items } = await t.clients.documents.send(new ScanCommand({ TableName: 'prov-table' }));
     expect(Items).toEqual([{ source_prefix: 'a/', pipeline_name: 'A', transfer_type: 'S3', decrypt: true }]);
   });
 
   it('wires the flag notification to the queue', async () => {
     const loaded = await parseEnvironment(environment, 'inline.yml');
-    const report = await provisionEnvironment(t.edge.target, loaded);
-    await t.s3.send(new PutObjectCommand({ Bucket: 'prov-src', Key: 'x/data.csv', Body: 'x' }));
-    await t.s3.send(new PutObjectCommand({ Bucket: 'prov-src', Key: 'x/pipeline_success.flag', Body: '' }));
+    const report = await provisionEnvironment(t.target, loaded);
+    await t.clients.s3.send(new PutObjectCommand({ Bucket: 'prov-src', Key: 'x/data.csv', Body: 'x' }));
+    await t.clients.s3.send(
+      new PutObjectCommand({ Bucket: 'prov-src', Key: 'x/pipeline_success.flag', Body: '' }),
+    );
     const keys = await waitFor(
       async () => {
-        const { Messages } = await t.sqs.send(
+        const { Messages } = await t.clients.sqs.send(
           new ReceiveMessageCommand({ QueueUrl: report.queues['prov-queue']!.url, MaxNumberOfMessages: 10 }),
         );
         const found = (Messages ?? [])
@@ -149,7 +151,7 @@ parameters:
       environment.replace('visibilityTimeoutSeconds: 7', 'visibilityTimeoutSeconds: 9'),
       'inline.yml',
     );
-    const report = await provisionEnvironment(t.edge.target, loaded);
+    const report = await provisionEnvironment(t.target, loaded);
     expect(report.steps.find((s) => s.name === 'prov-queue')).toMatchObject({
       action: 'updated',
       detail: 'VisibilityTimeout',
@@ -165,11 +167,11 @@ parameters:
 
   it('provisions the sandbox environment file as shipped', async () => {
     const loaded = await loadEnvironmentFile('config/sandbox/environment.yml');
-    const report = await provisionEnvironment(t.edge.target, loaded);
+    const report = await provisionEnvironment(t.target, loaded);
     expect(report.queues['data-egress']?.url).toBeTruthy();
     expect(report.steps.filter((s) => s.kind === 'notification')).toHaveLength(3);
     const rules = await loadEnvironmentFile('config/sandbox/rules.yml');
-    const seeded = await provisionEnvironment(t.edge.target, rules);
+    const seeded = await provisionEnvironment(t.target, rules);
     expect(seeded.steps.find((s) => s.kind === 'items')?.detail).toBe(
       '97 items: 97 created, 0 updated, 0 unchanged',
     );

@@ -2,7 +2,7 @@ import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/c
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEnvironment, provisionEnvironment } from '../../src/aws/provisioning/index.ts';
 import { s3NotificationQueuePolicy, samePolicy } from '../../src/aws/provisioning/queue-policy.ts';
-import { startTestEdge, type TestEdge, uniqueName } from '../helpers/edge.ts';
+import { startTestKit, type TestKit, uniqueName } from '../../src/testing/index.ts';
 
 describe('the queue policy S3 needs to deliver notifications', () => {
   it.each([
@@ -48,12 +48,12 @@ describe('the queue policy S3 needs to deliver notifications', () => {
 });
 
 describe('provisioning gives notified queues that policy', () => {
-  let t: TestEdge;
+  let t: TestKit;
   beforeAll(async () => {
-    t = await startTestEdge();
+    t = await startTestKit();
   });
   afterAll(async () => {
-    await t.edge.stop();
+    await t.stop();
   });
 
   it('on creation, keeps it on a second run, and restores it when someone changed it', async () => {
@@ -64,25 +64,28 @@ describe('provisioning gives notified queues that policy', () => {
         `notifications: [{ bucket: ${bucket}, queue: ${queue}, suffix: pipeline_success.flag }]\n`,
       'policy.yml',
     );
-    const first = await provisionEnvironment(t.edge.target, loaded);
+    const first = await provisionEnvironment(t.target, loaded);
     const { url, arn } = first.queues[queue]!;
     const policy = async (queueUrl: string) =>
-      (await t.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['Policy'] })))
-        .Attributes?.Policy;
+      (
+        await t.clients.sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['Policy'] }),
+        )
+      ).Attributes?.Policy;
     expect(samePolicy(await policy(url), s3NotificationQueuePolicy(arn, [bucket]))).toBe(true);
     // The dead-letter queue is not notified by any bucket: no policy.
     expect(await policy(first.queues[`${queue}-dlq`]!.url)).toBeUndefined();
 
-    const second = await provisionEnvironment(t.edge.target, loaded);
+    const second = await provisionEnvironment(t.target, loaded);
     expect(second.steps.every((s) => s.action === 'found')).toBe(true);
 
-    await t.sqs.send(
+    await t.clients.sqs.send(
       new SetQueueAttributesCommand({
         QueueUrl: url,
         Attributes: { Policy: '{"Version":"2012-10-17","Statement":[]}' },
       }),
     );
-    const third = await provisionEnvironment(t.edge.target, loaded);
+    const third = await provisionEnvironment(t.target, loaded);
     expect(third.steps.find((s) => s.kind === 'queue' && s.name === queue)).toMatchObject({
       action: 'updated',
       detail: 'Policy',

@@ -10,8 +10,8 @@ import { createDynamoClient, createS3Client, createSqsClient } from '../../src/a
 import { createRoutingTable } from '../../src/aws/provisioning/routing-table.ts';
 import type { AwsTarget } from '../../src/aws/target.ts';
 import { startEdge } from '../../src/edge/index.ts';
+import { uniqueName } from '../../src/testing/index.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { uniqueName } from '../helpers/edge.ts';
 import { motoAvailable, useMoto } from '../helpers/moto.ts';
 import { awsCli, awsCliVersion, capturingLogger } from './support.ts';
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBucket } from '../../src/aws/buckets.ts';
 import { createS3Client } from '../../src/aws/clients.ts';
 import { type Edge, startEdge } from '../../src/edge/index.ts';
-import { uniqueName } from '../helpers/edge.ts';
+import { uniqueName } from '../../src/testing/index.ts';
 import { awsChunked, pieces, rawRequest } from './raw-http.ts';
 import { capturingLogger, commandAvailable, run } from './support.ts';
 

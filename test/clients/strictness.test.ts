@@ -6,7 +6,7 @@ import { createBucket } from '../../src/aws/buckets.ts';
 import { createDynamoClient, createS3Client } from '../../src/aws/clients.ts';
 import { createRoutingTable } from '../../src/aws/provisioning/routing-table.ts';
 import { type Edge, startEdge } from '../../src/edge/index.ts';
-import { uniqueName } from '../helpers/edge.ts';
+import { uniqueName } from '../../src/testing/index.ts';
 import { awsCli, awsCliVersion } from './support.ts';
 
 /*

@@ -8,8 +8,8 @@ import { LEVEL, LogCapture } from '../../scripts/chaos/logs.ts';
 import { createBucket } from '../../src/aws/buckets.ts';
 import { createS3Client } from '../../src/aws/clients.ts';
 import { type Edge, startEdge } from '../../src/edge/index.ts';
+import { uniqueName } from '../../src/testing/index.ts';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
-import { uniqueName } from '../helpers/edge.ts';
 
 /*
  * Issue 12, item 6, with a real browser (headless Chromium from npm, through test/helpers/browser.ts): a page of

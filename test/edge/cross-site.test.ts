@@ -9,7 +9,7 @@ import { LEVEL, LogCapture } from '../../scripts/chaos/logs.ts';
 import { createBucket } from '../../src/aws/buckets.ts';
 import { createDynamoClient, createS3Client, createSqsClient } from '../../src/aws/clients.ts';
 import { type Edge, startEdge } from '../../src/edge/index.ts';
-import { uniqueName } from '../helpers/edge.ts';
+import { uniqueName } from '../../src/testing/index.ts';
 
 /*
  * Issue 12, item 6: a web page must not be able to use the edge through the browser. A cross-site

@@ -21,8 +21,8 @@ import {
   createStsClient,
 } from '../../src/aws/clients.ts';
 import { type Edge, startEdge } from '../../src/edge/index.ts';
+import { uniqueName } from '../../src/testing/index.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { uniqueName } from '../helpers/edge.ts';
 
 /*
  * Issue 12, item 1: a request cut off at any point — inside the head, after it, mid-body, after the

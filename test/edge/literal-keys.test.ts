@@ -8,8 +8,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawHttp } from '../../scripts/chaos/edge-attacks.ts';
 import { createBucket } from '../../src/aws/buckets.ts';
+import { startTestKit, type TestKit, uniqueName } from '../../src/testing/index.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { startTestEdge, type TestEdge, uniqueName } from '../helpers/edge.ts';
 
 /*
  * Issue 12, item 5, end to end with a raw HTTP client (an SDK might tidy the path itself): keys with
@@ -18,22 +18,22 @@ import { startTestEdge, type TestEdge, uniqueName } from '../helpers/edge.ts';
  * its event names `destination`, never `source`.
  */
 
-let t: TestEdge;
+let t: TestKit;
 let queueUrl: string;
 let source: string;
 let destination: string;
 beforeAll(async () => {
-  t = await startTestEdge();
-  const queue = await t.sqs.send(new CreateQueueCommand({ QueueName: uniqueName('literal') }));
+  t = await startTestKit();
+  const queue = await t.clients.sqs.send(new CreateQueueCommand({ QueueName: uniqueName('literal') }));
   queueUrl = queue.QueueUrl!;
-  const { Attributes } = await t.sqs.send(
+  const { Attributes } = await t.clients.sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
   );
   source = uniqueName('source');
   destination = uniqueName('destination');
   for (const bucket of [source, destination]) {
-    await createBucket(t.s3, bucket);
-    await t.s3.send(
+    await createBucket(t.clients.s3, bucket);
+    await t.clients.s3.send(
       new PutBucketNotificationConfigurationCommand({
         Bucket: bucket,
         NotificationConfiguration: {
@@ -43,12 +43,12 @@ beforeAll(async () => {
     );
   }
   // The object the `..` trick would point at, with a size of its own.
-  await t.s3.send(
+  await t.clients.s3.send(
     new PutObjectCommand({ Bucket: source, Key: 'p/pipeline_success.flag', Body: 'the real source flag' }),
   );
 });
 afterAll(async () => {
-  await t.edge.stop();
+  await t.stop();
 });
 
 interface Announced {
@@ -62,11 +62,11 @@ async function drainEvents(expected: number): Promise<Announced[]> {
   const events: Announced[] = [];
   await waitFor(
     async () => {
-      const { Messages } = await t.sqs.send(
+      const { Messages } = await t.clients.sqs.send(
         new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
       );
       for (const message of Messages ?? []) {
-        await t.sqs.send(
+        await t.clients.sqs.send(
           new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
         );
         const body = JSON.parse(message.Body!) as {
@@ -159,7 +159,7 @@ describe('keys are taken literally from the raw request path', () => {
     });
     expect(original.body).toBe('the real source flag');
     // No event for either bucket: the queue stays empty.
-    const { Messages } = await t.sqs.send(
+    const { Messages } = await t.clients.sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }),
     );
     expect(Messages ?? []).toEqual([]);

@@ -16,20 +16,20 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBucket } from '../../src/aws/buckets.ts';
+import { startTestKit, type TestKit, uniqueName } from '../../src/testing/index.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { startTestEdge, type TestEdge, uniqueName } from '../helpers/edge.ts';
 
-let t: TestEdge;
+let t: TestKit;
 beforeAll(async () => {
-  t = await startTestEdge();
+  t = await startTestKit();
 });
 afterAll(async () => {
-  await t.edge.stop();
+  await t.stop();
 });
 
 async function queueWithArn(): Promise<{ url: string; arn: string }> {
-  const { QueueUrl } = await t.sqs.send(new CreateQueueCommand({ QueueName: uniqueName('events') }));
-  const { Attributes } = await t.sqs.send(
+  const { QueueUrl } = await t.clients.sqs.send(new CreateQueueCommand({ QueueName: uniqueName('events') }));
+  const { Attributes } = await t.clients.sqs.send(
     new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
   );
   return { url: QueueUrl!, arn: Attributes!.QueueArn! };
@@ -39,12 +39,14 @@ async function receiveAll(url: string, expected: number): Promise<Message[]> {
   const messages: Message[] = [];
   await waitFor(
     async () => {
-      const { Messages } = await t.sqs.send(
+      const { Messages } = await t.clients.sqs.send(
         new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
       );
       for (const message of Messages ?? []) {
         messages.push(message);
-        await t.sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: message.ReceiptHandle }));
+        await t.clients.sqs.send(
+          new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: message.ReceiptHandle }),
+        );
       }
       return messages.length >= expected;
     },
@@ -54,7 +56,7 @@ async function receiveAll(url: string, expected: number): Promise<Message[]> {
 }
 
 async function queueIsEmpty(url: string): Promise<boolean> {
-  const { Attributes } = await t.sqs.send(
+  const { Attributes } = await t.clients.sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: url,
       AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
@@ -71,13 +73,13 @@ async function bucketNotifying(
   events = ['s3:ObjectCreated:*'],
 ): Promise<{ bucket: string; queue: { url: string; arn: string } }> {
   const bucket = uniqueName('src');
-  await createBucket(t.s3, bucket);
+  await createBucket(t.clients.s3, bucket);
   const queue = await queueWithArn();
   const rules = [
     ...(filter.prefix !== undefined ? [{ Name: 'prefix' as const, Value: filter.prefix }] : []),
     ...(filter.suffix !== undefined ? [{ Name: 'suffix' as const, Value: filter.suffix }] : []),
   ];
-  await t.s3.send(
+  await t.clients.s3.send(
     new PutBucketNotificationConfigurationCommand({
       Bucket: bucket,
       NotificationConfiguration: {
@@ -109,7 +111,7 @@ describe('S3 bucket notifications to SQS', () => {
   it('sends the standard event for a pipeline_success.flag upload, with the key URL-encoded', async () => {
     const { bucket, queue } = await bucketNotifying({ suffix: 'pipeline_success.flag' });
     const key = 'data egress/ü+x/2026-11-24/pipeline_success.flag';
-    await t.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'done' }));
+    await t.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'done' }));
     const [message] = await receiveAll(queue.url, 1);
     const record = firstRecord(message!);
     expect(record).toMatchObject({
@@ -130,9 +132,13 @@ describe('S3 bucket notifications to SQS', () => {
 
   it('sends nothing when the prefix or suffix filter does not match', async () => {
     const { bucket, queue } = await bucketNotifying({ prefix: 'in/', suffix: 'pipeline_success.flag' });
-    await t.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'in/data.csv', Body: 'x' }));
-    await t.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'out/pipeline_success.flag', Body: 'x' }));
-    await t.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'in/pipeline_success.flag', Body: 'x' }));
+    await t.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'in/data.csv', Body: 'x' }));
+    await t.clients.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'out/pipeline_success.flag', Body: 'x' }),
+    );
+    await t.clients.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'in/pipeline_success.flag', Body: 'x' }),
+    );
     const messages = await receiveAll(queue.url, 1);
     expect(messages.map((m) => firstRecord(m).s3.object.key)).toEqual(['in/pipeline_success.flag']);
     await expect(
@@ -142,15 +148,17 @@ describe('S3 bucket notifications to SQS', () => {
 
   it('raises Copy, CompleteMultipartUpload and Delete events, each when selected', async () => {
     const { bucket, queue } = await bucketNotifying({}, ['s3:ObjectCreated:*', 's3:ObjectRemoved:*']);
-    await t.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'a.txt', Body: 'a' }));
-    await t.s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'b.txt', CopySource: `${bucket}/a.txt` }));
+    await t.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'a.txt', Body: 'a' }));
+    await t.clients.s3.send(
+      new CopyObjectCommand({ Bucket: bucket, Key: 'b.txt', CopySource: `${bucket}/a.txt` }),
+    );
     await new Upload({
-      client: t.s3,
+      client: t.clients.s3,
       params: { Bucket: bucket, Key: 'big.bin', Body: Buffer.alloc(6 * 1024 * 1024, 1) },
       partSize: 5 * 1024 * 1024,
     }).done();
-    await t.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'a.txt' }));
-    await t.s3.send(
+    await t.clients.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'a.txt' }));
+    await t.clients.s3.send(
       new DeleteObjectsCommand({
         Bucket: bucket,
         Delete: { Objects: [{ Key: 'b.txt' }, { Key: 'big.bin' }] },
@@ -175,7 +183,7 @@ describe('S3 bucket notifications to SQS', () => {
 
   it('round-trips the configuration through GetBucketNotificationConfiguration', async () => {
     const { bucket, queue } = await bucketNotifying({ prefix: 'p/', suffix: '.flag' });
-    const got = await t.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket }));
+    const got = await t.clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket }));
     expect(got.QueueConfigurations).toEqual([
       {
         Id: 'flags',
@@ -195,7 +203,7 @@ describe('S3 bucket notifications to SQS', () => {
 
   it('refuses a configuration whose queue does not exist, and a bucket that does not exist', async () => {
     const bucket = uniqueName('src');
-    await createBucket(t.s3, bucket);
+    await createBucket(t.clients.s3, bucket);
     const configuration = {
       QueueConfigurations: [
         {
@@ -205,7 +213,7 @@ describe('S3 bucket notifications to SQS', () => {
       ],
     };
     await expect(
-      t.s3.send(
+      t.clients.s3.send(
         new PutBucketNotificationConfigurationCommand({
           Bucket: bucket,
           NotificationConfiguration: configuration,
@@ -213,7 +221,7 @@ describe('S3 bucket notifications to SQS', () => {
       ),
     ).rejects.toMatchObject({ name: 'InvalidArgument', message: expect.stringContaining('no-such-queue') });
     await expect(
-      t.s3.send(
+      t.clients.s3.send(
         new PutBucketNotificationConfigurationCommand({
           Bucket: uniqueName('missing'),
           NotificationConfiguration: configuration,
@@ -224,10 +232,12 @@ describe('S3 bucket notifications to SQS', () => {
 
   it('stops notifying once the configuration is cleared', async () => {
     const { bucket, queue } = await bucketNotifying();
-    await t.s3.send(
+    await t.clients.s3.send(
       new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: {} }),
     );
-    await t.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'x/pipeline_success.flag', Body: 'x' }));
+    await t.clients.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'x/pipeline_success.flag', Body: 'x' }),
+    );
     await expect(
       waitFor(async () => !(await queueIsEmpty(queue.url)), { timeoutMs: 300, description: 'a stray event' }),
     ).rejects.toThrow(/timed out/);

@@ -38,8 +38,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBucket } from '../../src/aws/buckets.ts';
 import { createS3Client, createSqsClient } from '../../src/aws/clients.ts';
 import { type Edge, startEdge } from '../../src/edge/index.ts';
+import { uniqueName } from '../../src/testing/index.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { uniqueName } from '../helpers/edge.ts';
 
 const MiB = 1024 * 1024;
 const run = promisify(execFile);

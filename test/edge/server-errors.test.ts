@@ -13,9 +13,9 @@ import { installEmulatorErrorHandler, markS3Request } from '../../src/edge/emula
 import { logServerErrors } from '../../src/edge/http-util.ts';
 import { type Edge, startEdge } from '../../src/edge/index.ts';
 import { S3StorageError } from '../../src/edge/s3-storage/index.ts';
+import { uniqueName } from '../../src/testing/index.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { capturingLogger } from '../clients/support.ts';
-import { uniqueName } from '../helpers/edge.ts';
 
 /*
  * Every 5xx is logged once, with its request line, whichever part of the edge answered it: the

@@ -20,19 +20,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBucket } from '../../src/aws/buckets.ts';
 import { createRoutingTable } from '../../src/aws/provisioning/routing-table.ts';
 import { EdgePortInUseError, startEdge } from '../../src/edge/index.ts';
-import { startTestEdge, type TestEdge, uniqueName } from '../helpers/edge.ts';
+import { startTestKit, type TestKit, uniqueName } from '../../src/testing/index.ts';
 
-let t: TestEdge;
+let t: TestKit;
 beforeAll(async () => {
-  t = await startTestEdge();
+  t = await startTestKit();
 });
 afterAll(async () => {
-  await t.edge.stop();
+  await t.stop();
 });
 
 async function newBucket(): Promise<string> {
   const bucket = uniqueName('b');
-  await createBucket(t.s3, bucket);
+  await createBucket(t.clients.s3, bucket);
   return bucket;
 }
 
@@ -45,10 +45,12 @@ describe('S3 through the edge', () => {
       datakeyencryptionkeyid: 'key:1',
     };
     for (const key of ['/dataworks-data-egress/sft/sft.csv', 'a//b.csv', 'dir with space/ü.csv']) {
-      await t.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'body', Metadata: metadata }));
-      const head = await t.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      await t.clients.s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'body', Metadata: metadata }),
+      );
+      const head = await t.clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
       expect(head.Metadata).toEqual(metadata);
-      const got = await t.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const got = await t.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       expect(await got.Body!.transformToString()).toBe('body');
     }
   });
@@ -58,14 +60,14 @@ describe('S3 through the edge', () => {
     const body = Buffer.alloc(64 * 1024 * 1024);
     for (let i = 0; i < body.length; i += 4096) body.writeUInt32BE(i, i);
     const upload = new Upload({
-      client: t.s3,
+      client: t.clients.s3,
       params: { Bucket: bucket, Key: 'big.bin', Body: body },
       partSize: 8 * 1024 * 1024,
       queueSize: 4,
     });
     const result = await upload.done();
     expect(result.ETag).toMatch(/-8"$/);
-    const got = await t.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'big.bin' }));
+    const got = await t.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'big.bin' }));
     const hash = createHash('sha256');
     for await (const chunk of got.Body as AsyncIterable<Buffer>) hash.update(chunk);
     expect(hash.digest('hex')).toBe(createHash('sha256').update(body).digest('hex'));
@@ -78,14 +80,14 @@ describe('S3 through the edge', () => {
       await Promise.all(
         keys
           .slice(i, i + 50)
-          .map((Key) => t.s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'x' }))),
+          .map((Key) => t.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'x' }))),
       );
     }
     const seen: string[] = [];
     let token: string | undefined;
     let pages = 0;
     do {
-      const page = await t.s3.send(
+      const page = await t.clients.s3.send(
         new ListObjectsV2Command({ Bucket: bucket, Prefix: 'p/', ContinuationToken: token }),
       );
       seen.push(...(page.Contents ?? []).map((o) => o.Key!));
@@ -99,18 +101,18 @@ describe('S3 through the edge', () => {
   it('answers a single PUT over 11 MiB with EntityTooLarge and a hint to use multipart', async () => {
     const bucket = await newBucket();
     await expect(
-      t.s3.send(
+      t.clients.s3.send(
         new PutObjectCommand({ Bucket: bucket, Key: 'too-big', Body: Buffer.alloc(12 * 1024 * 1024) }),
       ),
     ).rejects.toMatchObject({ name: 'EntityTooLarge', message: expect.stringContaining('multipart') });
-    const again = await t.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'small', Body: 'ok' }));
+    const again = await t.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'small', Body: 'ok' }));
     expect(again.ETag).toBeDefined();
   });
 
   it('survives clients that hang up mid-download (more than a socket pool of aborted GETs)', async () => {
     const bucket = await newBucket();
     await new Upload({
-      client: t.s3,
+      client: t.clients.s3,
       params: { Bucket: bucket, Key: 'blob', Body: Buffer.alloc(9 * 1024 * 1024, 7) },
     }).done();
     const url = new URL(`/${bucket}/blob`, t.edge.endpoint);
@@ -126,25 +128,25 @@ describe('S3 through the edge', () => {
       });
     }
     const controller = new AbortController();
-    const aborted = await t.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'blob' }), {
+    const aborted = await t.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'blob' }), {
       abortSignal: controller.signal,
     });
     controller.abort();
     (aborted.Body as NodeJS.ReadableStream & { destroy(): void }).destroy();
-    const got = await t.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'blob' }));
+    const got = await t.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'blob' }));
     expect((await got.Body!.transformToByteArray()).length).toBe(9 * 1024 * 1024);
   });
 });
 
 describe('SQS through the edge', () => {
   it('moves a message to the dead-letter queue after maxReceiveCount receives', async () => {
-    const dlq = await t.sqs.send(new CreateQueueCommand({ QueueName: uniqueName('dlq') }));
+    const dlq = await t.clients.sqs.send(new CreateQueueCommand({ QueueName: uniqueName('dlq') }));
     const dlqArn = (
-      await t.sqs.send(
+      await t.clients.sqs.send(
         new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
       )
     ).Attributes!.QueueArn!;
-    const queue = await t.sqs.send(
+    const queue = await t.clients.sqs.send(
       new CreateQueueCommand({
         QueueName: uniqueName('work'),
         Attributes: {
@@ -153,28 +155,32 @@ describe('SQS through the edge', () => {
         },
       }),
     );
-    await t.sqs.send(new SendMessageCommand({ QueueUrl: queue.QueueUrl, MessageBody: 'poison' }));
+    await t.clients.sqs.send(new SendMessageCommand({ QueueUrl: queue.QueueUrl, MessageBody: 'poison' }));
     let receives = 0;
     for (let attempt = 0; attempt < 10 && receives < 2; attempt++) {
-      const { Messages } = await t.sqs.send(
+      const { Messages } = await t.clients.sqs.send(
         new ReceiveMessageCommand({ QueueUrl: queue.QueueUrl, WaitTimeSeconds: 2 }),
       );
       receives += Messages?.length ?? 0;
     }
     expect(receives).toBe(2);
     // The move happens on the receive after the last allowed one, as on AWS.
-    const after = await t.sqs.send(
+    const after = await t.clients.sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queue.QueueUrl, WaitTimeSeconds: 2 }),
     );
     expect(after.Messages ?? []).toHaveLength(0);
-    const dead = await t.sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq.QueueUrl, WaitTimeSeconds: 1 }));
+    const dead = await t.clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: dlq.QueueUrl, WaitTimeSeconds: 1 }),
+    );
     expect(dead.Messages?.[0]?.Body).toBe('poison');
   });
 
   it('returns a long poll as soon as a message arrives', async () => {
-    const queue = await t.sqs.send(new CreateQueueCommand({ QueueName: uniqueName('poll') }));
-    const poll = t.sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.QueueUrl, WaitTimeSeconds: 10 }));
-    await t.sqs.send(new SendMessageCommand({ QueueUrl: queue.QueueUrl, MessageBody: 'hello' }));
+    const queue = await t.clients.sqs.send(new CreateQueueCommand({ QueueName: uniqueName('poll') }));
+    const poll = t.clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queue.QueueUrl, WaitTimeSeconds: 10 }),
+    );
+    await t.clients.sqs.send(new SendMessageCommand({ QueueUrl: queue.QueueUrl, MessageBody: 'hello' }));
     expect((await poll).Messages?.[0]?.Body).toBe('hello');
   });
 });
@@ -182,9 +188,9 @@ describe('SQS through the edge', () => {
 describe('DynamoDB through the edge', () => {
   it('creates the routing table and pages a scan with LastEvaluatedKey', async () => {
     const TableName = uniqueName('data-egress');
-    await createRoutingTable(t.dynamo, TableName);
+    await createRoutingTable(t.clients.dynamo, TableName);
     for (let i = 0; i < 25; i++) {
-      await t.dynamo.send(
+      await t.clients.dynamo.send(
         new PutItemCommand({
           TableName,
           Item: { source_prefix: { S: `p${i}/` }, pipeline_name: { S: 'P' }, decrypt: { BOOL: true } },
@@ -195,7 +201,9 @@ describe('DynamoDB through the edge', () => {
     let pages = 0;
     let start: Record<string, never> | undefined;
     do {
-      const page = await t.dynamo.send(new ScanCommand({ TableName, Limit: 10, ExclusiveStartKey: start }));
+      const page = await t.clients.dynamo.send(
+        new ScanCommand({ TableName, Limit: 10, ExclusiveStartKey: start }),
+      );
       count += page.Count ?? 0;
       start = page.LastEvaluatedKey as typeof start;
       pages++;
@@ -209,22 +217,22 @@ describe('SSM Parameter Store through the edge', () => {
   it('stores String and SecureString parameters and hides a SecureString without WithDecryption', async () => {
     const Name = `/egress/${uniqueName('key')}`;
     const value = JSON.stringify({ KeyId: 'k', PublicKey: 'MIIB' });
-    await t.ssm.send(new PutParameterCommand({ Name, Value: value, Type: 'SecureString' }));
-    const plain = await t.ssm.send(new GetParameterCommand({ Name, WithDecryption: true }));
+    await t.clients.ssm.send(new PutParameterCommand({ Name, Value: value, Type: 'SecureString' }));
+    const plain = await t.clients.ssm.send(new GetParameterCommand({ Name, WithDecryption: true }));
     expect(plain.Parameter).toMatchObject({ Name, Type: 'SecureString', Value: value, Version: 1 });
-    const hidden = await t.ssm.send(new GetParameterCommand({ Name }));
+    const hidden = await t.clients.ssm.send(new GetParameterCommand({ Name }));
     expect(hidden.Parameter?.Value).not.toBe(value);
     await expect(
-      t.ssm.send(new PutParameterCommand({ Name, Value: 'x', Type: 'String' })),
+      t.clients.ssm.send(new PutParameterCommand({ Name, Value: 'x', Type: 'String' })),
     ).rejects.toMatchObject({
       name: 'ParameterAlreadyExists',
     });
-    const overwritten = await t.ssm.send(
+    const overwritten = await t.clients.ssm.send(
       new PutParameterCommand({ Name, Value: 'v2', Type: 'String', Overwrite: true }),
     );
     expect(overwritten.Version).toBe(2);
-    await t.ssm.send(new DeleteParameterCommand({ Name }));
-    await expect(t.ssm.send(new GetParameterCommand({ Name }))).rejects.toMatchObject({
+    await t.clients.ssm.send(new DeleteParameterCommand({ Name }));
+    await expect(t.clients.ssm.send(new GetParameterCommand({ Name }))).rejects.toMatchObject({
       name: 'ParameterNotFound',
     });
   });
@@ -233,7 +241,9 @@ describe('SSM Parameter Store through the edge', () => {
 describe('STS AssumeRole through the edge', () => {
   it('returns session credentials and records who assumed what', async () => {
     const RoleArn = 'arn:aws:iam::123456789012:role/rtg-egress';
-    const result = await t.sts.send(new AssumeRoleCommand({ RoleArn, RoleSessionName: 'data-egress' }));
+    const result = await t.clients.sts.send(
+      new AssumeRoleCommand({ RoleArn, RoleSessionName: 'data-egress' }),
+    );
     expect(result.Credentials?.AccessKeyId).toMatch(/^ASIA/);
     expect(result.Credentials?.SessionToken).toBeTruthy();
     expect(result.AssumedRoleUser?.Arn).toBe('arn:aws:sts::123456789012:assumed-role/rtg-egress/data-egress');
@@ -242,7 +252,7 @@ describe('STS AssumeRole through the edge', () => {
 
   it('refuses a malformed role ARN', async () => {
     await expect(
-      t.sts.send(new AssumeRoleCommand({ RoleArn: 'not-an-arn', RoleSessionName: 'data-egress' })),
+      t.clients.sts.send(new AssumeRoleCommand({ RoleArn: 'not-an-arn', RoleSessionName: 'data-egress' })),
     ).rejects.toMatchObject({ name: 'ValidationError' });
   });
 });

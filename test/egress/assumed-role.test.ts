@@ -1,27 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3WriteRecord } from '../../src/edge/index.ts';
 import { ROLE_SESSION_NAME } from '../../src/egress/transfer/destination-clients.ts';
+import { startTestKit, type TestKit } from '../../src/testing/index.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { Harness } from './support/harness.ts';
 
-let harness: Harness;
+let kit: TestKit;
 beforeAll(async () => {
-  harness = await Harness.start();
+  kit = await startTestKit();
 });
 afterAll(async () => {
-  await harness.close();
+  await kit.stop();
 });
 
 describe('role_arn', () => {
   it('writes data, control file and manifest with assumed-role credentials, assuming the role once', async () => {
-    const world = await harness.world();
+    const world = await kit.world();
     const [source, roleDestination, ownDestination] = await Promise.all([
-      harness.bucket('source'),
-      harness.bucket('role-destination'),
-      harness.bucket('own-destination'),
+      kit.bucket('source'),
+      kit.bucket('role-destination'),
+      kit.bucket('own-destination'),
     ]);
     const roleArn = 'arn:aws:iam::123456789012:role/rtg-data-egress';
-    await harness.putRule(world, {
+    await kit.putRule(world, {
       source_prefix: 'pdm/',
       pipeline_name: 'PDM_RTG',
       transfer_type: 'S3',
@@ -31,7 +31,7 @@ describe('role_arn', () => {
       control_file_prefix: 'pdm.control',
       manifest_file_name: 'pdm-manifest.csv',
     });
-    await harness.putRule(world, {
+    await kit.putRule(world, {
       source_prefix: 'pdm/',
       pipeline_name: 'OWN_CREDENTIALS',
       transfer_type: 'S3',
@@ -39,17 +39,17 @@ describe('role_arn', () => {
       destination_bucket: ownDestination,
       role_arn: '',
     });
-    await Promise.all(['a', 'b', 'c'].map((name) => harness.putObject(source, `pdm/${name}.csv`, name)));
+    await Promise.all(['a', 'b', 'c'].map((name) => kit.putObject(source, `pdm/${name}.csv`, name)));
     const writes: S3WriteRecord[] = [];
-    harness.edge.onS3Write((record) => writes.push(record));
-    const { events } = await harness.startService(world);
-    await harness.sendFlag(world, 'pdm/pipeline_success.flag');
-    await harness.sendFlag(world, 'pdm/pipeline_success.flag'); // a second message reuses the credentials
+    kit.edge.onS3Write((record) => writes.push(record));
+    const { events } = await kit.startService(world);
+    await kit.sendFlag(world, 'pdm/pipeline_success.flag');
+    await kit.sendFlag(world, 'pdm/pipeline_success.flag'); // a second message reuses the credentials
 
     await waitFor(
       () => events.of('message_processed').filter((event) => event.reason === 'completed').length === 2,
     );
-    const assumed = harness.edge.assumedRoles().filter((role) => role.roleArn === roleArn);
+    const assumed = kit.edge.assumedRoles().filter((role) => role.roleArn === roleArn);
     expect(assumed).toHaveLength(1); // not one AssumeRole per object (behaviour §10.20)
     expect(assumed[0]?.sessionName).toBe(ROLE_SESSION_NAME);
 

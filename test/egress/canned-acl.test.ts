@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3WriteRecord } from '../../src/edge/index.ts';
+import { startTestKit, type TestKit } from '../../src/testing/index.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { Harness } from './support/harness.ts';
 
 /*
  * Every S3 put of the service carries the canned ACL bucket-owner-full-control (behaviour §3.6): data
@@ -10,22 +10,19 @@ import { Harness } from './support/harness.ts';
  * and manifest — observed on the wire by the edge's write records.
  */
 
-let harness: Harness;
+let kit: TestKit;
 beforeAll(async () => {
-  harness = await Harness.start();
+  kit = await startTestKit();
 });
 afterAll(async () => {
-  await harness.close();
+  await kit.stop();
 });
 
 describe('canned ACL on every S3 write', () => {
   it('data (single and multipart), control file and manifest all ask for bucket-owner-full-control', async () => {
-    const world = await harness.world();
-    const [source, destination] = await Promise.all([
-      harness.bucket('source'),
-      harness.bucket('destination'),
-    ]);
-    await harness.putRule(world, {
+    const world = await kit.world();
+    const [source, destination] = await Promise.all([kit.bucket('source'), kit.bucket('destination')]);
+    await kit.putRule(world, {
       source_prefix: 'acl/',
       pipeline_name: 'ACL',
       transfer_type: 'S3',
@@ -35,15 +32,15 @@ describe('canned ACL on every S3 write', () => {
       control_file_prefix: 'acl.control',
       manifest_file_name: 'acl-manifest.csv',
     });
-    await harness.putObject(source, 'acl/small.csv', 'a,b\n');
-    await harness.putObject(source, 'acl/large.bin', randomBytes(6 * 1024 * 1024)); // > one 5 MiB part
+    await kit.putObject(source, 'acl/small.csv', 'a,b\n');
+    await kit.putObject(source, 'acl/large.bin', randomBytes(6 * 1024 * 1024)); // > one 5 MiB part
     const writes: S3WriteRecord[] = [];
-    harness.edge.onS3Write((record) => writes.push(record));
+    kit.edge.onS3Write((record) => writes.push(record));
     // A write without an ACL is recorded as such: the check below can fail.
-    await harness.putObject(destination, 'unrelated/no-acl.txt', 'x');
+    await kit.putObject(destination, 'unrelated/no-acl.txt', 'x');
 
-    const { events } = await harness.startService(world, { uploadPartSizeMiB: 5 });
-    await harness.sendFlag(world, 'acl/pipeline_success.flag', source);
+    const { events } = await kit.startService(world, { uploadPartSizeMiB: 5 });
+    await kit.sendFlag(world, 'acl/pipeline_success.flag', source);
     await waitFor(() => events.of('message_processed').some((event) => event.reason === 'completed'), {
       timeoutMs: 20_000,
     });

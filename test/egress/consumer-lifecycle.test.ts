@@ -1,40 +1,38 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestKit, type TestKit } from '../../src/testing/index.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { Harness, specContent } from './support/harness.ts';
 import { Gate, gatedContent } from './support/slow-content.ts';
+import { specContent } from './support/spec-content.ts';
 
-let harness: Harness;
+let kit: TestKit;
 beforeAll(async () => {
-  harness = await Harness.start();
+  kit = await startTestKit();
 });
 afterAll(async () => {
-  await harness.close();
+  await kit.stop();
 });
 
 // Each test has its own queues, table and buckets, and mostly waits on SQS timing: run them side by side.
 describe.concurrent('consumer lifecycle: heartbeat and graceful stop', () => {
   it('a heartbeat keeps a slow transfer from being redelivered mid-flight', async () => {
-    const world = await harness.world();
-    const [source, destination] = await Promise.all([
-      harness.bucket('source'),
-      harness.bucket('destination'),
-    ]);
-    await harness.putRule(world, {
+    const world = await kit.world();
+    const [source, destination] = await Promise.all([kit.bucket('source'), kit.bucket('destination')]);
+    await kit.putRule(world, {
       source_prefix: 'slow/',
       pipeline_name: 'SLOW',
       transfer_type: 'S3',
       source_bucket: source,
       destination_bucket: destination,
     });
-    await harness.putObject(source, 'slow/big.csv', specContent('slow'));
+    await kit.putObject(source, 'slow/big.csv', specContent('slow'));
     const gate = new Gate();
     const visibilityTimeoutSeconds = 2;
-    const { events } = await harness.startService(
+    const { events } = await kit.startService(
       world,
       { visibilityTimeoutSeconds, heartbeatIntervalSeconds: 1 },
       { crypto: gatedContent(gate) },
     );
-    await harness.sendFlag(world, 'slow/pipeline_success.flag');
+    await kit.sendFlag(world, 'slow/pipeline_success.flag');
     await waitFor(() => events.of('message_received').length === 1);
 
     // Hold the transfer for more than twice the visibility timeout; other pollers are idle and would
@@ -42,7 +40,7 @@ describe.concurrent('consumer lifecycle: heartbeat and graceful stop', () => {
     const heldSince = Date.now();
     await waitFor(
       async () => {
-        const depth = await harness.queueDepth(world.queueUrl);
+        const depth = await kit.queueDepth(world.queueUrl);
         expect(depth).toEqual({ visible: 0, inFlight: 1 });
         expect(events.of('message_received')).toHaveLength(1);
         return Date.now() - heldSince > visibilityTimeoutSeconds * 2_250;
@@ -53,26 +51,23 @@ describe.concurrent('consumer lifecycle: heartbeat and graceful stop', () => {
     const processed = await waitFor(() => events.of('message_processed')[0]);
     expect(processed).toMatchObject({ action: 'deleted', reason: 'completed' });
     expect(events.of('message_received')).toHaveLength(1);
-    expect(await harness.getText(destination, 'big.csv')).toBe(specContent('slow'));
+    expect(await kit.getText(destination, 'big.csv')).toBe(specContent('slow'));
   });
 
   it('graceful stop drains the message in flight: it completes and is deleted before stop() resolves', async () => {
-    const world = await harness.world();
-    const [source, destination] = await Promise.all([
-      harness.bucket('source'),
-      harness.bucket('destination'),
-    ]);
-    await harness.putRule(world, {
+    const world = await kit.world();
+    const [source, destination] = await Promise.all([kit.bucket('source'), kit.bucket('destination')]);
+    await kit.putRule(world, {
       source_prefix: 'drain/',
       pipeline_name: 'DRAIN',
       transfer_type: 'S3',
       source_bucket: source,
       destination_bucket: destination,
     });
-    await harness.putObject(source, 'drain/data.csv', specContent('drain'));
+    await kit.putObject(source, 'drain/data.csv', specContent('drain'));
     const gate = new Gate();
-    const { service, events } = await harness.startService(world, {}, { crypto: gatedContent(gate) });
-    await harness.sendFlag(world, 'drain/pipeline_success.flag');
+    const { service, events } = await kit.startService(world, {}, { crypto: gatedContent(gate) });
+    await kit.sendFlag(world, 'drain/pipeline_success.flag');
     await waitFor(() => events.of('message_received').length === 1);
 
     let stopped = false;
@@ -92,38 +87,35 @@ describe.concurrent('consumer lifecycle: heartbeat and graceful stop', () => {
     expect(events.of('message_processed')).toEqual([
       expect.objectContaining({ action: 'deleted', reason: 'completed' }),
     ]);
-    expect(await harness.getText(destination, 'data.csv')).toBe(specContent('drain'));
-    expect(await harness.queueIsEmpty(world.queueUrl)).toBe(true);
+    expect(await kit.getText(destination, 'data.csv')).toBe(specContent('drain'));
+    expect(await kit.queueIsEmpty(world.queueUrl)).toBe(true);
   });
 
   it('stop() aborts what does not finish within the shutdown timeout and leaves the message for redelivery', async () => {
-    const world = await harness.world();
-    const [source, destination] = await Promise.all([
-      harness.bucket('source'),
-      harness.bucket('destination'),
-    ]);
-    await harness.putRule(world, {
+    const world = await kit.world();
+    const [source, destination] = await Promise.all([kit.bucket('source'), kit.bucket('destination')]);
+    await kit.putRule(world, {
       source_prefix: 'stuck/',
       pipeline_name: 'STUCK',
       transfer_type: 'S3',
       source_bucket: source,
       destination_bucket: destination,
     });
-    await harness.putObject(source, 'stuck/data.csv', specContent('stuck'));
-    const { service, events } = await harness.startService(
+    await kit.putObject(source, 'stuck/data.csv', specContent('stuck'));
+    const { service, events } = await kit.startService(
       world,
       { shutdownTimeoutMs: 200, visibilityTimeoutSeconds: 2, heartbeatIntervalSeconds: 1 },
       { crypto: gatedContent(new Gate()) }, // never opened
     );
-    const messageId = await harness.sendFlag(world, 'stuck/pipeline_success.flag');
+    const messageId = await kit.sendFlag(world, 'stuck/pipeline_success.flag');
     await waitFor(() => events.of('message_received').length === 1);
 
     await service.stop();
     expect(events.of('message_processed')).toEqual([
       expect.objectContaining({ messageId, action: 'retained', reason: 'stopping' }),
     ]);
-    expect(await harness.keys(destination)).toEqual([]);
-    const redelivered = await waitFor(() => harness.receiveOne(world.queueUrl), {
+    expect(await kit.keys(destination)).toEqual([]);
+    const redelivered = await waitFor(() => kit.receiveOne(world.queueUrl), {
       description: 'redelivery',
     });
     expect(redelivered.MessageId).toBe(messageId);

@@ -13,7 +13,7 @@ import type { EgressCrypto } from '../../src/egress/transfer/content-seam.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { CryptoHarness } from '../crypto/support/crypto-harness.ts';
 import { startRecordingProxy } from '../crypto/support/recording-proxy.ts';
-import { specContent } from './support/harness.ts';
+import { specContent } from './support/spec-content.ts';
 
 let harness: CryptoHarness;
 beforeAll(async () => {

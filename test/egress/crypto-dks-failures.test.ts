@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDksEgressCrypto } from '../../src/egress/crypto/index.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { CryptoHarness } from '../crypto/support/crypto-harness.ts';
-import { specContent } from './support/harness.ts';
+import { specContent } from './support/spec-content.ts';
 
 let harness: CryptoHarness;
 beforeAll(async () => {

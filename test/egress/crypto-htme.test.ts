@@ -8,7 +8,7 @@ import { startEgressService } from '../../src/egress/service.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { captureLogger, keyForms } from '../crypto/helpers.ts';
 import { CryptoHarness } from '../crypto/support/crypto-harness.ts';
-import { specContent } from './support/harness.ts';
+import { specContent } from './support/spec-content.ts';
 
 let harness: CryptoHarness;
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestKit, type TestKit } from '../../src/testing/index.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { Harness } from './support/harness.ts';
 
 /*
  * Issue 12, item 4: two objects of one rule whose names flatten to the same destination
@@ -10,12 +10,12 @@ import { Harness } from './support/harness.ts';
  * transferred, with a reason naming both keys, and the message end in the DLQ after its retries.
  */
 
-let harness: Harness;
+let kit: TestKit;
 beforeAll(async () => {
-  harness = await Harness.start();
+  kit = await startTestKit();
 });
 afterAll(async () => {
-  await harness.close();
+  await kit.stop();
 });
 
 describe('duplicate destination names within one rule', () => {
@@ -25,10 +25,10 @@ describe('duplicate destination names within one rule', () => {
   ])(
     '%s: nothing is transferred, the rule fails naming both keys, the message ends in the DLQ',
     async (kind, rule) => {
-      const world = await harness.world({ maxReceiveCount: 2 });
-      const source = await harness.bucket('source');
-      const destination = await harness.bucket('destination');
-      await harness.putRule(world, {
+      const world = await kit.world({ maxReceiveCount: 2 });
+      const source = await kit.bucket('source');
+      const destination = await kit.bucket('destination');
+      await kit.putRule(world, {
         source_prefix: 'dup/',
         pipeline_name: `DUP_${kind}`,
         source_bucket: source,
@@ -37,14 +37,14 @@ describe('duplicate destination names within one rule', () => {
         control_file_prefix: 'dup.ctl',
         ...rule,
       });
-      await harness.putObject(source, 'dup/north/totals.csv', 'north');
-      await harness.putObject(source, 'dup/south/totals.csv', 'south');
-      await harness.putObject(source, 'dup/other.csv', 'other');
-      const { events } = await harness.startService(world, {
+      await kit.putObject(source, 'dup/north/totals.csv', 'north');
+      await kit.putObject(source, 'dup/south/totals.csv', 'south');
+      await kit.putObject(source, 'dup/other.csv', 'other');
+      const { events } = await kit.startService(world, {
         visibilityTimeoutSeconds: 2,
         heartbeatIntervalSeconds: 1,
       });
-      const messageId = await harness.sendFlag(world, 'dup/pipeline_success.flag');
+      const messageId = await kit.sendFlag(world, 'dup/pipeline_success.flag');
 
       const processed = await waitFor(() => events.of('message_processed')[0]);
       expect(processed).toMatchObject({ action: 'retained', reason: 'failed' });
@@ -55,10 +55,10 @@ describe('duplicate destination names within one rule', () => {
       );
       // Nothing of the rule was transferred, not even the objects that do not collide.
       expect(events.of('object_transferred')).toEqual([]);
-      expect(await harness.keys(destination)).toEqual([]);
+      expect(await kit.keys(destination)).toEqual([]);
       expect(await readdir(world.sftRoot)).toEqual([]);
 
-      const inDlq = await waitFor(() => harness.receiveOne(world.deadLetterQueueUrl), {
+      const inDlq = await waitFor(() => kit.receiveOne(world.deadLetterQueueUrl), {
         timeoutMs: 15_000,
         description: 'the message to be redriven to the DLQ',
       });

@@ -2,8 +2,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEVEL, LogCapture } from '../../scripts/chaos/logs.ts';
 import { TcpProxy } from '../../scripts/chaos/tcp-proxy.ts';
+import { startTestKit, type TestKit } from '../../src/testing/index.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { Harness } from './support/harness.ts';
 
 /*
  * Issue 12, item 7: while the AWS endpoint was down the service retried every receive at once,
@@ -16,22 +16,22 @@ import { Harness } from './support/harness.ts';
 
 const OUTAGE_MS = 5_000;
 
-let harness: Harness;
+let kit: TestKit;
 let proxy: TcpProxy;
 beforeAll(async () => {
-  harness = await Harness.start();
-  proxy = await TcpProxy.start(harness.edge.endpoint);
+  kit = await startTestKit();
+  proxy = await TcpProxy.start(kit.edge.endpoint);
 });
 afterAll(async () => {
   await proxy?.stop();
-  await harness?.close();
+  await kit?.stop();
 });
 
 describe('the egress service while the AWS endpoint is down', () => {
   it('backs off: one line when the outage starts, a few receive attempts, one line when it ends, then delivers', async () => {
-    const world = await harness.world();
-    const [source, destination] = [await harness.bucket('source'), await harness.bucket('destination')];
-    await harness.putRule(world, {
+    const world = await kit.world();
+    const [source, destination] = [await kit.bucket('source'), await kit.bucket('destination')];
+    await kit.putRule(world, {
       source_prefix: 'outage/',
       pipeline_name: 'OUTAGE',
       transfer_type: 'S3',
@@ -40,9 +40,9 @@ describe('the egress service while the AWS endpoint is down', () => {
       destination_prefix: 'out/',
     });
     const logs = new LogCapture('egress', { level: 'debug' });
-    const { events } = await harness.startService(
+    const { events } = await kit.startService(
       world,
-      { aws: { ...harness.edge.target, endpoint: proxy.endpoint }, messagesInFlight: 4 },
+      { aws: { ...kit.target, endpoint: proxy.endpoint }, messagesInFlight: 4 },
       { logger: logs.logger },
     );
     // The four pollers are connected through the proxy (long polls in progress).
@@ -66,8 +66,8 @@ describe('the egress service while the AWS endpoint is down', () => {
     expect(failedReceives).toBeLessThanOrEqual(12);
 
     // A flag arrives while the endpoint is down (written straight to the edge, behind the proxy).
-    await harness.putObject(source, 'outage/data.csv', 'survived the outage');
-    await harness.sendFlag(world, 'outage/pipeline_success.flag');
+    await kit.putObject(source, 'outage/data.csv', 'survived the outage');
+    await kit.sendFlag(world, 'outage/pipeline_success.flag');
     await proxy.up();
 
     const processed = await waitFor(() => events.of('message_processed')[0], {
@@ -75,7 +75,7 @@ describe('the egress service while the AWS endpoint is down', () => {
       description: 'the flag to be processed after the outage',
     });
     expect(processed).toMatchObject({ action: 'deleted', reason: 'completed' });
-    expect(await harness.getText(destination, 'out/data.csv')).toBe('survived the outage');
+    expect(await kit.getText(destination, 'out/data.csv')).toBe('survived the outage');
     const ended = logs.find(LEVEL.info, { msg: 'SQS receive works again: outage ended' });
     expect(ended).toHaveLength(1);
     expect(ended[0]!.durationMs as number).toBeGreaterThanOrEqual(OUTAGE_MS);

@@ -1,36 +1,33 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBucket } from '../../src/aws/buckets.ts';
 import { DEAD_LETTER_REASON_ATTRIBUTE } from '../../src/egress/consumer/dead-letter.ts';
+import { startTestKit, type TestKit, uniqueName } from '../../src/testing/index.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { Harness, specContent, uniqueName } from './support/harness.ts';
+import { specContent } from './support/spec-content.ts';
 
-let harness: Harness;
+let kit: TestKit;
 beforeAll(async () => {
-  harness = await Harness.start();
+  kit = await startTestKit();
 });
 afterAll(async () => {
-  await harness.close();
+  await kit.stop();
 });
 
 // Each test has its own queues, table and buckets, and mostly waits on SQS timing: run them side by side.
 describe.concurrent('message outcomes', () => {
   it('deletes a flag that matches no rule, with a warning naming the key', async () => {
-    const world = await harness.world();
-    const source = await harness.bucket('source');
-    await harness.putRule(world, {
+    const world = await kit.world();
+    const source = await kit.bucket('source');
+    await kit.putRule(world, {
       source_prefix: 'dataegress/cbol-report/$TODAYS_DATE/*',
       pipeline_name: 'CBOL',
       transfer_type: 'S3',
       source_bucket: source,
       destination_bucket: 'never-written',
     });
-    const { events } = await harness.startService(
-      world,
-      {},
-      { clock: () => new Date('2021-09-02T00:00:01Z') },
-    );
+    const { events } = await kit.startService(world, {}, { clock: () => new Date('2021-09-02T00:00:01Z') });
     // Arrives after midnight: the dated rule no longer matches (behaviour §1.5).
-    await harness.sendFlag(world, 'dataegress/cbol-report/2021-09-01/pipeline_success.flag');
+    await kit.sendFlag(world, 'dataegress/cbol-report/2021-09-01/pipeline_success.flag');
 
     const processed = await waitFor(() => events.of('message_processed')[0]);
     expect(processed).toMatchObject({ action: 'deleted', reason: 'no-match' });
@@ -40,13 +37,13 @@ describe.concurrent('message outcomes', () => {
         key: 'dataegress/cbol-report/2021-09-01/pipeline_success.flag',
       },
     ]);
-    await waitFor(() => harness.queueIsEmpty(world.queueUrl), { description: 'the message to be deleted' });
+    await waitFor(() => kit.queueIsEmpty(world.queueUrl), { description: 'the message to be deleted' });
   });
 
   it('acknowledges events that are not a flag creation (deletes, other keys) without action', async () => {
-    const world = await harness.world();
-    const { events } = await harness.startService(world);
-    await harness.sendRaw(
+    const world = await kit.world();
+    const { events } = await kit.startService(world);
+    await kit.sendRaw(
       world,
       JSON.stringify({
         Records: [
@@ -57,27 +54,27 @@ describe.concurrent('message outcomes', () => {
     );
     const processed = await waitFor(() => events.of('message_processed')[0]);
     expect(processed).toMatchObject({ action: 'deleted', reason: 'no-flags', flagKeys: [] });
-    await waitFor(() => harness.queueIsEmpty(world.queueUrl));
+    await waitFor(() => kit.queueIsEmpty(world.queueUrl));
   });
 
   it('skips and reports an invalid routing item; the valid rules of the same flag still run', async () => {
-    const world = await harness.world();
+    const world = await kit.world();
     const [source, destination, untouched] = await Promise.all([
-      harness.bucket('source'),
-      harness.bucket('destination'),
-      harness.bucket('untouched'),
+      kit.bucket('source'),
+      kit.bucket('destination'),
+      kit.bucket('untouched'),
     ]);
     const common = { source_prefix: 'mixed/', transfer_type: 'S3', source_bucket: source };
-    await harness.putRule(world, { ...common, pipeline_name: 'VALID', destination_bucket: destination });
-    await harness.putRule(world, {
+    await kit.putRule(world, { ...common, pipeline_name: 'VALID', destination_bucket: destination });
+    await kit.putRule(world, {
       ...common,
       pipeline_name: 'STRING_BOOL',
       destination_bucket: untouched,
       decrypt: 'true',
     });
-    await harness.putObject(source, 'mixed/data.csv', specContent('mixed'));
-    const { events } = await harness.startService(world);
-    await harness.sendFlag(world, 'mixed/pipeline_success.flag');
+    await kit.putObject(source, 'mixed/data.csv', specContent('mixed'));
+    const { events } = await kit.startService(world);
+    await kit.sendFlag(world, 'mixed/pipeline_success.flag');
 
     const processed = await waitFor(() => events.of('message_processed')[0]);
     expect(processed).toMatchObject({ action: 'deleted', reason: 'completed' });
@@ -88,17 +85,14 @@ describe.concurrent('message outcomes', () => {
         reason: 'decrypt: expected a boolean (BOOL) or nothing, got string "true"',
       },
     ]);
-    expect(await harness.keys(destination)).toEqual(['data.csv']);
-    expect(await harness.keys(untouched)).toEqual([]);
+    expect(await kit.keys(destination)).toEqual(['data.csv']);
+    expect(await kit.keys(untouched)).toEqual([]);
   });
 
   it('scans the table once per message and runs a rule once, however many of its flags the message carries', async () => {
-    const world = await harness.world();
-    const [source, destination] = await Promise.all([
-      harness.bucket('source'),
-      harness.bucket('destination'),
-    ]);
-    await harness.putRule(world, {
+    const world = await kit.world();
+    const [source, destination] = await Promise.all([kit.bucket('source'), kit.bucket('destination')]);
+    await kit.putRule(world, {
       source_prefix: 'twice/',
       pipeline_name: 'TWICE',
       transfer_type: 'S3',
@@ -106,20 +100,20 @@ describe.concurrent('message outcomes', () => {
       destination_bucket: destination,
     });
     // An invalid item is reported once per scan, which makes the number of scans observable.
-    await harness.putRule(world, {
+    await kit.putRule(world, {
       source_prefix: 'elsewhere/',
       pipeline_name: 'BAD',
       transfer_type: 'FTP',
       source_bucket: source,
     });
-    await harness.putObject(source, 'twice/data.csv', 'data');
-    const { events } = await harness.startService(world);
+    await kit.putObject(source, 'twice/data.csv', 'data');
+    const { events } = await kit.startService(world);
     const flag = { eventName: 'ObjectCreated:Put', s3: { object: { key: 'twice/pipeline_success.flag' } } };
     const other = {
       eventName: 'ObjectCreated:Put',
       s3: { object: { key: 'twice/a/pipeline_success.flag' } },
     };
-    await harness.sendRaw(world, JSON.stringify({ Records: [flag, other] }));
+    await kit.sendRaw(world, JSON.stringify({ Records: [flag, other] }));
 
     const processed = await waitFor(() => events.of('message_processed')[0]);
     expect(processed).toMatchObject({ action: 'deleted', reason: 'completed' });
@@ -135,13 +129,13 @@ describe.concurrent('message outcomes', () => {
   });
 
   it('sends a poison message to the DLQ with its reason and deletes it from the queue', async () => {
-    const world = await harness.world();
-    const { events } = await harness.startService(world);
-    const messageId = await harness.sendRaw(world, 'this is not json');
+    const world = await kit.world();
+    const { events } = await kit.startService(world);
+    const messageId = await kit.sendRaw(world, 'this is not json');
 
     const deadLettered = await waitFor(() => events.of('message_dead_lettered')[0]);
     expect(deadLettered).toMatchObject({ messageId, sentToDeadLetterQueue: true });
-    const inDlq = await waitFor(() => harness.receiveOne(world.deadLetterQueueUrl), {
+    const inDlq = await waitFor(() => kit.receiveOne(world.deadLetterQueueUrl), {
       description: 'the DLQ message',
     });
     expect(inDlq.Body).toBe('this is not json');
@@ -149,19 +143,19 @@ describe.concurrent('message outcomes', () => {
       /message body is not JSON/,
     );
     expect(inDlq.MessageAttributes?.egress_source_message_id?.StringValue).toBe(messageId);
-    await waitFor(() => harness.queueIsEmpty(world.queueUrl), {
+    await waitFor(() => kit.queueIsEmpty(world.queueUrl), {
       description: 'the poison message to leave the queue',
     });
   });
 
   it('without a configured DLQ, leaves a poison message for the queue redrive policy', async () => {
-    const world = await harness.world({ maxReceiveCount: 1 });
-    const { events } = await harness.startService(world, {
+    const world = await kit.world({ maxReceiveCount: 1 });
+    const { events } = await kit.startService(world, {
       deadLetterQueueUrl: undefined,
       visibilityTimeoutSeconds: 2,
       heartbeatIntervalSeconds: 1,
     });
-    const messageId = await harness.sendRaw(world, '{"not":"an S3 event"}');
+    const messageId = await kit.sendRaw(world, '{"not":"an S3 event"}');
 
     const deadLettered = await waitFor(() => events.of('message_dead_lettered')[0]);
     expect(deadLettered).toMatchObject({
@@ -170,7 +164,7 @@ describe.concurrent('message outcomes', () => {
       reason: 'message body has no Records',
     });
     expect(events.of('message_processed')[0]).toMatchObject({ action: 'retained', reason: 'malformed' });
-    const inDlq = await waitFor(() => harness.receiveOne(world.deadLetterQueueUrl), {
+    const inDlq = await waitFor(() => kit.receiveOne(world.deadLetterQueueUrl), {
       timeoutMs: 10_000,
       description: 'the redrive policy to move the message',
     });
@@ -178,10 +172,10 @@ describe.concurrent('message outcomes', () => {
   });
 
   it('deletes a message only when every object succeeded: missing bucket → retained; bucket created → delivered on redelivery', async () => {
-    const world = await harness.world();
-    const source = await harness.bucket('source');
+    const world = await kit.world();
+    const source = await kit.bucket('source');
     const destination = uniqueName('late-destination');
-    await harness.putRule(world, {
+    await kit.putRule(world, {
       source_prefix: 'retry/',
       pipeline_name: 'RETRY',
       transfer_type: 'S3',
@@ -190,13 +184,13 @@ describe.concurrent('message outcomes', () => {
       destination_prefix: 'out/',
       control_file_prefix: 'retry.control',
     });
-    await harness.putObject(source, 'retry/a.csv', 'a');
-    await harness.putObject(source, 'retry/b.csv', 'b');
-    const { events } = await harness.startService(world, {
+    await kit.putObject(source, 'retry/a.csv', 'a');
+    await kit.putObject(source, 'retry/b.csv', 'b');
+    const { events } = await kit.startService(world, {
       visibilityTimeoutSeconds: 2,
       heartbeatIntervalSeconds: 1,
     });
-    const messageId = await harness.sendFlag(world, 'retry/pipeline_success.flag');
+    const messageId = await kit.sendFlag(world, 'retry/pipeline_success.flag');
 
     const first = await waitFor(() => events.of('message_processed')[0]);
     expect(first).toMatchObject({ messageId, action: 'retained', reason: 'failed' });
@@ -210,7 +204,7 @@ describe.concurrent('message outcomes', () => {
     ).toEqual(['retry/a.csv', 'retry/b.csv']);
     expect(events.of('file_written')).toEqual([]);
 
-    await createBucket(harness.s3, destination);
+    await createBucket(kit.clients.s3, destination);
     const second = await waitFor(
       () => events.of('message_processed').find((event) => event.action === 'deleted'),
       {
@@ -224,26 +218,26 @@ describe.concurrent('message outcomes', () => {
         .filter((event) => event.messageId === messageId)
         .map((e) => e.receiveCount),
     ).toEqual([1, 2]);
-    expect(await harness.keys(destination)).toEqual(['out/a.csv', 'out/b.csv', 'out/retry.control']);
-    expect(await harness.getText(destination, 'out/retry.control')).toBe('a.csv\nb.csv\n');
-    await waitFor(() => harness.queueIsEmpty(world.queueUrl));
+    expect(await kit.keys(destination)).toEqual(['out/a.csv', 'out/b.csv', 'out/retry.control']);
+    expect(await kit.getText(destination, 'out/retry.control')).toBe('a.csv\nb.csv\n');
+    await waitFor(() => kit.queueIsEmpty(world.queueUrl));
   });
 
   it('a message that keeps failing ends in the DLQ through the redrive policy', async () => {
-    const world = await harness.world({ maxReceiveCount: 2 });
-    const source = await harness.bucket('source');
-    await harness.putRule(world, {
+    const world = await kit.world({ maxReceiveCount: 2 });
+    const source = await kit.bucket('source');
+    await kit.putRule(world, {
       source_prefix: 'doomed/',
       pipeline_name: 'DOOMED',
       transfer_type: 'S3',
       source_bucket: source,
       destination_bucket: uniqueName('never-created'),
     });
-    await harness.putObject(source, 'doomed/a.csv', 'a');
-    await harness.startService(world, { visibilityTimeoutSeconds: 2, heartbeatIntervalSeconds: 1 });
-    const messageId = await harness.sendFlag(world, 'doomed/pipeline_success.flag');
+    await kit.putObject(source, 'doomed/a.csv', 'a');
+    await kit.startService(world, { visibilityTimeoutSeconds: 2, heartbeatIntervalSeconds: 1 });
+    const messageId = await kit.sendFlag(world, 'doomed/pipeline_success.flag');
 
-    const inDlq = await waitFor(() => harness.receiveOne(world.deadLetterQueueUrl), {
+    const inDlq = await waitFor(() => kit.receiveOne(world.deadLetterQueueUrl), {
       timeoutMs: 15_000,
       description: 'the failing message to be redriven to the DLQ',
     });

@@ -1,14 +1,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Harness } from './support/harness.ts';
+import { startTestKit, type TestKit } from '../../src/testing/index.ts';
 
-let harness: Harness;
+let kit: TestKit;
 beforeAll(async () => {
-  harness = await Harness.start();
+  kit = await startTestKit();
 });
 afterAll(async () => {
-  await harness.close();
+  await kit.stop();
 });
 
 /** A stand-in Pushgateway that records each request. */
@@ -37,8 +37,8 @@ async function fakePushgateway(): Promise<{
 
 describe('observability', () => {
   it('serves both file counters in /metrics before any transfer, and /health', async () => {
-    const world = await harness.world();
-    const { service } = await harness.startService(world);
+    const world = await kit.world();
+    const { service } = await kit.startService(world);
     expect(service.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
     const metrics = await fetch(service.metricsUrl);
     expect(metrics.status).toBe(200);
@@ -54,9 +54,9 @@ describe('observability', () => {
   });
 
   it('counts failures with the original labels', async () => {
-    const world = await harness.world();
-    const source = await harness.bucket('source');
-    await harness.putRule(world, {
+    const world = await kit.world();
+    const source = await kit.bucket('source');
+    await kit.putRule(world, {
       source_prefix: 'fail/',
       pipeline_name: 'FAIL',
       recipient_name: 'Someone',
@@ -65,9 +65,9 @@ describe('observability', () => {
       destination_bucket: 'bucket-that-does-not-exist',
       destination_prefix: 'x/',
     });
-    await harness.putObject(source, 'fail/a.csv', 'a');
-    const { service, events } = await harness.startService(world);
-    await harness.sendFlag(world, 'fail/pipeline_success.flag');
+    await kit.putObject(source, 'fail/a.csv', 'a');
+    const { service, events } = await kit.startService(world);
+    await kit.sendFlag(world, 'fail/pipeline_success.flag');
     const { waitFor } = await import('../../src/util/wait.ts');
     await waitFor(() => events.of('message_processed')[0]);
     const text = await (await fetch(service.metricsUrl)).text();
@@ -80,8 +80,8 @@ describe('observability', () => {
   it('PUTs the registry to the Pushgateway under job data-egress and the instance, with a final push on stop', async () => {
     const gateway = await fakePushgateway();
     try {
-      const world = await harness.world();
-      const { service } = await harness.startService(world, {
+      const world = await kit.world();
+      const { service } = await kit.startService(world, {
         pushgatewayUrl: gateway.url,
         pushgatewayInstance: 'sandbox',
         pushgatewayIntervalMs: 3_600_000,

@@ -1,24 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestKit, type TestKit } from '../../src/testing/index.ts';
 import { Limiter } from '../../src/util/concurrency.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { Harness } from './support/harness.ts';
 
-let harness: Harness;
+let kit: TestKit;
 beforeAll(async () => {
-  harness = await Harness.start();
+  kit = await startTestKit();
 });
 afterAll(async () => {
-  await harness.close();
+  await kit.stop();
 });
 
 describe('listing every page of a rule prefix', () => {
   it('delivers all 1,500 objects under one prefix (the original stopped at 1,000)', async () => {
-    const world = await harness.world();
-    const [source, destination] = await Promise.all([
-      harness.bucket('source'),
-      harness.bucket('destination'),
-    ]);
-    await harness.putRule(world, {
+    const world = await kit.world();
+    const [source, destination] = await Promise.all([kit.bucket('source'), kit.bucket('destination')]);
+    await kit.putRule(world, {
       source_prefix: 'many/',
       pipeline_name: 'MANY',
       transfer_type: 'S3',
@@ -32,21 +29,21 @@ describe('listing every page of a rule prefix', () => {
       (_, index) => `many/part-${String(index).padStart(4, '0')}.csv`,
     );
     const limiter = new Limiter(32);
-    await Promise.all(keys.map((key) => limiter.run(() => harness.putObject(source, key, key))));
+    await Promise.all(keys.map((key) => limiter.run(() => kit.putObject(source, key, key))));
     // A folder marker and a second flag under the prefix are not data.
-    await harness.putObject(source, 'many/folder/', Buffer.alloc(0));
-    await harness.putObject(source, 'many/pipeline_success.flag', Buffer.alloc(0));
-    const { events } = await harness.startService(world, { objectConcurrency: 32 });
-    await harness.sendFlag(world, 'many/pipeline_success.flag');
+    await kit.putObject(source, 'many/folder/', Buffer.alloc(0));
+    await kit.putObject(source, 'many/pipeline_success.flag', Buffer.alloc(0));
+    const { events } = await kit.startService(world, { objectConcurrency: 32 });
+    await kit.sendFlag(world, 'many/pipeline_success.flag');
 
     const processed = await waitFor(() => events.of('message_processed')[0], { timeoutMs: 25_000 });
     expect(processed).toMatchObject({ action: 'deleted', reason: 'completed' });
     expect(processed.rules[0]).toMatchObject({ objectsSent: 1_500, objectsFailed: 0 });
-    const delivered = await harness.keys(destination, 'out/');
+    const delivered = await kit.keys(destination, 'out/');
     expect(delivered).toHaveLength(1_501);
     expect(delivered).toContain('out/part-1499.csv');
     expect(delivered).toContain('out/many.control');
-    const control = (await harness.getText(destination, 'out/many.control')).split('\n');
+    const control = (await kit.getText(destination, 'out/many.control')).split('\n');
     expect(control).toHaveLength(1_501); // 1,500 names and the final newline
     expect(control[0]).toBe('part-0000.csv'); // listing order, whatever the completion order
     expect(control[1_499]).toBe('part-1499.csv');

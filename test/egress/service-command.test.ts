@@ -1,15 +1,15 @@
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRoutingTable } from '../../src/aws/provisioning/routing-table.ts';
+import { startTestKit, type TestKit, uniqueName } from '../../src/testing/index.ts';
 import { runCli } from '../helpers/cli.ts';
-import { startTestEdge, type TestEdge, uniqueName } from '../helpers/edge.ts';
 
-let t: TestEdge;
+let t: TestKit;
 beforeAll(async () => {
-  t = await startTestEdge();
+  t = await startTestKit();
 });
 afterAll(async () => {
-  await t.edge.stop();
+  await t.stop();
 });
 
 function env(queueUrl: string, table: string): NodeJS.ProcessEnv {
@@ -33,9 +33,9 @@ describe('egress service (the command)', () => {
   });
 
   it('starts when they exist, and stops cleanly on SIGTERM', async () => {
-    const { QueueUrl } = await t.sqs.send(new CreateQueueCommand({ QueueName: uniqueName('svc') }));
+    const { QueueUrl } = await t.clients.sqs.send(new CreateQueueCommand({ QueueName: uniqueName('svc') }));
     const table = uniqueName('rules');
-    await createRoutingTable(t.dynamo, table);
+    await createRoutingTable(t.clients.dynamo, table);
     const cli = runCli(['service'], env(QueueUrl!, table));
     await cli.waitForOutput(/egress service running/);
     cli.child.kill('SIGTERM');

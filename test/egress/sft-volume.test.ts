@@ -1,8 +1,8 @@
 import { lstat, mkdir, readdir, readFile, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestKit, type TestKit, type TestWorld } from '../../src/testing/index.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { Harness, type TestWorld } from './support/harness.ts';
 
 /*
  * What the egress service writes under sftRoot, as the SFT agent will see it (issue 12):
@@ -12,16 +12,16 @@ import { Harness, type TestWorld } from './support/harness.ts';
  * item 9: files 0600, directories the service creates 0700, whatever the umask.
  */
 
-let harness: Harness;
+let kit: TestKit;
 let previousUmask: number;
 beforeAll(async () => {
-  harness = await Harness.start();
+  kit = await startTestKit();
   // With umask 000 every permission not asked for explicitly would show.
   previousUmask = process.umask(0);
 });
 afterAll(async () => {
   process.umask(previousUmask);
-  await harness.close();
+  await kit.stop();
 });
 
 async function filesUnder(root: string): Promise<string[]> {
@@ -40,8 +40,8 @@ async function run(
   objects: Record<string, string>,
   rule: Record<string, unknown> = {},
 ) {
-  const source = await harness.bucket('source');
-  await harness.putRule(world, {
+  const source = await kit.bucket('source');
+  await kit.putRule(world, {
     source_prefix: prefix,
     pipeline_name: 'VOLUME',
     transfer_type: 'SFT',
@@ -49,18 +49,18 @@ async function run(
     destination_prefix: destination,
     ...rule,
   });
-  for (const [key, body] of Object.entries(objects)) await harness.putObject(source, `${prefix}${key}`, body);
-  const { events } = await harness.startService(world, {
+  for (const [key, body] of Object.entries(objects)) await kit.putObject(source, `${prefix}${key}`, body);
+  const { events } = await kit.startService(world, {
     visibilityTimeoutSeconds: 2,
     heartbeatIntervalSeconds: 1,
   });
-  const messageId = await harness.sendFlag(world, `${prefix}pipeline_success.flag`);
+  const messageId = await kit.sendFlag(world, `${prefix}pipeline_success.flag`);
   return { events, messageId };
 }
 
 describe('the SFT sink and the SFT volume', () => {
   it('refuses a destination reached through a symbolic link even when it points inside sftRoot; the message ends in the DLQ', async () => {
-    const world = await harness.world({ maxReceiveCount: 2 });
+    const world = await kit.world({ maxReceiveCount: 2 });
     await mkdir(path.join(world.sftRoot, 'data-egress/real'), { recursive: true });
     await symlink(
       path.join(world.sftRoot, 'data-egress/real'),
@@ -70,7 +70,7 @@ describe('the SFT sink and the SFT volume', () => {
 
     const failed = await waitFor(() => events.of('object_failed')[0]);
     expect(failed.reason).toMatch(/symbolic link .*alias; links below the SFT root are refused/);
-    const inDlq = await waitFor(() => harness.receiveOne(world.deadLetterQueueUrl), {
+    const inDlq = await waitFor(() => kit.receiveOne(world.deadLetterQueueUrl), {
       timeoutMs: 15_000,
       description: 'the message to be redriven to the DLQ',
     });
@@ -79,7 +79,7 @@ describe('the SFT sink and the SFT volume', () => {
   });
 
   it('refuses names the SFT agent ignores (hidden, *.tmp, *.partial): the object fails with the reason, the others are written, the message is retried', async () => {
-    const world = await harness.world({ maxReceiveCount: 2 });
+    const world = await kit.world({ maxReceiveCount: 2 });
     const { events, messageId } = await run(
       world,
       'ignored/',
@@ -102,7 +102,7 @@ describe('the SFT sink and the SFT volume', () => {
     expect(processed).toMatchObject({ action: 'retained', reason: 'failed' });
     // Never "sent" and stranded: nothing of those names, and no control file announcing them.
     expect(await filesUnder(world.sftRoot)).toEqual(['data-egress/ignored/good.csv']);
-    const inDlq = await waitFor(() => harness.receiveOne(world.deadLetterQueueUrl), {
+    const inDlq = await waitFor(() => kit.receiveOne(world.deadLetterQueueUrl), {
       timeoutMs: 15_000,
       description: 'the message to be redriven to the DLQ',
     });
@@ -110,7 +110,7 @@ describe('the SFT sink and the SFT volume', () => {
   });
 
   it('writes a valid 244-byte Cyrillic name (its temporary name is capped in bytes, not UTF-16 units)', async () => {
-    const world = await harness.world();
+    const world = await kit.world();
     const name = `${'д'.repeat(120)}.csv`;
     expect(Buffer.byteLength(name)).toBe(244);
     const { events } = await run(world, 'cyrillic/', '/data-egress/cyrillic/', { [name]: 'кириллица' });
@@ -121,7 +121,7 @@ describe('the SFT sink and the SFT volume', () => {
   });
 
   it('refuses a file name over 255 bytes with a clear reason', async () => {
-    const world = await harness.world();
+    const world = await kit.world();
     const name = `${'😀'.repeat(64)}.csv`;
     const { events } = await run(world, 'long/', '/data-egress/long/', { [name]: 'x' });
     const failed = await waitFor(() => events.of('object_failed')[0]);
@@ -129,7 +129,7 @@ describe('the SFT sink and the SFT volume', () => {
   });
 
   it('creates files 0600 and the directories it makes 0700, whatever the umask', async () => {
-    const world = await harness.world();
+    const world = await kit.world();
     const { events } = await run(
       world,
       'modes/',

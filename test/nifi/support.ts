@@ -5,7 +5,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
 import { createS3Client } from '../../src/aws/clients.ts';
 import {
@@ -56,19 +56,8 @@ export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Every key in a bucket under `prefix`. */
-export async function listKeys(s3: S3Client, bucket: string, prefix = ''): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-    );
-    keys.push(...(page.Contents ?? []).map((item) => item.Key!));
-    token = page.NextContinuationToken;
-  } while (token);
-  return keys;
-}
+/** Every key in a bucket under `prefix` (the kit's listing, sorted). */
+export { listKeys } from '../../src/testing/index.ts';
 
 /** The object's bytes and metadata, or undefined when it does not exist. */
 export async function getObject(

@@ -93,7 +93,19 @@ export async function parseEnvironment(text: string, file: string): Promise<Load
     }
     return '';
   };
-  const raw = document.toJS() ?? {};
+  return environmentFromObject(document.toJS() ?? {}, file, locate);
+}
+
+/**
+ * Validates an environment given as an object (what a parsed file holds), reads its item files
+ * relative to `file`'s folder and resolves its items. `locate` prefixes a problem with its position
+ * in the source text, when there is one.
+ */
+export async function environmentFromObject(
+  raw: unknown,
+  file: string,
+  locate: (segments: readonly PropertyKey[]) => string = () => '',
+): Promise<LoadedEnvironment> {
   const parsed = environmentSchema.safeParse(raw);
   if (!parsed.success) throw new EnvironmentFileError(file, describeIssues(parsed.error.issues, locate));
 

@@ -116,6 +116,8 @@ export const environmentSchema = z
   });
 
 export type Environment = z.infer<typeof environmentSchema>;
+/** An environment as written (defaults not yet applied): what a file or a test declares. */
+export type EnvironmentDeclaration = z.input<typeof environmentSchema>;
 export type QueueSpec = Environment['queues'][number];
 export type NotificationSpec = Environment['notifications'][number];
 export type TableSpec = Environment['tables'][number];

@@ -1,6 +1,7 @@
-export { type Environment, environmentSchema } from './environment.ts';
+export { type Environment, type EnvironmentDeclaration, environmentSchema } from './environment.ts';
 export {
   EnvironmentFileError,
+  environmentFromObject,
   type LoadedEnvironment,
   loadEnvironmentFile,
   normaliseItem,

@@ -18,13 +18,13 @@ import {
   readHtmeEnvelope,
   shortKeyHash,
 } from '../../../src/egress/crypto/index.ts';
+import { startTestKit, type TestKit } from '../../../src/testing/index.ts';
 import {
   type CertificatePaths,
   ensureCertificates,
   loadCertificates,
 } from '../../../src/tls/certificates.ts';
 import { type DksStub, startDksStub } from '../../../stubs/dks/index.ts';
-import { Harness } from '../../egress/support/harness.ts';
 
 /** A recipient of re-wrapped keys: its RSA key pair and the SSM parameter value holding the public half. */
 export interface Recipient {
@@ -78,18 +78,18 @@ export class CryptoHarness {
   readonly ssm: SSMClient;
 
   private constructor(
-    readonly base: Harness,
+    readonly base: TestKit,
     readonly dksStub: DksStub,
     readonly certificates: CertificatePaths,
     readonly fixtureDks: DataKeyServiceClient,
     private readonly certsDir: string,
   ) {
-    this.ssm = createSsmClient(base.edge.target);
+    this.ssm = createSsmClient(base.target);
   }
 
   static async start(): Promise<CryptoHarness> {
     const certsDir = await mkdtemp(path.join(os.tmpdir(), 'egress-crypto-certs-'));
-    const [base, certificates] = await Promise.all([Harness.start(), ensureCertificates(certsDir)]);
+    const [base, certificates] = await Promise.all([startTestKit(), ensureCertificates(certsDir)]);
     const material = await loadCertificates(certificates);
     const dksStub = await startDksStub({ port: 0, tls: material });
     const fixtureDks = new DataKeyServiceClient({
@@ -101,7 +101,7 @@ export class CryptoHarness {
   }
 
   async close(): Promise<void> {
-    await this.base.close();
+    await this.base.stop();
     this.ssm.destroy();
     await this.fixtureDks.close();
     await this.dksStub.stop();
