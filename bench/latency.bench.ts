@@ -16,7 +16,7 @@ import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import { type Benchmark, percentile, round } from './lib.ts';
 import { listKeys, rawCopy } from './support/floor.ts';
-import { startSandboxProcess } from './support/sandbox-process.ts';
+import { edgeLayout, startSandboxProcess } from './support/sandbox-process.ts';
 import { Clients, contentBuffer, mapLimit, OBJECT_CONCURRENCY, s3Rule, scaled } from './support/world.ts';
 
 const FILES = 10;
@@ -270,6 +270,7 @@ export const latencyBenchmark: Benchmark = {
           { name: 'max', value: round(Math.max(...service), 1), unit: 'ms' },
         ],
         notes: [
+          `Layout: ${edgeLayout()}.`,
           `Files of ${FILE_SIZE / 1024} KiB; the routing table holds the sandbox's 97 rules plus ${rules.length} bench rules, scanned once per message (EGRESS_RULE_CACHE_TTL_MS 0, the default).`,
           'Includes the notification path twice (flag → queue, delivery → bench queue: ~1–2 ms each, see the sandbox benchmark).',
         ],
