@@ -15,7 +15,7 @@ import { EdgeThreadError } from '../../src/edge/thread/index.ts';
 import { type Sandbox, startSandbox } from '../../src/sandbox/sandbox.ts';
 import { resolveSandboxSettings, SandboxSettingError } from '../../src/sandbox/settings.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { EPHEMERAL_PORTS } from '../helpers/cli.ts';
+import { EPHEMERAL_PORTS, runCli } from '../helpers/cli.ts';
 
 /** When on, the sandbox's edge thread is one that dies when first asked for its health. */
 const failingEdge = vi.hoisted(() => ({ on: false }));
@@ -133,6 +133,33 @@ describe('an edge thread that dies', () => {
       failingEdge.on = false;
       delete process.env.EDGE_FIXTURE_FAILURE;
       await sandbox?.stop();
+    }
+  });
+});
+
+describe('egress sandbox, when its edge thread dies', () => {
+  it('prints one line and exits 1, having stopped the rest and removed sandbox.json', async () => {
+    const stateDir = path.join(dir, 'cli-dies');
+    const preload = new URL('./fixtures/edge-thread-dies-on-health.mjs', import.meta.url).href;
+    const cli = runCli(['sandbox', '--no-demo', '--state-dir', stateDir], {
+      ...EPHEMERAL_PORTS,
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${preload}`,
+    });
+    try {
+      await cli.waitForOutput(/sandbox ready/, 60_000);
+      const state = JSON.parse(await readFile(path.join(stateDir, 'sandbox.json'), 'utf8'));
+      await fetch(state.health.url).catch(() => undefined);
+      expect(await cli.exited).toEqual({ code: 1, signal: null });
+      const errors = cli
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('egress:'));
+      expect(errors).toEqual([
+        "egress: the sandbox stopped: the edge's thread died: the edge thread failed on purpose",
+      ]);
+      expect(existsSync(path.join(stateDir, 'sandbox.json'))).toBe(false);
+    } finally {
+      if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
     }
   });
 });
