@@ -5,7 +5,6 @@
  * dies, and a stop that frees the port.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -44,6 +43,7 @@ import {
 import type { NotificationRecord } from '../../src/edge/notifications/notifier.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { uniqueName } from '../helpers/edge.ts';
+import { listening } from '../helpers/listening.ts';
 
 let dir: string;
 let edge: EdgeHandle;
@@ -71,18 +71,6 @@ function clients(target: EdgeHandle['target']) {
       this.sts.destroy();
     },
   };
-}
-
-/** Resolves when something accepts a connection on `port`, false when it is refused. */
-function portAnswers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 describe('the edge on its own thread', () => {
@@ -250,7 +238,7 @@ describe('a thread that dies', () => {
           workerEntry: failingEntry,
           onFailure: (error) => failures.push(error),
         });
-        expect(await portAnswers(failing.port)).toBe(true);
+        expect(await listening(failing.port)).toBe(true);
         // The fixture's thread dies when asked for its health: the question is answered by the failure.
         await expect(failing.health()).rejects.toBeInstanceOf(EdgeThreadError);
         await waitFor(() => failures.length > 0, { description: 'onFailure' });
@@ -261,7 +249,7 @@ describe('a thread that dies', () => {
             ? /^the edge's thread died: the edge thread failed on purpose$/
             : /^the edge's thread died: it exited with code 3$/,
         );
-        expect(await portAnswers(failing.port)).toBe(false);
+        expect(await listening(failing.port)).toBe(false);
         expect(() => failing.assumedRoles()).toThrow(EdgeThreadError);
         await failing.stop();
         expect(failures).toHaveLength(1);
@@ -276,9 +264,9 @@ describe('stop', () => {
   it('frees the port before it resolves, and is not a failure', async () => {
     const failures: Error[] = [];
     const own = await startThreadEdge({ port: 0, onFailure: (error) => failures.push(error) });
-    expect(await portAnswers(own.port)).toBe(true);
+    expect(await listening(own.port)).toBe(true);
     await own.stop();
-    expect(await portAnswers(own.port)).toBe(false);
+    expect(await listening(own.port)).toBe(false);
     const again = await startThreadEdge({ port: own.port });
     await again.stop();
     await own.stop();

@@ -183,12 +183,7 @@ export async function startThreadEdge(options: ThreadEdgeOptions = {}): Promise<
   const edge = await starting;
   let stopping: Promise<void> | undefined;
   return {
-    endpoint: edge.endpoint,
-    port: edge.port,
-    region: edge.region,
-    target: edge.target,
-    threadId: edge.threadId,
-    restored: edge.restored,
+    ...edge,
     assumedRoles() {
       if (phase !== 'running') throw notRunning();
       return asker.ask('assumedRoles') as AssumedRole[];
