@@ -19,7 +19,7 @@ import { type Benchmark, percentile, round } from './lib.ts';
 import { mapLimit, OBJECT_CONCURRENCY } from './support/concurrency.ts';
 import { contentBuffer, s3Rule, scaled } from './support/content.ts';
 import { listKeys, rawCopy } from './support/floor.ts';
-import { startSandboxProcess } from './support/sandbox-process.ts';
+import { edgeLayout, startSandboxProcess } from './support/sandbox-process.ts';
 
 const FILES = 10;
 const FILE_SIZE = 64 * 1024;
@@ -274,6 +274,7 @@ export const latencyBenchmark: Benchmark = {
           { name: 'max', value: round(Math.max(...service), 1), unit: 'ms' },
         ],
         notes: [
+          `Layout: ${edgeLayout()}.`,
           `Files of ${FILE_SIZE / 1024} KiB; the routing table holds the sandbox's 97 rules plus ${rules.length} bench rules, scanned once per message (EGRESS_RULE_CACHE_TTL_MS 0, the default).`,
           'Includes the notification path twice (flag → queue, delivery → bench queue: ~1–2 ms each, see the sandbox benchmark).',
         ],

@@ -7,6 +7,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { resolveSandboxSettings } from '../../src/sandbox/settings.ts';
 import type { SandboxState } from '../../src/sandbox/state-file.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -37,6 +38,16 @@ async function processGroupRssKiB(pgid: number): Promise<number> {
     }
   }
   return total;
+}
+
+/**
+ * Where the sandbox process runs its edge, as its EGRESS_EDGE_THREAD (inherited from the bench's
+ * environment) decides: `EGRESS_EDGE_THREAD=0 npm run bench -- latency` measures the old layout.
+ */
+export function edgeLayout(env: NodeJS.ProcessEnv = process.env): string {
+  return resolveSandboxSettings({}, env).edgeThread === false
+    ? 'the edge on the sandbox’s main thread (EGRESS_EDGE_THREAD=0)'
+    : 'the edge on a worker thread of the sandbox (the default; EGRESS_EDGE_THREAD=0 for the main thread)';
 }
 
 export async function startSandboxProcess(

@@ -2,9 +2,10 @@ import { mkdir } from 'node:fs/promises';
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { threadId } from 'node:worker_threads';
 import dynalite from 'dynalite';
 import { buildApp } from 'fauxqs';
-import { type AwsTarget, DEFAULT_REGION, EMULATOR_CREDENTIALS } from '../aws/target.ts';
+import { DEFAULT_REGION, EMULATOR_CREDENTIALS } from '../aws/target.ts';
 import { type Logger, silentLogger } from '../logging/logger.ts';
 import { PACKAGE_VERSION } from '../util/package-version.ts';
 import {
@@ -15,6 +16,7 @@ import {
   queryErrorBody,
 } from './aws-error.ts';
 import { DynamoDbFront } from './dynamodb.ts';
+import type { EdgeHandle, EdgeRestoreSummary } from './edge-handle.ts';
 import { installEmulatorErrorHandler } from './emulator-errors.ts';
 import { holdFaultContainment, runInRequestScope } from './fault-containment.ts';
 import { type ComponentHealth, healthReport, probeHealth } from './health.ts';
@@ -28,7 +30,7 @@ import {
   relay,
   send,
 } from './http-util.ts';
-import { BucketNotifier, type NotificationRecord, type QueuePublisher } from './notifications/notifier.ts';
+import { BucketNotifier, type QueuePublisher } from './notifications/notifier.ts';
 import {
   ALLOWED_HOSTS_VARIABLE,
   ALLOWED_ORIGINS_VARIABLE,
@@ -38,12 +40,13 @@ import {
 import { EDGE_SNAPSHOT_VERSION, readEdgeSnapshot, writeEdgeSnapshot } from './persistence/edge-snapshot.ts';
 import { createFauxqsQueueStore } from './persistence/fauxqs-queue-store.ts';
 import { restoreQueues, snapshotQueues } from './persistence/sqs-snapshot.ts';
-import { MAX_S3_BODY_BYTES, S3Gateway, type S3Upstream, type S3WriteRecord } from './s3-gateway.ts';
-import { S3Storage, type S3StorageStats } from './s3-storage/index.ts';
+import { EdgePortInUseError } from './port-in-use.ts';
+import { MAX_S3_BODY_BYTES, S3Gateway, type S3Upstream } from './s3-gateway.ts';
+import { S3Storage } from './s3-storage/index.ts';
 import { SqsGateway } from './sqs-gateway.ts';
 import { SqsReceiveFront } from './sqs-receive.ts';
 import { ParameterStore } from './ssm.ts';
-import { type AssumedRole, RoleIssuer } from './sts.ts';
+import { RoleIssuer } from './sts.ts';
 
 /** Options for {@link startEdge}. */
 export interface EdgeOptions {
@@ -82,59 +85,11 @@ export interface EdgeOptions {
   logger?: Logger;
 }
 
-/** A running embedded AWS endpoint. */
-export interface Edge {
-  /** `http://<host>:<port>` — give it to every SDK client as `endpoint`. */
-  readonly endpoint: string;
-  readonly port: number;
-  readonly region: string;
-  /** Ready-made target for `src/aws/clients.ts`. */
-  readonly target: AwsTarget;
-  /** Roles handed out by STS AssumeRole, oldest first. */
-  assumedRoles(): readonly AssumedRole[];
-  /** Observe S3 writes (method, bucket, key, status, access key used). */
-  onS3Write(listener: (record: S3WriteRecord) => void): () => void;
-  /** What the embedded S3 holds: bodies in memory and on disk, objects, uploads, its directory. */
-  s3Storage(): S3StorageStats;
-  /** Observe S3 event notifications as they are delivered to SQS. */
-  onNotification(listener: (record: NotificationRecord) => void): () => void;
-  /**
-   * Adds components to the health report at `/_localstack/health` (the sandbox's stubs and
-   * services); the provider is asked at every request.
-   */
-  setHealthContributor(provider: () => Promise<Record<string, ComponentHealth>>): void;
-  /** The health report as `/_localstack/health` serves it. */
-  health(): Promise<ReturnType<typeof healthReport>>;
-  /** With `persistDir`: what was restored at start (zeros on a first start). */
-  readonly restored: EdgeRestoreSummary | undefined;
-  /** Stops accepting requests, settles pending notifications and frees every socket. */
-  stop(): Promise<void>;
-}
+export type { EdgeRestoreSummary } from './edge-handle.ts';
+export { EdgePortInUseError } from './port-in-use.ts';
 
-/** What a persistent edge found of its earlier runs. */
-export interface EdgeRestoreSummary {
-  /** When the snapshot was written; undefined on a first start. */
-  readonly savedAt: string | undefined;
-  readonly buckets: number;
-  readonly objects: number;
-  /** Objects whose bodies were gone (deleted by a run that was killed after the snapshot). */
-  readonly droppedObjects: readonly { bucket: string; key: string }[];
-  readonly queues: number;
-  readonly messages: number;
-  readonly parameters: number;
-  readonly notifications: number;
-}
-
-/** The edge's port is taken; the CLI turns this into a message naming the variable that moves it. */
-export class EdgePortInUseError extends Error {
-  override readonly name = 'EdgePortInUseError';
-  constructor(
-    readonly host: string,
-    readonly port: number,
-  ) {
-    super(`port ${port} on ${host} is already in use`);
-  }
-}
+/** The edge as `startEdge` runs it: on the calling thread. */
+export type Edge = EdgeHandle;
 
 const SQS_JSON = 'application/x-amz-json-1.0';
 const MAX_JSON_BODY_BYTES = 1024 * 1024;
@@ -549,7 +504,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
       );
     }
   }
-  logger.info({ endpoint }, 'edge listening');
+  logger.info({ endpoint, threadId }, 'edge listening');
 
   let stopping: Promise<void> | undefined;
   return {
@@ -557,6 +512,7 @@ export async function startEdge(options: EdgeOptions = {}): Promise<Edge> {
     port,
     region,
     target: { region, endpoint, credentials: { ...EMULATOR_CREDENTIALS } },
+    threadId,
     assumedRoles: () => roles.assumedRoles(),
     onS3Write: (listener) => s3.onWrite(listener),
     s3Storage: () => storage.stats(),

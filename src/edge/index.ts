@@ -1,13 +1,10 @@
-export {
-  type Edge,
-  type EdgeOptions,
-  EdgePortInUseError,
-  type EdgeRestoreSummary,
-  startEdge,
-} from './edge.ts';
+export { type Edge, type EdgeOptions, startEdge } from './edge.ts';
+export type { EdgeHandle, EdgeRestoreSummary } from './edge-handle.ts';
 export { type ComponentHealth, type HealthReport, healthReport, unhealthy } from './health.ts';
 export type { NotificationRecord } from './notifications/notifier.ts';
 export { OriginPolicy, OriginPolicyError } from './origin-policy.ts';
 export { EdgeSnapshotError } from './persistence/edge-snapshot.ts';
+export { EdgePortInUseError } from './port-in-use.ts';
 export { MAX_S3_BODY_BYTES, type S3WriteRecord } from './s3-gateway.ts';
 export type { AssumedRole } from './sts.ts';
+export { EdgeThreadError, startThreadEdge, type ThreadEdgeOptions } from './thread/index.ts';

@@ -7,8 +7,10 @@ import { waitForAwsEndpoint } from '../aws/endpoint-probe.ts';
 import { loadEnvironmentFile, type ProvisionStep, provisionEnvironment } from '../aws/provisioning/index.ts';
 import { type AwsTarget, EMULATOR_CREDENTIALS } from '../aws/target.ts';
 import { startDashboard } from '../dashboard/index.ts';
+import type { EdgeHandle, EdgeRestoreSummary } from '../edge/edge-handle.ts';
 import { healthReport } from '../edge/health.ts';
-import { type Edge, EdgePortInUseError, type EdgeRestoreSummary, startEdge } from '../edge/index.ts';
+import { EdgePortInUseError } from '../edge/port-in-use.ts';
+import { type EdgeThreadError, startThreadEdge } from '../edge/thread/index.ts';
 import { type EgressService, startEgressService } from '../egress/index.ts';
 import { defaultTimeZone } from '../egress/plan/dates.ts';
 import { privateLogFile } from '../logging/file-destination.ts';
@@ -75,6 +77,12 @@ export interface SandboxOptions {
   awsCredentials?: EndpointCredentials;
   /** How long to wait for `awsEndpoint` to answer before giving up. @defaultValue 15 000 ms */
   endpointWaitMs?: number;
+  /**
+   * Told when the sandbox fails while it runs — its edge's thread died — once the sandbox has
+   * logged it and stopped everything else (sandbox.json removed, the state directory unlocked). A
+   * failure during the start rejects `startSandbox` instead.
+   */
+  onFailure?: (error: Error) => void;
 }
 
 /** A running sandbox. */
@@ -82,8 +90,8 @@ export interface Sandbox {
   readonly settings: SandboxSettings;
   readonly state: SandboxState;
   readonly stateFile: string;
-  /** The embedded edge, unless the sandbox runs against another endpoint. */
-  readonly edge: Edge | undefined;
+  /** The embedded edge (on its own thread unless `settings.edgeThread` is false), unless the sandbox runs against another endpoint. */
+  readonly edge: EdgeHandle | undefined;
   readonly logger: Logger;
   /** The readable story of what the sandbox does (uploads, events, rules, deliveries). */
   readonly trace: SandboxTrace;
@@ -206,6 +214,17 @@ async function startLocked(
 
   const trace = new SandboxTrace();
   const demonstrations = new Demonstrations();
+  /** Set when the edge's thread dies; `stopRunning` once the sandbox is ready. */
+  let failure: EdgeThreadError | undefined;
+  let stopRunning: (() => Promise<void>) | undefined;
+  const failed = async (error: EdgeThreadError) => {
+    failure = error;
+    logger.error({ err: error }, 'the edge is gone: the sandbox stops');
+    // While starting, the start fails with this error (below); once running, nothing is left half-alive.
+    if (!stopRunning) return;
+    await stopRunning();
+    options.onFailure?.(error);
+  };
   const stops: { name: string; stop: () => Promise<void> }[] = [];
   const stopAll = async () => {
     for (const { name, stop } of stops.reverse()) {
@@ -232,7 +251,7 @@ async function startLocked(
       {},
       options.awsEndpoint ?? environment.environment.aws?.endpoint,
     );
-    let edge: Edge | undefined;
+    let edge: EdgeHandle | undefined;
     let target: AwsTarget;
     let credentials: EndpointCredentials = { ...EMULATOR_CREDENTIALS };
     if (endpointChoice) {
@@ -253,18 +272,31 @@ async function startLocked(
         );
       }
     } else {
+      const edgeOptions = {
+        port: settings.ports.edge,
+        host: settings.host,
+        region: settings.region,
+        // With --persist everything lives under data/ and is restored at the next start; otherwise
+        // S3 object bodies live under s3/, removed when the sandbox stops.
+        ...(options.persist
+          ? { persistDir: path.join(stateDir, PERSIST_DIR_NAME) }
+          : { s3StorageDir: path.join(stateDir, 's3') }),
+      };
       try {
-        edge = await startEdge({
-          port: settings.ports.edge,
-          host: settings.host,
-          region: settings.region,
-          // With --persist everything lives under data/ and is restored at the next start; otherwise
-          // S3 object bodies live under s3/, removed when the sandbox stops.
-          ...(options.persist
-            ? { persistDir: path.join(stateDir, PERSIST_DIR_NAME) }
-            : { s3StorageDir: path.join(stateDir, 's3') }),
-          logger: rootLogger.child({ component: 'edge' }),
-        });
+        edge =
+          settings.edgeThread === false
+            ? // Loaded only here: on its own thread the emulators stay out of this one's memory.
+              await (await import('../edge/edge.ts')).startEdge({
+                ...edgeOptions,
+                logger: rootLogger.child({ component: 'edge' }),
+              })
+            : await startThreadEdge({
+                ...edgeOptions,
+                // The edge's thread appends to the same log file, its lines as component 'edge'.
+                logFile,
+                logLevel: rootLogger.level,
+                onFailure: (error) => void failed(error),
+              });
       } catch (error) {
         if (error instanceof EdgePortInUseError) throw new PortInUseError('edge', error.port);
         throw error;
@@ -495,10 +527,20 @@ async function startLocked(
     progress(`dashboard on ${dashboard.url}`);
     await lock.update({ dashboard: dashboard.url });
 
+    if (failure) throw failure;
     const stateFile = await writeStateFile(stateDir, state);
     logger.info({ stateFile }, 'sandbox ready');
 
     let stopping: Promise<void> | undefined;
+    const stop = () => {
+      stopping ??= (async () => {
+        await removeStateFile(stateDir);
+        await stopAll();
+        await lock.release();
+      })();
+      return stopping;
+    };
+    stopRunning = stop;
     return {
       settings,
       state,
@@ -508,17 +550,11 @@ async function startLocked(
       trace,
       demonstrations,
       components: { dks, nifi, sftAgent: agent, egress },
-      stop() {
-        stopping ??= (async () => {
-          await removeStateFile(stateDir);
-          await stopAll();
-          await lock.release();
-        })();
-        return stopping;
-      },
+      stop,
     };
   } catch (error) {
     await stopAll();
-    throw error;
+    // A request that failed because the edge's thread had died tells less than its death does.
+    throw failure ?? error;
   }
 }

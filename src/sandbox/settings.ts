@@ -24,6 +24,12 @@ export interface SandboxSettings {
   ports: Record<Component, number>;
   /** Name of the stub-hdfs bucket the stub NiFi writes to (`stub-hdfs-<env>`). */
   nifiBucket: string;
+  /**
+   * Run the embedded edge on a worker thread of its own, so the emulators and the other components
+   * each have an event loop (`EGRESS_EDGE_THREAD`; `0` keeps it on the main thread).
+   * @defaultValue true
+   */
+  edgeThread?: boolean;
 }
 
 /** A setting from the environment that cannot be used; names the variable. */
@@ -32,6 +38,13 @@ export class SandboxSettingError extends Error {
 }
 
 const portSchema = z.coerce.number().int().min(0).max(65_535);
+
+/** `EGRESS_EDGE_THREAD`: on unless `0`, `false` or `no`. */
+function edgeThread(raw: string | undefined): boolean {
+  if (raw === undefined || raw === '' || /^(1|true|yes)$/i.test(raw)) return true;
+  if (/^(0|false|no)$/i.test(raw)) return false;
+  throw new SandboxSettingError(`EGRESS_EDGE_THREAD=${raw} must be 1 or 0 (true/false, yes/no)`);
+}
 
 /**
  * Reads the sandbox settings from the environment (ports, host) and options (state dir).
@@ -62,6 +75,7 @@ export function resolveSandboxSettings(
     throw new SandboxSettingError(`EGRESS_ENVIRONMENT=${environmentName} must be 1–40 of a-z 0-9 -`);
   }
   return {
+    edgeThread: edgeThread(env.EGRESS_EDGE_THREAD),
     host: env.EGRESS_HOST || '127.0.0.1',
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'eu-west-2',
     stateDir: path.resolve(options.stateDir ?? (env.EGRESS_STATE_DIR || path.join(PROJECT_ROOT, '.sandbox'))),

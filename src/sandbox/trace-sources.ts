@@ -1,4 +1,4 @@
-import type { Edge } from '../edge/index.ts';
+import type { EdgeHandle } from '../edge/edge-handle.ts';
 import { type Destination, describeDestination, type EgressService, s3Url } from '../egress/index.ts';
 import type { Demonstrations } from './demonstrations.ts';
 import type { SandboxTrace } from './trace.ts';
@@ -12,7 +12,7 @@ function ruleName(rule: { sourcePrefix: string; pipelineName: string }): string 
 }
 
 /** S3 event notifications as the edge delivers them. */
-export function traceEdge(edge: Edge, trace: SandboxTrace): void {
+export function traceEdge(edge: EdgeHandle, trace: SandboxTrace): void {
   edge.onNotification((record) =>
     trace.add({
       stage: 'event',

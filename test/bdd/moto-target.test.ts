@@ -6,27 +6,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PINNED_MOTO_VERSION, startMoto } from '../../src/peers/moto.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { requestedTarget } from '../../steps/support/target.ts';
 import { describeMoto, isMotoEndpoint, MOTO_SKIP_MESSAGE } from '../../steps/support/targets/moto.ts';
+import { listening } from '../helpers/listening.ts';
 import { motoAvailable } from '../helpers/moto.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 let dir: string;
 beforeAll(async () => {

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
@@ -12,19 +11,8 @@ import { createS3Client, createSqsClient } from '../../src/aws/clients.ts';
 import { EMULATOR_CREDENTIALS } from '../../src/aws/target.ts';
 import { MotoUnavailableError, motoPythonCandidates, PEERS_DIR, startMoto } from '../../src/peers/moto.ts';
 import { waitFor } from '../../src/util/wait.ts';
+import { listening } from '../helpers/listening.ts';
 import { motoAvailable, useMoto } from '../helpers/moto.ts';
-
-/** True while something accepts connections on the port. */
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 describe('where moto is looked for', () => {
   it('is the project venv, then python3 on PATH; EGRESS_MOTO_PYTHON alone when set', () => {

@@ -1,12 +1,15 @@
 import type { Command } from 'commander';
 import { AwsEndpointUnreachableError } from '../../aws/endpoint-probe.ts';
 import { EnvironmentFileError } from '../../aws/provisioning/index.ts';
-import { EdgeSnapshotError, OriginPolicyError } from '../../edge/index.ts';
+// Not from edge/index.ts: that would load the emulators here, and they run on the edge's thread.
+import { OriginPolicyError } from '../../edge/origin-policy.ts';
+import { EdgeSnapshotError } from '../../edge/persistence/edge-snapshot.ts';
 import { RuleLoadError, RuleSourceError } from '../../routes/index.ts';
 import { chooseAwsEndpoint, endpointWaitMs } from '../../sandbox/aws-endpoint.ts';
 import { PortInUseError, type Sandbox, startSandbox } from '../../sandbox/sandbox.ts';
 import { SandboxSettingError } from '../../sandbox/settings.ts';
 import { StateDirectoryLockedError } from '../../sandbox/state-lock.ts';
+import { describeFailure } from '../../util/describe-failure.ts';
 import { UserError } from '../errors.ts';
 import { onShutdownSignal } from '../signals.ts';
 
@@ -92,6 +95,11 @@ export function registerSandboxCommand(program: Command): void {
           awsEndpoint: endpoint?.endpoint,
           endpointWaitMs: endpointWaitMs(process.env),
           onProgress: (message) => console.log(`· ${message}`),
+          // The sandbox has logged the failure and stopped the rest: one line, and exit 1.
+          onFailure: (error) => {
+            console.error(`egress: the sandbox stopped: ${describeFailure(error)}`);
+            process.exit(1);
+          },
         });
       } catch (error) {
         if (

@@ -1,0 +1,1 @@
+export { EdgeThreadError, startThreadEdge, type ThreadEdgeOptions } from './thread-edge.ts';
