@@ -2,7 +2,7 @@
  * A team's own rule set as Gherkin (docs/bdd.md, "Your own rule set"): load the rules from a file
  * with the loader `egress routes` uses, publish every rule's sample and flag in one wave, and check
  * each rule's deliveries on the bytes. The features these steps run are written by
- * `npx egress routes scenarios --rules FILE` (src/routes/scenarios/); features/deployed-rules.feature
+ * `npx egress routes scenarios --rules FILE` (src/rule-tools/scenarios/); features/deployed-rules.feature
  * is the original deployment's 97 items.
  */
 import assert from 'node:assert/strict';
@@ -16,7 +16,7 @@ import {
   type RoutingItemRecord,
   RuleSourceError,
   validateItems,
-} from '../src/routes/index.ts';
+} from '../src/rule-tools/index.ts';
 import {
   COMPLETION_FILE_NAMES,
   DELIVERY_COLUMNS,
@@ -27,7 +27,7 @@ import {
   parseManifestContent,
   RULE_SET_STEPS,
   scopeSourceKey,
-} from '../src/routes/scenarios/index.ts';
+} from '../src/rule-tools/scenarios/index.ts';
 import { waitFor } from '../src/util/wait.ts';
 import type { PipelineEvent } from './support/pipeline-events.ts';
 import {

@@ -328,7 +328,7 @@ function slope(points: { x: number; y: number }[]): number {
  * first hundreds of messages). ArrayBuffers: at most 8 KiB per distinct DKS data key unwrapped plus
  * 512 KiB — the DKS client keeps up to 1 000 unwrapped keys (LRU), and each cached 32-byte key is
  * a slice of Node's 8 KiB Buffer pool that keeps its whole slab alive (`Buffer.from(plaintext)`,
- * src/egress/crypto/dks-client.ts:249), so that cache is bounded at ≈ 8 MiB, not 32 KiB. Handles:
+ * src/egress/crypto/dks/dks-client.ts:249), so that cache is bounded at ≈ 8 MiB, not 32 KiB. Handles:
  * never more than after the warm-up + 2 (pooled keep-alive sockets come and go), and after stop
  * exactly as before start.
  */

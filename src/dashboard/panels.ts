@@ -1,8 +1,8 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from '../logging/logger.ts';
-import { processingDay } from '../routes/dates.ts';
-import { recordsFromItems } from '../routes/items.ts';
+import { processingDay } from '../rule-tools/dates.ts';
+import { recordsFromItems } from '../rule-tools/items.ts';
 import { deadLetterView, loggedFailures, peekDeadLetters, redriveDeadLetters } from './dead-letters.ts';
 import type { RuleActivity } from './rule-activity.ts';
 import { rulesView } from './rules-view.ts';

@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Logger } from '../logging/logger.ts';
-import { processingDay } from '../routes/dates.ts';
-import type { SftContext } from '../routes/explain.ts';
-import { recordsFromItems } from '../routes/items.ts';
+import { processingDay } from '../rule-tools/dates.ts';
+import type { SftContext } from '../rule-tools/explain.ts';
+import { recordsFromItems } from '../rule-tools/items.ts';
 import {
   buildMapGraph,
   buildRoutingMap,
   layoutMap,
   type RoutingMap,
   renderMapSvg,
-} from '../routes/map/index.ts';
+} from '../rule-tools/map/index.ts';
 
 /*
  * `GET /api/map`: the routing map of the live table as SVG (laid out and drawn on the server by

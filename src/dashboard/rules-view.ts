@@ -1,7 +1,7 @@
 import type { DateStamps } from '../egress/plan/dates.ts';
-import type { RoutingItemRecord } from '../routes/items.ts';
-import { listRules } from '../routes/list.ts';
-import { splitReason, validateItems } from '../routes/validate.ts';
+import type { RoutingItemRecord } from '../rule-tools/items.ts';
+import { listRules } from '../rule-tools/list.ts';
+import { splitReason, validateItems } from '../rule-tools/validate.ts';
 import type { LastMatch } from './rule-activity.ts';
 
 /*

@@ -5,11 +5,11 @@ import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/cli
 import { createS3Client } from '../aws/clients.ts';
 import { loadEnvironmentFile, provisionEnvironment } from '../aws/provisioning/index.ts';
 import type { DataKey } from '../egress/crypto/data-key.ts';
-import { DataKeyServiceClient } from '../egress/crypto/dks-client.ts';
+import { DataKeyServiceClient } from '../egress/crypto/dks/dks-client.ts';
 import { dateStamps } from '../egress/plan/dates.ts';
-import { textTable } from '../routes/format.ts';
-import { checkItems, recordsFromItems } from '../routes/items.ts';
-import { sandboxTarget, sftContextFor } from '../routes/rule-source.ts';
+import { textTable } from '../rule-tools/format.ts';
+import { checkItems, recordsFromItems } from '../rule-tools/items.ts';
+import { sandboxTarget, sftContextFor } from '../rule-tools/rule-source.ts';
 import type { Sandbox } from '../sandbox/sandbox.ts';
 import { PROJECT_ROOT } from '../sandbox/settings.ts';
 import { waitFor } from '../util/wait.ts';

@@ -1,7 +1,7 @@
 import type { DateStamps } from '../egress/plan/dates.ts';
-import { explainKey, type SftContext } from '../routes/explain.ts';
-import type { RoutingItemRecord } from '../routes/items.ts';
-import { stubHdfsTargets } from '../routes/sft-delivery.ts';
+import { explainKey, type SftContext } from '../rule-tools/explain.ts';
+import type { RoutingItemRecord } from '../rule-tools/items.ts';
+import { stubHdfsTargets } from '../rule-tools/sft-delivery.ts';
 import type { Published } from './publish.ts';
 
 /**

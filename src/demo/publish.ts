@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { DataKey } from '../egress/crypto/data-key.ts';
-import { encryptHtme, htmeMetadata } from '../egress/crypto/htme.ts';
+import { encryptHtme, htmeMetadata } from '../egress/crypto/htme/htme.ts';
 import type { SandboxTrace } from '../sandbox/trace.ts';
 import { largeSampleLine, type SampleObject } from './samples.ts';
 

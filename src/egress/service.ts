@@ -11,7 +11,7 @@ import {
   resolveEgressServiceConfig,
 } from './config/service-config.ts';
 import { QueueConsumer } from './consumer/queue-consumer.ts';
-import { createDksEgressCrypto, type OwnedEgressCrypto } from './crypto/dks-settings.ts';
+import { createDksEgressCrypto, type OwnedEgressCrypto } from './crypto/dks/dks-settings.ts';
 import { cryptoWithoutDks } from './crypto/egress-crypto.ts';
 import { MessageProcessor } from './message-processor.ts';
 import { EgressEventBus, type EgressEventListener, type EgressEventName } from './observability/events.ts';

@@ -15,7 +15,7 @@ import { type EgressService, startEgressService } from '../egress/index.ts';
 import { defaultTimeZone } from '../egress/plan/dates.ts';
 import { privateLogFile } from '../logging/file-destination.ts';
 import { createLogger, type Logger } from '../logging/logger.ts';
-import { processingDay } from '../routes/dates.ts';
+import { processingDay } from '../rule-tools/dates.ts';
 import {
   formatLoadReport,
   loadRuleItems,
@@ -23,7 +23,7 @@ import {
   RuleLoadError,
   readRuleFile,
   unstorableItems,
-} from '../routes/index.ts';
+} from '../rule-tools/index.ts';
 import { type SftAgent, sandboxSftAgentConfig, startSftAgent } from '../sft/index.ts';
 import { PRIVATE_DIRECTORY_MODE } from '../sft/volume/modes.ts';
 import { ensureCertificates, loadCertificates } from '../tls/certificates.ts';

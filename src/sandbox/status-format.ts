@@ -1,5 +1,5 @@
 import { type HealthReport, unhealthy } from '../edge/health.ts';
-import { textTable } from '../routes/format.ts';
+import { textTable } from '../rule-tools/format.ts';
 import { describeHolder, type LockHolder } from './lock-holder.ts';
 
 /** What `egress status` prints: who runs where, then one row per component with its port. */

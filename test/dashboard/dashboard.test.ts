@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../src/aws/clients.ts';
 import { loadEnvironmentFile, provisionEnvironment } from '../../src/aws/provisioning/index.ts';
 import { dateStamps } from '../../src/egress/plan/dates.ts';
-import { sandboxTarget } from '../../src/routes/index.ts';
+import { sandboxTarget } from '../../src/rule-tools/index.ts';
 import { type Sandbox, startSandbox } from '../../src/sandbox/sandbox.ts';
 import { resolveSandboxSettings } from '../../src/sandbox/settings.ts';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';

@@ -11,8 +11,8 @@ import {
 } from '../../src/egress/crypto/index.ts';
 import type { EgressCrypto } from '../../src/egress/transfer/content-seam.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { CryptoHarness } from '../crypto/support/crypto-harness.ts';
-import { startRecordingProxy } from '../crypto/support/recording-proxy.ts';
+import { CryptoHarness } from './crypto/support/crypto-harness.ts';
+import { startRecordingProxy } from './crypto/support/recording-proxy.ts';
 import { specContent } from './support/spec-content.ts';
 
 let harness: CryptoHarness;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDksEgressCrypto } from '../../src/egress/crypto/index.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { CryptoHarness } from '../crypto/support/crypto-harness.ts';
+import { CryptoHarness } from './crypto/support/crypto-harness.ts';
 import { specContent } from './support/spec-content.ts';
 
 let harness: CryptoHarness;

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EgressConfigError } from '../../src/egress/config/service-config.ts';
 import { startEgressService } from '../../src/egress/service.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { captureLogger, keyForms } from '../crypto/helpers.ts';
-import { CryptoHarness } from '../crypto/support/crypto-harness.ts';
+import { captureLogger, keyForms } from './crypto/helpers.ts';
+import { CryptoHarness } from './crypto/support/crypto-harness.ts';
 import { specContent } from './support/spec-content.ts';
 
 let harness: CryptoHarness;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/util/wait.ts';
-import { CryptoHarness, recipient, recipientDecrypts } from '../crypto/support/crypto-harness.ts';
+import { CryptoHarness, recipient, recipientDecrypts } from './crypto/support/crypto-harness.ts';
 
 let harness: CryptoHarness;
 beforeAll(async () => {

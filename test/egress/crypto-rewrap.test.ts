@@ -10,7 +10,7 @@ import {
 } from '../../src/egress/crypto/index.ts';
 import type { EgressCrypto } from '../../src/egress/transfer/content-seam.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { CryptoHarness, recipient, recipientDecrypts } from '../crypto/support/crypto-harness.ts';
+import { CryptoHarness, recipient, recipientDecrypts } from './crypto/support/crypto-harness.ts';
 
 let harness: CryptoHarness;
 let owned: OwnedEgressCrypto;

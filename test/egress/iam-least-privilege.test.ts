@@ -16,7 +16,7 @@ import { resolveEgressServiceConfig } from '../../src/egress/config/service-conf
 import { createDksEgressCrypto, type OwnedEgressCrypto } from '../../src/egress/crypto/index.ts';
 import { missingResources } from '../../src/egress/preflight.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { CryptoHarness, recipient } from '../crypto/support/crypto-harness.ts';
+import { CryptoHarness, recipient } from './crypto/support/crypto-harness.ts';
 
 const POLICY_FILE = path.resolve('config/iam/egress-task-role.yml');
 const ROLE = 'arn:aws:iam::123456789012:role/rtg-egress';

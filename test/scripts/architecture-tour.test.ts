@@ -47,11 +47,11 @@ describe('the tour checker', () => {
       '### `src/`',
       '### `src/egress/`',
       '### `stubs/`',
-      '### `src/routes/`',
+      '### `src/retired/`',
     ].join('\n');
     expect(tourProblems(tour, files)).toEqual([
       'stubs/dks/ has no heading in the tour',
-      'line 5: heading names src/routes/, which is not in the tree',
+      'line 5: heading names src/retired/, which is not in the tree',
     ]);
   });
 });

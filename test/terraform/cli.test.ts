@@ -7,7 +7,7 @@ import { parseEnvironment, provisionEnvironment } from '../../src/aws/provisioni
 import { registerRoutesCommand } from '../../src/cli/commands/routes.ts';
 import { UserError } from '../../src/cli/errors.ts';
 import { type Edge, startEdge } from '../../src/edge/index.ts';
-import { scanRoutingTable } from '../../src/routes/index.ts';
+import { scanRoutingTable } from '../../src/rule-tools/index.ts';
 
 const FIXTURES = path.resolve('test/terraform/fixtures');
 

@@ -11,7 +11,7 @@ import {
   readSandboxState,
   recordsFromItems,
   sandboxTarget,
-} from '../../routes/index.ts';
+} from '../../rule-tools/index.ts';
 import {
   type ImportResult,
   importRoutingItems,

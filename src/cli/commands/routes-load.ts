@@ -10,7 +10,7 @@ import {
   resolveTableTarget,
   sandboxTarget,
   type TableTarget,
-} from '../../routes/index.ts';
+} from '../../rule-tools/index.ts';
 import { NoSandboxRunningError, readRunningSandbox } from '../../sandbox/running.ts';
 import { UserError } from '../errors.ts';
 

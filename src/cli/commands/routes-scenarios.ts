@@ -1,12 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadRules, RuleSourceError, sftContextFor } from '../../routes/index.ts';
+import { loadRules, RuleSourceError, sftContextFor } from '../../rule-tools/index.ts';
 import {
   type GeneratedFeature,
   generateRuleSetFeature,
   RuleSetGenerationError,
-} from '../../routes/scenarios/index.ts';
+} from '../../rule-tools/scenarios/index.ts';
 import { UserError } from '../errors.ts';
 
 interface ScenariosFlags {

@@ -16,8 +16,13 @@ import {
   type RuleSourceOptions,
   sftContextFor,
   validateItems,
-} from '../../routes/index.ts';
-import { buildRoutingMap, MAP_FORMATS, type MapFormat, renderRoutingMap } from '../../routes/map/index.ts';
+} from '../../rule-tools/index.ts';
+import {
+  buildRoutingMap,
+  MAP_FORMATS,
+  type MapFormat,
+  renderRoutingMap,
+} from '../../rule-tools/map/index.ts';
 import { UserError } from '../errors.ts';
 import { registerImportTfCommand } from './routes-import.ts';
 import { registerRoutesLoadCommand } from './routes-load.ts';

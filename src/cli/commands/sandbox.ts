@@ -4,7 +4,7 @@ import { EnvironmentFileError } from '../../aws/provisioning/index.ts';
 // Not from edge/index.ts: that would load the emulators here, and they run on the edge's thread.
 import { OriginPolicyError } from '../../edge/origin-policy.ts';
 import { EdgeSnapshotError } from '../../edge/persistence/edge-snapshot.ts';
-import { RuleLoadError, RuleSourceError } from '../../routes/index.ts';
+import { RuleLoadError, RuleSourceError } from '../../rule-tools/index.ts';
 import { chooseAwsEndpoint, endpointWaitMs } from '../../sandbox/aws-endpoint.ts';
 import { PortInUseError, type Sandbox, startSandbox } from '../../sandbox/sandbox.ts';
 import { SandboxSettingError } from '../../sandbox/settings.ts';

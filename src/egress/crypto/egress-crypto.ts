@@ -8,15 +8,15 @@ import type {
   ObjectContent,
   SourceObject,
 } from '../transfer/content-seam.ts';
-import { createCseDecipher } from './cse-decipher.ts';
-import { readCseEnvelope } from './cse-envelope.ts';
-import type { DataKeyServiceClient } from './dks-client.ts';
-import { createCtrDecipher, type HtmeEnvelope, passThroughMetadata, readHtmeEnvelope } from './htme.ts';
+import { createCseDecipher } from './cse/cse-decipher.ts';
+import { readCseEnvelope } from './cse/cse-envelope.ts';
+import type { DataKeyServiceClient } from './dks/dks-client.ts';
+import { createCtrDecipher, type HtmeEnvelope, passThroughMetadata, readHtmeEnvelope } from './htme/htme.ts';
 import { shortKeyHash } from './key-hash.ts';
 import { encryptManifest } from './manifest-encryption.ts';
 import { planObjectHandling } from './object-handling.ts';
-import { rewrapDataKey, rewrappedMetadata } from './rewrap.ts';
-import { RewrapKeySource } from './rewrap-key-source.ts';
+import { rewrapDataKey, rewrappedMetadata } from './rewrap/rewrap.ts';
+import { RewrapKeySource } from './rewrap/rewrap-key-source.ts';
 
 /** What the egress crypto needs from the Data Key Service (a {@link DataKeyServiceClient}). */
 export type DataKeySource = Pick<DataKeyServiceClient, 'decryptDataKey' | 'batchDataKey'>;

@@ -1,7 +1,7 @@
 import type { Transform } from 'node:stream';
 import type { DataKey } from './data-key.ts';
-import { createCtrCipher, encryptHtme, type HtmeEnvelope, htmeMetadata, randomIv } from './htme.ts';
-import { type RewrapKey, rewrapDataKey } from './rewrap.ts';
+import { createCtrCipher, encryptHtme, type HtmeEnvelope, htmeMetadata, randomIv } from './htme/htme.ts';
+import { type RewrapKey, rewrapDataKey } from './rewrap/rewrap.ts';
 
 /** How a manifest leaves (behaviour §6.2): plain gzip, HTME under the batch key, or HTME re-wrapped. */
 export type ManifestEncryptionMode = 'none' | 'encrypted' | 'rewrapped';

@@ -1,6 +1,6 @@
 import type { TransferType } from '../rules/rule.ts';
-import { isCseObject } from './cse-envelope.ts';
-import { HTME_METADATA } from './htme.ts';
+import { isCseObject } from './cse/cse-envelope.ts';
+import { HTME_METADATA } from './htme/htme.ts';
 import { metadataValue, type ObjectMetadata } from './metadata.ts';
 
 /** The rule columns that decide how an encrypted object is handled. */

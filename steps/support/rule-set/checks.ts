@@ -20,7 +20,7 @@ import {
   renderDataContent,
   scopeDestinationKey,
   scopeSourceKey,
-} from '../../../src/routes/scenarios/index.ts';
+} from '../../../src/rule-tools/scenarios/index.ts';
 import { waitFor } from '../../../src/util/wait.ts';
 import type { PipelineEvent } from '../pipeline-events.ts';
 import type { TestTarget } from '../target.ts';

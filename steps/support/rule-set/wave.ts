@@ -29,7 +29,7 @@ import { type DateStamps, dateStamps } from '../../../src/egress/plan/dates.ts';
 import { FLAG_SUFFIX } from '../../../src/egress/plan/naming.ts';
 import type { EgressRule } from '../../../src/egress/rules/rule.ts';
 import { describeRuleKey } from '../../../src/egress/rules/rule.ts';
-import { checkItems, type RoutingItemRecord } from '../../../src/routes/index.ts';
+import { checkItems, type RoutingItemRecord } from '../../../src/rule-tools/index.ts';
 import {
   type RuleSetSample,
   ruleSetSamples,
@@ -37,7 +37,7 @@ import {
   scopeItem,
   scopeSourceKey,
   storedRecords,
-} from '../../../src/routes/scenarios/index.ts';
+} from '../../../src/rule-tools/scenarios/index.ts';
 import { waitFor } from '../../../src/util/wait.ts';
 import type { PipelineEvent } from '../pipeline-events.ts';
 import type { TestTarget } from '../target.ts';
@@ -46,7 +46,7 @@ import type { TestTarget } from '../target.ts';
  * The one upload wave of a rule set's feature: every rule's sample, then every flag, published at
  * once, so the service works on all rules in parallel and the scenarios only check what arrived.
  * The first scenario's Background starts it, the others wait for the same wave. Everything goes
- * under one scope (`bdd-<run>/`, see src/routes/scenarios/isolation.ts); the rules are put into
+ * under one scope (`bdd-<run>/`, see src/rule-tools/scenarios/isolation.ts); the rules are put into
  * the table scoped, and taken out again after the run.
  */
 
