@@ -13,15 +13,10 @@ import {
 import { createBucket } from '../src/aws/buckets.ts';
 import { createS3Client, createSqsClient } from '../src/aws/clients.ts';
 import type { SandboxState } from '../src/sandbox/state-file.ts';
+import { EPHEMERAL_PORTS } from '../src/testing/index.ts';
 import { type Benchmark, percentile, round, rssMiB } from './lib.ts';
 
-const PORTS = {
-  EGRESS_EDGE_PORT: '0',
-  EGRESS_DKS_PORT: '0',
-  EGRESS_NIFI_PORT: '0',
-  EGRESS_METRICS_PORT: '0',
-  EGRESS_DASHBOARD_PORT: '0',
-};
+const PORTS = EPHEMERAL_PORTS;
 
 function timeUntilOutput(args: string[], pattern: RegExp, env: NodeJS.ProcessEnv = {}) {
   const started = performance.now();

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
+import { EPHEMERAL_PORTS } from '../../src/testing/index.ts';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -54,11 +55,7 @@ async function idleSandbox(args: string[]): Promise<{ rss: number; peak: number 
     env: {
       ...process.env,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      EGRESS_EDGE_PORT: '0',
-      EGRESS_DKS_PORT: '0',
-      EGRESS_NIFI_PORT: '0',
-      EGRESS_METRICS_PORT: '0',
-      EGRESS_DASHBOARD_PORT: '0',
+      ...EPHEMERAL_PORTS,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { resolveSandboxSettings } from '../../src/sandbox/settings.ts';
 import type { SandboxState } from '../../src/sandbox/state-file.ts';
+import { EPHEMERAL_PORTS } from '../../src/testing/index.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -68,11 +69,7 @@ export async function startSandboxProcess(
     detached: true, // a process group of its own, whose RSS is measured as a whole
     env: {
       ...process.env,
-      EGRESS_EDGE_PORT: '0',
-      EGRESS_DKS_PORT: '0',
-      EGRESS_NIFI_PORT: '0',
-      EGRESS_METRICS_PORT: '0',
-      EGRESS_DASHBOARD_PORT: '0',
+      ...EPHEMERAL_PORTS,
       ...(options.awsEndpoint ? { BENCH_AWS_ENDPOINT: options.awsEndpoint } : {}),
       ...options.env,
     },

@@ -1,3 +1,4 @@
+export { EPHEMERAL_PORTS } from './ephemeral-ports.ts';
 export { EventLog } from './event-log.ts';
 export { flagEvent } from './flag-event.ts';
 export {

@@ -40,11 +40,4 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess 
   };
 }
 
-/** Ports set to 0 so parallel test files never collide. */
-export const EPHEMERAL_PORTS = {
-  EGRESS_EDGE_PORT: '0',
-  EGRESS_DKS_PORT: '0',
-  EGRESS_NIFI_PORT: '0',
-  EGRESS_METRICS_PORT: '0',
-  EGRESS_DASHBOARD_PORT: '0',
-};
+export { EPHEMERAL_PORTS } from '../../src/testing/index.ts';

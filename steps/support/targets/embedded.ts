@@ -4,6 +4,7 @@ import path from 'node:path';
 import { EMULATOR_CREDENTIALS } from '../../../src/aws/target.ts';
 import { startSandbox } from '../../../src/sandbox/sandbox.ts';
 import { resolveSandboxSettings } from '../../../src/sandbox/settings.ts';
+import { EPHEMERAL_PORTS } from '../../../src/testing/index.ts';
 import { serviceEvents } from '../pipeline-events.ts';
 import type { TestTarget } from '../target.ts';
 import { logSize, readLogFrom } from './logs.ts';
@@ -24,11 +25,7 @@ export async function startSandboxTarget(
     { stateDir },
     {
       ...process.env,
-      EGRESS_EDGE_PORT: '0',
-      EGRESS_DKS_PORT: '0',
-      EGRESS_NIFI_PORT: '0',
-      EGRESS_METRICS_PORT: '0',
-      EGRESS_DASHBOARD_PORT: '0',
+      ...EPHEMERAL_PORTS,
     },
   );
   const sandbox = await startSandbox({

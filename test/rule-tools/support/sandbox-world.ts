@@ -7,20 +7,13 @@ import { createS3Client, createSqsClient } from '../../../src/aws/clients.ts';
 import { sandboxTarget } from '../../../src/rule-tools/index.ts';
 import { type Sandbox, startSandbox } from '../../../src/sandbox/sandbox.ts';
 import { resolveSandboxSettings } from '../../../src/sandbox/settings.ts';
+import { EPHEMERAL_PORTS } from '../../../src/testing/index.ts';
 import { EGRESS_EVENT_NAMES, type EventLog, emptyEventLog } from './compare.ts';
 
 /*
  * A whole sandbox (edge, DKS and NiFi stubs, SFT agent, egress service) in this process on free
  * ports, for tests that compare `egress routes explain` with what really arrives.
  */
-
-const EPHEMERAL_PORTS = {
-  EGRESS_EDGE_PORT: '0',
-  EGRESS_DKS_PORT: '0',
-  EGRESS_NIFI_PORT: '0',
-  EGRESS_METRICS_PORT: '0',
-  EGRESS_DASHBOARD_PORT: '0',
-};
 
 export interface SandboxWorld {
   readonly sandbox: Sandbox;
