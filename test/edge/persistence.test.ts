@@ -7,7 +7,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateTableCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  PutItemCommand,
+  ScanCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
 import {
   CopyObjectCommand,
   GetBucketNotificationConfigurationCommand,
@@ -186,6 +191,12 @@ describe('an edge with persistDir', () => {
         AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
         BillingMode: 'PAY_PER_REQUEST',
       }),
+    );
+    // A new table is CREATING until its status is written; on disk (persistDir) that write can lose
+    // the race with the next request, as on AWS: wait for ACTIVE, as a real client must.
+    await waitUntilTableExists(
+      { client: a.dynamo, maxWaitTime: 30, minDelay: 1, maxDelay: 1 },
+      { TableName: 'kept-table' },
     );
     await a.dynamo.send(
       new PutItemCommand({ TableName: 'kept-table', Item: { id: { S: 'row-1' }, n: { N: '7' } } }),
