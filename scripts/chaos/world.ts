@@ -6,24 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutBucketNotificationConfigurationCommand,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
-import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { Upload } from '@aws-sdk/lib-storage';
-import { createBucket } from '../../src/aws/buckets.ts';
-import { createDocumentClient, createS3Client, createSqsClient } from '../../src/aws/clients.ts';
-import { createRoutingTable } from '../../src/aws/provisioning/routing-table.ts';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ReceiveMessageCommand, SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsTarget } from '../../src/aws/target.ts';
 import type { Edge } from '../../src/edge/index.ts';
 import { startEdge } from '../../src/edge/index.ts';
@@ -39,6 +24,7 @@ import {
 } from '../../src/egress/service.ts';
 import { type SftAgent, sandboxSftAgentConfig, startSftAgent } from '../../src/sft/index.ts';
 import type { SandboxSftTimings } from '../../src/sft/sandbox-config.ts';
+import { FLAG_SUFFIX, startTestKit, type TestKit } from '../../src/testing/index.ts';
 import {
   type CertificateMaterial,
   type CertificatePaths,
@@ -154,29 +140,38 @@ export class ChaosWorld {
   /** Run by {@link close} after the services stopped (things a scenario started for them). */
   readonly cleanups: (() => Promise<unknown>)[] = [];
   private nifiPort = 0;
-  readonly targets: RuleTargets;
   readonly queueUrl: string;
   readonly deadLetterQueueUrl: string;
   readonly table: string;
-  readonly rules: Record<string, unknown>[];
 
   private constructor(
     readonly environment: ChaosEnvironment,
     readonly options: ChaosWorldOptions & { workload: Workload; sft: 'agent' | 'files' },
     readonly id: string,
-    readonly s3: S3Client,
-    readonly sqs: SQSClient,
-    readonly documents: DynamoDBDocumentClient,
+    /** The test kit on the shared edge: the world's AWS resources are provisioned through it. */
+    readonly kit: TestKit,
     readonly parentDir: string,
     readonly sftRoot: string,
     readonly logs: LogCapture,
     resources: { queueUrl: string; deadLetterQueueUrl: string; table: string },
+    readonly targets: RuleTargets,
+    readonly rules: Record<string, unknown>[],
   ) {
-    this.targets = { sourceBucket: `cs-${id}`, destinationBucket: `cd-${id}`, nifiBucket: `cn-${id}` };
     this.queueUrl = resources.queueUrl;
     this.deadLetterQueueUrl = resources.deadLetterQueueUrl;
     this.table = resources.table;
-    this.rules = (options.rules ?? ((targets) => workloadRules(options.workload, targets)))(this.targets);
+  }
+
+  get s3(): S3Client {
+    return this.kit.clients.s3;
+  }
+
+  get sqs(): SQSClient {
+    return this.kit.clients.sqs;
+  }
+
+  get documents(): DynamoDBDocumentClient {
+    return this.kit.clients.documents;
   }
 
   get workload(): Workload {
@@ -193,34 +188,45 @@ export class ChaosWorld {
 
   static async create(environment: ChaosEnvironment, options: ChaosWorldOptions): Promise<ChaosWorld> {
     const id = `${options.name}-${randomBytes(3).toString('hex')}`;
-    const target = environment.edge.target;
-    const s3 = createS3Client(target);
-    const sqs = createSqsClient(target);
-    const documents = createDocumentClient(target);
     const workload = options.workload ?? standardWorkload();
     const sft = options.sft ?? 'agent';
-
+    const targets: RuleTargets = {
+      sourceBucket: `cs-${id}`,
+      destinationBucket: `cd-${id}`,
+      nifiBucket: `cn-${id}`,
+    };
+    const rules = (options.rules ?? ((given) => workloadRules(workload, given)))(targets);
     const queueName = `cq-${id}`;
-    const dlq = await sqs.send(
-      new CreateQueueCommand({ QueueName: `${queueName}-dlq`, Attributes: options.queueAttributes }),
-    );
-    const dlqArn = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
-    );
-    const queue = await sqs.send(
-      new CreateQueueCommand({
-        QueueName: queueName,
-        Attributes: {
-          ...options.queueAttributes,
-          RedrivePolicy: JSON.stringify({
-            deadLetterTargetArn: dlqArn.Attributes?.QueueArn,
-            maxReceiveCount: String(options.maxReceiveCount ?? 5),
-          }),
-        },
-      }),
-    );
     const table = `ct-${id}`;
-    await createRoutingTable(documents, table);
+    // The kit on the shared edge (the service may reach it through a proxy; the world's set-up does not).
+    const kit = await startTestKit({ target: environment.edge.target });
+    const report = await kit.provision({
+      buckets: [
+        targets.sourceBucket,
+        ...((options.createDestinationBucket ?? true) ? [targets.destinationBucket] : []),
+        ...(sft === 'agent' ? [targets.nifiBucket] : []),
+      ].map((name) => ({ name })),
+      queues: [
+        {
+          name: queueName,
+          deadLetter: { name: `${queueName}-dlq`, maxReceiveCount: options.maxReceiveCount ?? 5 },
+        },
+      ],
+      notifications: [{ bucket: targets.sourceBucket, queue: queueName, suffix: FLAG_SUFFIX }],
+      tables: [{ name: table }],
+    });
+    const queueUrl = report.queues[queueName]!.url;
+    const deadLetterQueueUrl = report.queues[`${queueName}-dlq`]!.url;
+    if (options.queueAttributes) {
+      // Attributes the environment format does not declare (such as MaximumMessageSize).
+      for (const url of [queueUrl, deadLetterQueueUrl]) {
+        await kit.clients.sqs.send(
+          new SetQueueAttributesCommand({ QueueUrl: url, Attributes: options.queueAttributes }),
+        );
+      }
+    }
+    // Items go in as they are (some scenarios route deliberately odd rules): no validation on the way.
+    await kit.putRules({ table }, rules);
     const parentDir = await mkdtemp(path.join(environment.baseDir, `${id}-`));
     const sftRoot = path.join(parentDir, 'sft-root');
     await mkdir(sftRoot);
@@ -234,37 +240,14 @@ export class ChaosWorld {
       environment,
       { ...options, workload, sft },
       id,
-      s3,
-      sqs,
-      documents,
+      kit,
       parentDir,
       sftRoot,
       logs,
-      { queueUrl: queue.QueueUrl!, deadLetterQueueUrl: dlq.QueueUrl!, table },
+      { queueUrl, deadLetterQueueUrl, table },
+      targets,
+      rules,
     );
-    const { sourceBucket, destinationBucket, nifiBucket } = world.targets;
-    await createBucket(s3, sourceBucket);
-    if (options.createDestinationBucket ?? true) {
-      await createBucket(s3, destinationBucket);
-    }
-    const queueArn = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: world.queueUrl, AttributeNames: ['QueueArn'] }),
-    );
-    await s3.send(
-      new PutBucketNotificationConfigurationCommand({
-        Bucket: sourceBucket,
-        NotificationConfiguration: {
-          QueueConfigurations: [
-            {
-              QueueArn: queueArn.Attributes!.QueueArn!,
-              Events: ['s3:ObjectCreated:*'],
-              Filter: { Key: { FilterRules: [{ Name: 'suffix', Value: 'pipeline_success.flag' }] } },
-            },
-          ],
-        },
-      }),
-    );
-    for (const item of world.rules) await documents.send(new PutCommand({ TableName: table, Item: item }));
     if (workload.encrypted) {
       world.dks = await startDksStub({
         port: 0,
@@ -295,7 +278,6 @@ export class ChaosWorld {
       for (const object of set.objects) await world.put(object.key, object.body);
     }
     if (sft === 'agent') {
-      await createBucket(s3, nifiBucket);
       await world.startNifi();
       await world.startAgent();
     }
@@ -325,11 +307,7 @@ export class ChaosWorld {
     bucket = this.targets.sourceBucket,
     metadata?: Record<string, string>,
   ): Promise<void> {
-    await new Upload({
-      client: this.s3,
-      params: { Bucket: bucket, Key: key, Body: body, ...(metadata ? { Metadata: metadata } : {}) },
-      partSize: 8 * 1024 * 1024,
-    }).done();
+    await this.kit.putObject(bucket, key, body, metadata);
   }
 
   /** Uploads the flag: the edge's bucket notification puts the S3 event on the queue. */
@@ -512,35 +490,18 @@ export class ChaosWorld {
     return handle;
   }
 
-  async queueDepth(queueUrl = this.queueUrl): Promise<{ visible: number; inFlight: number }> {
-    const attributes = await this.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: queueUrl,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    return {
-      visible: Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0),
-      inFlight: Number(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
-    };
+  queueDepth(queueUrl = this.queueUrl): Promise<{ visible: number; inFlight: number }> {
+    return this.kit.queueDepth(queueUrl);
   }
 
+  /** Every key of a bucket; none when the bucket does not exist (a scenario may create it late). */
   async listKeys(bucket: string): Promise<string[]> {
-    const keys: string[] = [];
-    let token: string | undefined;
     try {
-      do {
-        const page = await this.s3.send(
-          new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }),
-        );
-        keys.push(...(page.Contents ?? []).map((object) => object.Key!));
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
+      return await this.kit.keys(bucket);
     } catch (error) {
       if ((error as Error).name === 'NoSuchBucket') return [];
       throw error;
     }
-    return keys;
   }
 
   /** Files waiting in the agent's source directories (not hidden temporaries). */
@@ -706,9 +667,7 @@ export class ChaosWorld {
     await this.agent?.stop();
     await this.stopNifi();
     await this.dks?.stop();
-    this.s3.destroy();
-    this.sqs.destroy();
-    this.documents.destroy();
+    await this.kit.stop();
     await this.logs.close();
   }
 }
