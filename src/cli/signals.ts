@@ -27,10 +27,17 @@ export function onShutdownSignal(handler: (signal: NodeJS.Signals) => Promise<vo
 
 /**
  * Resolves once the first SIGINT/SIGTERM has been handled by `stop` (a second signal exits at
- * once). Long-running commands end with `await untilShutdownSignal(() => component.stop())`.
+ * once). Long-running commands end with `await untilShutdownSignal(() => component.stop(), announce)`.
+ *
+ * `announce` prints the "running"/"ready" line and is called only once the handler is in place:
+ * a supervisor (or a test) that signals as soon as it reads that line must get a graceful stop,
+ * never Node's default exit, however the processes are scheduled.
  */
-export function untilShutdownSignal(stop: (signal: NodeJS.Signals) => Promise<void>): Promise<void> {
-  return new Promise((resolve, reject) => {
+export function untilShutdownSignal(
+  stop: (signal: NodeJS.Signals) => Promise<void>,
+  announce: () => void = () => {},
+): Promise<void> {
+  const stopped = new Promise<void>((resolve, reject) => {
     onShutdownSignal(async (signal) => {
       try {
         await stop(signal);
@@ -40,4 +47,6 @@ export function untilShutdownSignal(stop: (signal: NodeJS.Signals) => Promise<vo
       }
     });
   });
+  announce();
+  return stopped;
 }

@@ -37,9 +37,8 @@ export function registerEdgeCommand(program: Command): void {
         }
         throw error;
       });
+      // The handler first, then the line a supervisor waits for (see untilShutdownSignal).
+      onShutdownSignal(() => edge.stop());
       console.error(`edge ready on ${edge.endpoint} — export AWS_ENDPOINT_URL=${edge.endpoint}`);
-      onShutdownSignal(async () => {
-        await edge.stop();
-      });
     });
 }

@@ -63,15 +63,17 @@ async function runUntilSignalled(config: ResolvedEgressServiceConfig): Promise<v
     }
     throw error;
   });
-  console.log(
-    `egress service running: queue ${config.queueUrl}, table ${config.table}, metrics ${service.metricsUrl}`,
+  await untilShutdownSignal(
+    async (signal) => {
+      console.log(
+        `egress: ${signal} received, draining in-flight messages (up to ${config.shutdownTimeoutMs} ms)…`,
+      );
+      await service.stop();
+      console.log('egress service stopped');
+    },
+    () =>
+      console.log(
+        `egress service running: queue ${config.queueUrl}, table ${config.table}, metrics ${service.metricsUrl}`,
+      ),
   );
-
-  await untilShutdownSignal(async (signal) => {
-    console.log(
-      `egress: ${signal} received, draining in-flight messages (up to ${config.shutdownTimeoutMs} ms)…`,
-    );
-    await service.stop();
-    console.log('egress service stopped');
-  });
 }

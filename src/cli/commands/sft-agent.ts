@@ -116,12 +116,15 @@ export function registerSftAgentCommand(program: Command): void {
       } catch (error) {
         throw new UserError(`cannot start the SFT agent: ${(error as Error).message}`);
       }
-      console.log(
-        `sft agent running: ${config.routes.length} routes, ${agent.watchedDirectories.length} directories under ${sftRoot} (Ctrl-C stops)`,
+      await untilShutdownSignal(
+        async () => {
+          await agent.stop();
+          logger.flush();
+        },
+        () =>
+          console.log(
+            `sft agent running: ${config.routes.length} routes, ${agent.watchedDirectories.length} directories under ${sftRoot} (Ctrl-C stops)`,
+          ),
       );
-      await untilShutdownSignal(async () => {
-        await agent.stop();
-        logger.flush();
-      });
     });
 }

@@ -56,7 +56,9 @@ export function registerStubDksCommand(program: Command): Command {
         throw error;
       });
       const certs = tls ? ` (client certificates signed by ${path.resolve(options.certsDir, 'ca.pem')})` : '';
-      console.log(`dks stub listening on ${stub.url}${certs}`);
-      await untilShutdownSignal(() => stub.stop());
+      await untilShutdownSignal(
+        () => stub.stop(),
+        () => console.log(`dks stub listening on ${stub.url}${certs}`),
+      );
     });
 }

@@ -91,11 +91,13 @@ export function registerStubNifiCommand(program: Command): void {
       } catch (error) {
         throw new UserError(`cannot start the stub NiFi: ${(error as Error).message}`);
       }
-      console.log(`stub NiFi listening on ${stub.url} → s3://${flags.bucket}/ (Ctrl-C stops)`);
-      await untilShutdownSignal(async () => {
-        await stub.stop();
-        s3.destroy();
-        logger.flush();
-      });
+      await untilShutdownSignal(
+        async () => {
+          await stub.stop();
+          s3.destroy();
+          logger.flush();
+        },
+        () => console.log(`stub NiFi listening on ${stub.url} → s3://${flags.bucket}/ (Ctrl-C stops)`),
+      );
     });
 }
