@@ -7,6 +7,7 @@ import type { S3WriteRecord } from '../s3-gateway.ts';
 import type { S3StorageStats } from '../s3-storage/s3-storage.ts';
 import type { AssumedRole } from '../sts.ts';
 import { fromCrossingError } from './crossing-errors.ts';
+import { PendingRequests } from './pending-requests.ts';
 import type { EdgeWorkerData, FromWorker, StartedEdge, ToWorker } from './protocol.ts';
 import { SyncAsker } from './sync-channel.ts';
 
@@ -88,8 +89,10 @@ export async function startThreadEdge(options: ThreadEdgeOptions = {}): Promise<
   const writeListeners = new Set<(record: S3WriteRecord) => void>();
   const notificationListeners = new Set<(record: NotificationRecord) => void>();
   let contributor: (() => Promise<Record<string, ComponentHealth>>) | undefined;
-  const healthRequests = new Map<number, Pending<HealthReport>>();
-  let lastHealthId = 0;
+  const healthRequests = new PendingRequests<HealthReport>(
+    HEALTH_TIMEOUT_MS,
+    (ms) => new EdgeThreadError(`the edge's thread did not report its health within ${ms} ms`),
+  );
 
   let markExited!: () => void;
   const exited = new Promise<void>((resolve) => {
@@ -118,8 +121,7 @@ export async function startThreadEdge(options: ThreadEdgeOptions = {}): Promise<
       { cause },
     );
     asker.close();
-    for (const request of healthRequests.values()) request.reject(failure);
-    healthRequests.clear();
+    healthRequests.rejectAll(failure);
     if (wasStarting) started.reject(failure);
     else onFailure?.(failure);
   };
@@ -156,10 +158,10 @@ export async function startThreadEdge(options: ThreadEdgeOptions = {}): Promise<
         return;
       case 'health':
       case 'health-failed': {
-        const request = healthRequests.get(message.id);
-        healthRequests.delete(message.id);
-        if (message.type === 'health') request?.resolve(message.report);
-        else request?.reject(fromCrossingError(message.error));
+        healthRequests.settle(
+          message.id,
+          message.type === 'health' ? { value: message.report } : { error: fromCrossingError(message.error) },
+        );
         return;
       }
       case 'stopped':
@@ -207,24 +209,7 @@ export async function startThreadEdge(options: ThreadEdgeOptions = {}): Promise<
     },
     health() {
       if (phase !== 'running') return Promise.reject(notRunning());
-      const id = ++lastHealthId;
-      return new Promise<HealthReport>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          healthRequests.delete(id);
-          reject(
-            new EdgeThreadError(`the edge's thread did not report its health within ${HEALTH_TIMEOUT_MS} ms`),
-          );
-        }, HEALTH_TIMEOUT_MS);
-        timer.unref();
-        const settle =
-          <T>(then: (value: T) => void) =>
-          (value: T) => {
-            clearTimeout(timer);
-            then(value);
-          };
-        healthRequests.set(id, { resolve: settle(resolve), reject: settle(reject) });
-        send({ type: 'health', id });
-      });
+      return healthRequests.ask((id) => send({ type: 'health', id }));
     },
     stop() {
       stopping ??= (async () => {

@@ -4,6 +4,7 @@ import { createLogger, type Logger, silentLogger } from '../../logging/logger.ts
 import { type Edge, startEdge } from '../edge.ts';
 import type { ComponentHealth } from '../health.ts';
 import { toCrossingError } from './crossing-errors.ts';
+import { PendingRequests } from './pending-requests.ts';
 import type { EdgeWorkerData, FromWorker, ToWorker } from './protocol.ts';
 import { answerSyncQuestions } from './sync-channel.ts';
 
@@ -41,50 +42,10 @@ async function closeLog(): Promise<void> {
 }
 
 /** The main thread's health components, asked for at each `/_localstack/health` request. */
-function contributions(): {
-  ask: () => Promise<Record<string, ComponentHealth>>;
-  settle: (id: number, outcome: { components: Record<string, ComponentHealth> } | { error: string }) => void;
-  abandon: () => void;
-} {
-  const waiting = new Map<
-    number,
-    { resolve: (c: Record<string, ComponentHealth>) => void; reject: (e: Error) => void }
-  >();
-  let lastId = 0;
-  return {
-    ask: () =>
-      new Promise((resolve, reject) => {
-        const id = ++lastId;
-        const timer = setTimeout(() => {
-          waiting.delete(id);
-          reject(new Error(`the main thread did not answer within ${CONTRIBUTION_TIMEOUT_MS} ms`));
-        }, CONTRIBUTION_TIMEOUT_MS);
-        timer.unref();
-        waiting.set(id, {
-          resolve: (components) => {
-            clearTimeout(timer);
-            resolve(components);
-          },
-          reject: (error) => {
-            clearTimeout(timer);
-            reject(error);
-          },
-        });
-        post({ type: 'contribute', id });
-      }),
-    settle: (id, outcome) => {
-      const request = waiting.get(id);
-      waiting.delete(id);
-      if (!request) return;
-      if ('components' in outcome) request.resolve(outcome.components);
-      else request.reject(new Error(outcome.error));
-    },
-    abandon: () => {
-      for (const request of waiting.values()) request.reject(new Error('the sandbox is stopping'));
-      waiting.clear();
-    },
-  };
-}
+const contributions = new PendingRequests<Record<string, ComponentHealth>>(
+  CONTRIBUTION_TIMEOUT_MS,
+  (ms) => new Error(`the main thread did not answer within ${ms} ms`),
+);
 
 function serve(edge: Edge): void {
   edge.onS3Write((record) => post({ type: 's3-write', record }));
@@ -92,17 +53,16 @@ function serve(edge: Edge): void {
   answerSyncQuestions(data.syncPort, data.syncSignal, (question) =>
     question === 'assumedRoles' ? edge.assumedRoles() : edge.s3Storage(),
   );
-  const contributed = contributions();
   port.on('message', (message: ToWorker) => {
     switch (message.type) {
       case 'contributor':
-        edge.setHealthContributor(contributed.ask);
+        edge.setHealthContributor(() => contributions.ask((id) => post({ type: 'contribute', id })));
         return;
       case 'contribution':
-        contributed.settle(message.id, { components: message.components });
+        contributions.settle(message.id, { value: message.components });
         return;
       case 'contribution-failed':
-        contributed.settle(message.id, { error: message.message });
+        contributions.settle(message.id, { error: new Error(message.message) });
         return;
       case 'health':
         edge.health().then(
@@ -111,7 +71,7 @@ function serve(edge: Edge): void {
         );
         return;
       case 'stop':
-        contributed.abandon();
+        contributions.rejectAll(new Error('the sandbox is stopping'));
         void edge
           .stop()
           .then(closeLog)
