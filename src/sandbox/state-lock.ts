@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -130,11 +130,16 @@ async function createWithContent(target: string, content: string): Promise<boole
 /** The holder of this state directory: this process. */
 export class StateLock {
   private released = false;
+  // A process that exits without stopping (process.exit on a closed pipe during start-up, a second
+  // Ctrl-C, a fatal error) still gives the lock back; only a kill -9 leaves it, to be taken over.
+  private readonly releaseOnExit = () => this.releaseSync();
 
   private constructor(
     readonly stateDir: string,
     private holder: LockHolder,
-  ) {}
+  ) {
+    process.once('exit', this.releaseOnExit);
+  }
 
   get file(): string {
     return lockFilePath(this.stateDir);
@@ -203,11 +208,32 @@ export class StateLock {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    process.off('exit', this.releaseOnExit);
     const text = await readFile(this.file, 'utf8').catch(() => undefined);
-    const current = text === undefined ? undefined : parseLockHolder(text);
-    if (current?.pid === this.holder.pid && current.startedAt === this.holder.startedAt) {
-      await unlink(this.file).catch(() => {});
+    if (this.isOurs(text)) await unlink(this.file).catch(() => {});
+  }
+
+  /** As {@link release}, synchronously: all an 'exit' listener may do. */
+  private releaseSync(): void {
+    if (this.released) return;
+    this.released = true;
+    let text: string | undefined;
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch {
+      return;
     }
+    if (!this.isOurs(text)) return;
+    try {
+      unlinkSync(this.file);
+    } catch {
+      // Gone already, or the directory went with it: nothing left to give back.
+    }
+  }
+
+  private isOurs(text: string | undefined): boolean {
+    const current = text === undefined ? undefined : parseLockHolder(text);
+    return current?.pid === this.holder.pid && current.startedAt === this.holder.startedAt;
   }
 }
 

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -193,5 +194,33 @@ describe('StateLock', () => {
     await writeFile(path.join(stateDir, LOCK_FILE_NAME), other);
     await lock.release();
     expect(await readFile(path.join(stateDir, LOCK_FILE_NAME), 'utf8')).toBe(other);
+  });
+
+  it('is given back when the process exits without releasing it (process.exit, not a kill -9)', async () => {
+    const stateDir = await mkdtemp(path.join(dir, 'exit-'));
+    const script = [
+      `const { StateLock } = await import(${JSON.stringify(path.resolve('src/sandbox/state-lock.ts'))});`,
+      `await StateLock.acquire(${JSON.stringify(stateDir)}, { purpose: 'sandbox' });`,
+      "process.stdout.write('locked\\n');",
+      'process.exit(3);',
+    ].join('\n');
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    });
+    expect({ status: child.status, stdout: child.stdout, stderr: child.stderr }).toEqual({
+      status: 3,
+      stdout: 'locked\n',
+      stderr: '',
+    });
+    expect(await readdir(stateDir)).toEqual([]);
+  });
+
+  it('stops listening for the exit once released (no listener left per acquire)', async () => {
+    const stateDir = await mkdtemp(path.join(dir, 'listeners-'));
+    const before = process.listenerCount('exit');
+    const lock = await StateLock.acquire(stateDir, { purpose: 'sandbox' });
+    expect(process.listenerCount('exit')).toBe(before + 1);
+    await lock.release();
+    expect(process.listenerCount('exit')).toBe(before);
   });
 });
