@@ -16,9 +16,32 @@ import { startChaosEnvironment } from './world.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const { values } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } },
-});
+const USAGE = `usage: node --import tsx scripts/chaos/run.ts [--quick] [--only name,name]
+  --quick        only the scenarios marked quick (those npm test runs too)
+  --only NAMES   these scenarios, comma-separated (known: ${SCENARIOS.map((s) => s.name).join(', ')})`;
+
+let parsed: ReturnType<typeof parseOptions>;
+try {
+  parsed = parseOptions();
+} catch (error) {
+  console.error(`${(error as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+if (parsed.values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const { values } = parsed;
+
+function parseOptions() {
+  return parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+}
 const only = values.only?.split(',').map((name) => name.trim());
 const selected = SCENARIOS.filter(
   (scenario) => (!values.quick || scenario.quick) && (!only || only.includes(scenario.name)),

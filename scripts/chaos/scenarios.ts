@@ -10,6 +10,7 @@ import { createDksEgressCrypto } from '../../src/egress/crypto/index.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { type AccountingReport, account, type ExpectedOutput } from './accounting.ts';
 import { CUT_ATTACKS, type EdgeFixtures, edgeAnswers, rawHttp } from './edge-attacks.ts';
+import { failuresOfLogLine } from './failure-records.ts';
 import { type SftModes, sftModes } from './file-modes.ts';
 import { LEVEL } from './logs.ts';
 import { TcpProxy } from './tcp-proxy.ts';
@@ -999,6 +1000,19 @@ export const SCENARIOS: readonly Scenario[] = [
             /^duplicate destination names/.test(String(entry.msg)),
           );
           evidence.push(`logged: ${String(line?.msg)}: ${String(line?.reason)}`);
+          // A child-process worker is judged from its log lines alone: they must tell the same
+          // rule failures as the in-process events do, or such a run would count them unexplained.
+          const fromLogs = new Set(
+            world.logs.lines
+              .flatMap((entry) => failuresOfLogLine(entry, world.targets.sourceBucket))
+              .filter((failure) => failure.beforeTransfer)
+              .map((failure) => failure.rule),
+          );
+          const missing = refused.filter((rule) => !fromLogs.has(rule));
+          if (missing.length > 0) {
+            throw new Error(`the log lines do not report the rule failures of ${missing.join(', ')}`);
+          }
+          evidence.push(`the same rule failures read from the log lines: ${[...fromLogs].join(', ')}`);
         },
         splitOutcome(
           (output) => output.rule.startsWith(set.prefix),

@@ -17,6 +17,7 @@ import { DEAD_LETTER_REASON_ATTRIBUTE } from '../../src/egress/consumer/dead-let
 import { parseS3EventMessage } from '../../src/egress/consumer/s3-event.ts';
 import { DataKeyServiceClient, encryptHtme, htmeMetadata } from '../../src/egress/crypto/index.ts';
 import type { EgressEvents } from '../../src/egress/observability/events.ts';
+import { describeRuleKey } from '../../src/egress/rules/rule.ts';
 import {
   type EgressService,
   type EgressServiceOptions,
@@ -41,6 +42,7 @@ import type {
   FailureRecord,
   Observation,
 } from './accounting.ts';
+import { failuresOfLogLine, ruleFailureRecord } from './failure-records.ts';
 import { LogCapture } from './logs.ts';
 import {
   expectedOutputs,
@@ -386,7 +388,7 @@ export class ChaosWorld {
       this.failures.push({
         bucket: event.sourceBucket,
         key: event.sourceKey,
-        rule: `${event.rule.sourcePrefix}|${event.rule.pipelineName}`,
+        rule: describeRuleKey(event.rule),
         reason: event.reason,
       }),
     );
@@ -394,11 +396,9 @@ export class ChaosWorld {
       this.processed.push(event);
       for (const rule of event.rules) {
         if (rule.failure) {
-          this.failures.push({
-            rule: `${rule.rule.sourcePrefix}|${rule.rule.pipelineName}`,
-            reason: rule.failure,
-            beforeTransfer: rule.objectsSent + rule.objectsFailed === 0,
-          });
+          this.failures.push(
+            ruleFailureRecord({ ...rule, rule: describeRuleKey(rule.rule), failure: rule.failure }),
+          );
         }
       }
     });
@@ -458,14 +458,7 @@ export class ChaosWorld {
         this.logs.take(line.replace(/^\{/, `{"worker":${JSON.stringify(name)},`));
         try {
           const parsed = JSON.parse(line) as Record<string, unknown>;
-          if (parsed.msg === 'failed to egress object' && typeof parsed.reason === 'string') {
-            this.failures.push({
-              bucket: this.targets.sourceBucket,
-              key: String(parsed.key),
-              rule: typeof parsed.rule === 'string' ? parsed.rule : undefined,
-              reason: parsed.reason,
-            });
-          }
+          this.failures.push(...failuresOfLogLine(parsed, this.targets.sourceBucket));
         } catch {
           // a partial or human line
         }

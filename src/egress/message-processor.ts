@@ -161,8 +161,18 @@ export class MessageProcessor {
       const detail = failed
         .map((summary) => `${describeRuleKey(summary.rule)}: ${summary.failure}`)
         .join('; ');
+      // Each failed rule as a record, so a log reader (an operator's query, the chaos runner's
+      // child workers) learns which rule failed, why, and whether anything was transferred first.
       logger.warn(
-        { failedRules: failed.length, detail },
+        {
+          failedRules: failed.map((summary) => ({
+            rule: describeRuleKey(summary.rule),
+            failure: summary.failure,
+            objectsSent: summary.objectsSent,
+            objectsFailed: summary.objectsFailed,
+          })),
+          detail,
+        },
         'message left for retry: not every object succeeded',
       );
       return verdict('retain', 'failed', { detail, flagKeys, rules });

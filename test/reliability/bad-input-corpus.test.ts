@@ -1802,7 +1802,7 @@ beforeAll(async () => {
     {
       logger: world.logs.logger.child({ component: 'egress' }),
       // The service's own construction; only the timings are shortened so a hung DKS fails in seconds.
-      client: { timeoutMs: 800, retry: { attempts: 2, initialDelayMs: 50 } },
+      client: { timeoutMs: 2_500, retry: { attempts: 2, initialDelayMs: 50 } },
     },
   );
   const producer = new DataKeyServiceClient({
