@@ -78,7 +78,9 @@ describe('the egress service while the AWS endpoint is down', () => {
     expect(await kit.getText(destination, 'out/data.csv')).toBe('survived the outage');
     const ended = logs.find(LEVEL.info, { msg: 'SQS receive works again: outage ended' });
     expect(ended).toHaveLength(1);
-    expect(ended[0]!.durationMs as number).toBeGreaterThanOrEqual(OUTAGE_MS);
+    // The outage is measured from the first failed receive, which the service sees a moment after
+    // the proxy went down: a second of slack, so the scheduling of that moment cannot fail the test.
+    expect(ended[0]!.durationMs as number).toBeGreaterThanOrEqual(OUTAGE_MS - 1_000);
     expect(ended[0]!.failedReceives as number).toBeLessThanOrEqual(14);
     expect(logs.find(LEVEL.warn, { msg: /outage started/ })).toHaveLength(1);
   }, 90_000);
