@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -193,6 +193,24 @@ describe('BlobStore and ObjectCatalog', () => {
     expect(await files()).toHaveLength(1);
     await open();
     expect(await files()).toHaveLength(0);
+  });
+
+  it('keeps bodies private (directories 0700, files 0600) whatever the umask and earlier modes', async () => {
+    const store = path.join(directory, 'store');
+    await mkdir(store, { mode: 0o755 });
+    await chmod(store, 0o755);
+    const previousUmask = process.umask(0);
+    try {
+      const blobs = await open({ inlineMaxBytes: 0 });
+      await blobs.write(Readable.from([Buffer.from('a decrypted delivery')]));
+      const mode = async (entry: string) => (await stat(entry)).mode & 0o777;
+      expect(await mode(store)).toBe(0o700);
+      expect(await mode(path.join(store, 'blobs'))).toBe(0o700);
+      const [body] = await files();
+      expect(await mode(path.join(store, 'blobs', body!))).toBe(0o600);
+    } finally {
+      process.umask(previousUmask);
+    }
   });
 
   it('validates its limits at construction, naming them', async () => {

@@ -43,6 +43,7 @@ describe('file modes of the sandbox', () => {
       expect(await mode(path.join(stateDir, 'logs'))).toBe(0o700);
       expect(await mode(path.join(stateDir, 'logs', 'sandbox.log'))).toBe(0o600);
       expect(await mode(path.join(stateDir, 'certs'))).toBe(0o700);
+      expect(await mode(path.join(stateDir, 's3'))).toBe(0o700); // object bodies, decrypted ones too
       const sftRoot = path.join(stateDir, 'sft-root');
       expect(await mode(sftRoot)).toBe(0o700);
       const created = await directoriesUnder(sftRoot);

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { chmod, type FileHandle, mkdir, open, readdir, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Logger } from '../../logging/logger.ts';
@@ -12,6 +12,9 @@ const READ_CHUNK_BYTES = 1024 * 1024;
 /** Marks a directory as this store's, so that a clean start never wipes someone else's files. */
 const MARKER = '.egress-s3-storage';
 const BLOBS = 'blobs';
+/** Object bodies are users' data: readable by this user only. */
+const PRIVATE_FILE = 0o600;
+const PRIVATE_DIRECTORY = 0o700;
 
 /**
  * One immutable body — a whole object's, or one multipart part's — in memory or in a file.
@@ -120,7 +123,10 @@ export class BlobStore {
   /** Prepares the directory (see {@link BlobStoreOptions.directory}) and returns the store. */
   static async open(options: BlobStoreOptions): Promise<BlobStore> {
     const store = new BlobStore(options);
-    await mkdir(store.directory, { recursive: true });
+    // Bodies are the users' data (decrypted deliveries among them): only this user may read them,
+    // also in a directory that existed before with wider modes.
+    await mkdir(store.directory, { recursive: true, mode: PRIVATE_DIRECTORY });
+    await chmod(store.directory, PRIVATE_DIRECTORY);
     const entries = await readdir(store.directory);
     if (entries.length > 0 && !entries.includes(MARKER)) {
       throw new BlobStoreDirectoryError(
@@ -128,16 +134,19 @@ export class BlobStore {
         `is not empty and was not created by the embedded S3 (no ${MARKER} file); refusing to use it`,
       );
     }
-    await writeFile(path.join(store.directory, MARKER), 'S3 object bodies of the egress sandbox edge\n');
+    await writeFile(path.join(store.directory, MARKER), 'S3 object bodies of the egress sandbox edge\n', {
+      mode: PRIVATE_FILE,
+    });
     if (options.retainFiles === undefined) {
       // Nothing references files left by a run that was killed: start clean.
       await rm(store.blobsDirectory, { recursive: true, force: true });
-      await mkdir(store.blobsDirectory);
+      await mkdir(store.blobsDirectory, { mode: PRIVATE_DIRECTORY });
       return store;
     }
     // A persisted catalogue refers to some files; the others (bodies written after its snapshot by a
     // run that was killed, parts of unfinished uploads) are referred to by nothing.
-    await mkdir(store.blobsDirectory, { recursive: true });
+    await mkdir(store.blobsDirectory, { recursive: true, mode: PRIVATE_DIRECTORY });
+    await chmod(store.blobsDirectory, PRIVATE_DIRECTORY);
     for (const name of await readdir(store.blobsDirectory)) {
       if (!options.retainFiles.has(name)) await rm(path.join(store.blobsDirectory, name), { force: true });
     }
@@ -172,7 +181,7 @@ export class BlobStore {
   persist(blob: Blob): string {
     if (blob.file !== undefined) return path.basename(blob.file);
     const file = this.newFile();
-    writeFileSync(file, blob.bytes!, { flag: 'wx' });
+    writeFileSync(file, blob.bytes!, { flag: 'wx', mode: PRIVATE_FILE });
     return path.basename(file);
   }
 
@@ -221,7 +230,7 @@ export class BlobStore {
         batchBytes += chunk.length;
         if (handle === undefined && !this.fitsInMemory(size)) {
           file = this.newFile();
-          handle = await open(file, 'wx');
+          handle = await open(file, 'wx', PRIVATE_FILE);
           this.files += 1;
         }
         if (handle !== undefined && batchBytes >= WRITE_BATCH_BYTES) {
@@ -258,7 +267,7 @@ export class BlobStore {
     const md5 = createHash('md5').update(bytes).digest('hex');
     if (this.fitsInMemory(bytes.length)) return this.inMemory(Buffer.from(bytes), md5);
     const file = this.newFile();
-    writeFileSync(file, bytes, { flag: 'wx' });
+    writeFileSync(file, bytes, { flag: 'wx', mode: PRIVATE_FILE });
     this.files += 1;
     this.fileBytes += bytes.length;
     return new Blob(bytes.length, md5, undefined, file);
