@@ -9,10 +9,9 @@
  *
  * Another run is one more entry in STAGES: a name, a command, the report it writes and its format.
  */
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { executeRun, type RunSpec } from './test/run.ts';
+import { executeRun, freshReportsDirectory, type RunSpec } from './test/run.ts';
 import { type RunTally, summarize } from './test/tally.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -61,7 +60,7 @@ const SCENARIO_RUNS: RunSpec[] = [
 
 // A known notice from the AWS SDK about its future Node 22 floor; the pinned versions are fine.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-await mkdir(path.join(ROOT, 'reports'), { recursive: true });
+await freshReportsDirectory(path.join(ROOT, 'reports'));
 
 const STAGES: RunSpec[][] = [[VITEST], SCENARIO_RUNS];
 

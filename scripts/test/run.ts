@@ -5,7 +5,7 @@
  * printed in one piece when it ends, so two runs' lines never interleave.
  */
 import { spawn } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { type ReportFormat, type RunResult, type RunTally, tallyRun } from './tally.ts';
 
@@ -56,6 +56,15 @@ function spawnRun(
     // 'close' (not 'exit'): held output is complete only once the pipes have ended.
     child.on('close', (exitCode, signal) => resolve({ exitCode, signal }));
   });
+}
+
+/**
+ * Empties the reports directory before a test run: every artefact in it afterwards (HTML and JUnit
+ * reports, moto's, screenshots, the IAM check) is this run's, never one a crashed run left over.
+ */
+export async function freshReportsDirectory(directory: string): Promise<void> {
+  await rm(directory, { recursive: true, force: true });
+  await mkdir(directory, { recursive: true });
 }
 
 /** Deletes the stale report, runs, and tallies what the run wrote. */

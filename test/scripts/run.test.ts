@@ -2,11 +2,11 @@
  * One run of `npm test` (scripts/test/run.ts): a run beside another holds its output and prints it
  * in one piece when it ends, and its report is still the one tallied.
  */
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { executeRun, type RunSpec } from '../../scripts/test/run.ts';
+import { executeRun, freshReportsDirectory, type RunSpec } from '../../scripts/test/run.ts';
 
 const PASSING_REPORT = path.resolve(import.meta.dirname, 'fixtures/vitest/pass.json');
 
@@ -63,5 +63,23 @@ describe('executeRun', () => {
     const tally = await executeRun(printingRun('stale', root, false), root, 'hold');
     expect(tally.failed).toBeGreaterThan(0);
     expect(tally.problems.join('\n')).toMatch(/report/);
+  });
+});
+
+describe('freshReportsDirectory', () => {
+  it('leaves no artefact of an earlier run (nested ones included) and an empty directory to write to', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'reports-'));
+    try {
+      const reports = path.join(root, 'reports');
+      await mkdir(path.join(reports, 'moto'), { recursive: true });
+      await writeFile(path.join(reports, 'cucumber-report.html'), 'old');
+      await writeFile(path.join(reports, 'moto', 'iam-check.txt'), 'old');
+      await freshReportsDirectory(reports);
+      expect(await readdir(reports)).toEqual([]);
+      await freshReportsDirectory(path.join(root, 'absent'));
+      expect(await readdir(path.join(root, 'absent'))).toEqual([]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
