@@ -93,7 +93,7 @@ function summarise(route: SftRoute): SftRouteSummary {
   };
 }
 
-/** The stub NiFi's storage key for a POST to `url` with `filename` (ARCHITECTURE §3.3). */
+/** The stub NiFi's storage key for a POST to `url` with `filename` (docs/reference/contracts.md#stub-nifi). */
 export function stubNifiObjectKey(
   url: URL,
   filename: string,

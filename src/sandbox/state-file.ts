@@ -1,7 +1,7 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-/** The contract of `<state-dir>/sandbox.json` (ARCHITECTURE §3.2); more fields may be added. */
+/** The contract of `<state-dir>/sandbox.json` (docs/reference/contracts.md#sandboxjson); more fields may be added. */
 export interface SandboxState {
   region: string;
   /** The endpoint every component uses and the credentials they use there. */

@@ -31,7 +31,7 @@ export interface SandboxSftTimings {
  * Sandbox defaults. A file written to `/data-egress/sas/` leaves after about `minAge` (0.5 s);
  * the RIS chain (RIS → ris-tmp → NiFi) takes two read-locks; a stub NiFi that keeps failing
  * puts a file in the error folder after 0.5 + 1 + 2 s of redelivery waits. All well inside the
- * "a finished file leaves within 10 s" budget of ARCHITECTURE §5.
+ * "a finished file leaves within 10 s" budget of docs/reference/contracts.md#sandbox-timings.
  */
 export const SANDBOX_SFT_TIMINGS: Readonly<SandboxSftTimings> = {
   minAgeMs: 500,

@@ -45,7 +45,7 @@ function queryString(req: Request, name: string): string | undefined {
 }
 
 /**
- * The Data Key Service API (ARCHITECTURE §3.3) as an express app: `GET /datakey`,
+ * The Data Key Service API (docs/reference/contracts.md#dks-api) as an express app: `GET /datakey`,
  * `POST /datakey/actions/decrypt`, health checks, and optional fault knobs.
  */
 export function createDksApp(context: DksAppContext): express.Express {

@@ -51,7 +51,7 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-/** Starts the stub Data Key Service (ARCHITECTURE §3.3). */
+/** Starts the stub Data Key Service (docs/reference/contracts.md#dks-api). */
 export async function startDksStub(options: DksStubOptions = {}): Promise<DksStub> {
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {

@@ -1,6 +1,6 @@
 /**
  * What the stub NiFi accepts as a target: the request path becomes the key prefix and the
- * `filename` header the last key segment (ARCHITECTURE §3.3, §5). Pure functions, unit-tested.
+ * `filename` header the last key segment (docs/reference/contracts.md#stub-nifi and contracts.md#stub-nifi-filenames). Pure functions, unit-tested.
  */
 
 /** A refused request: the HTTP status and a reason for the JSON body. */

@@ -4,7 +4,7 @@ import { resolveSftLocation } from '../../src/egress/plan/sft-paths.ts';
 
 const ROOT = '/srv/sft-root';
 
-describe('SFT directory resolution (plain join under sftRoot, ARCHITECTURE §5)', () => {
+describe('SFT directory resolution (plain join under sftRoot, contracts.md#sft-path-mapping)', () => {
   it.each([
     ['/testData/x', 'f.csv', '/srv/sft-root/testData/x', '/srv/sft-root/testData/x/f.csv'],
     ['/data-egress/sas/', 'f.csv', '/srv/sft-root/data-egress/sas', '/srv/sft-root/data-egress/sas/f.csv'],

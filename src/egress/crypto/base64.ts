@@ -3,7 +3,7 @@
  *
  * Node's `Buffer.from(text, 'base64')` silently skips characters it does not know and accepts
  * missing padding, so a corrupted IV would decode to *some* bytes and decrypt to garbage. Key
- * material must be refused instead (ARCHITECTURE §5), hence this check before decoding.
+ * material must be refused instead (docs/reference/contracts.md#dks-refusals), hence this check before decoding.
  */
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 

@@ -20,7 +20,7 @@ export type MessageOutcome = 'deleted' | 'retained' | 'dead_lettered' | 'test_ev
  * The service's Prometheus metrics in their own registry (never prom-client's global default, so
  * several services — or tests — in one process do not collide). Every metric is registered at
  * construction, so both file counters appear in `/metrics` before the first transfer
- * (ARCHITECTURE §5).
+ * (docs/reference/contracts.md#metrics-at-start).
  */
 export class EgressMetrics {
   readonly registry = new Registry();

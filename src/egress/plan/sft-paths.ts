@@ -45,7 +45,7 @@ export function assertSafeFileName(fileName: string, what: string): void {
 
 /**
  * Maps a rule's SFT directory and a file name to a path under `sftRoot` by a plain join
- * (ARCHITECTURE §5): `/data-egress/sas/` → `<sftRoot>/data-egress/sas/`, nothing stripped.
+ * (docs/reference/contracts.md#sft-path-mapping): `/data-egress/sas/` → `<sftRoot>/data-egress/sas/`, nothing stripped.
  *
  * Anything that could leave `sftRoot` is refused rather than clamped: a `..` segment anywhere in the
  * directory (even one that would stay inside after normalisation — the rule is wrong either way),

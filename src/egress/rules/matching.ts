@@ -60,7 +60,7 @@ export interface FlagMatches {
   readonly rules: readonly ResolvedRule[];
   /** Flags that no valid rule matches: the service warns and sends nothing for them. */
   readonly unmatchedFlags: readonly string[];
-  /** Invalid items whose prefix matches a flag: reported, never run (ARCHITECTURE §5). */
+  /** Invalid items whose prefix matches a flag: reported, never run (docs/reference/contracts.md#strict-rule-items). */
   readonly invalidMatches: readonly { readonly flagKey: string; readonly invalid: InvalidRule }[];
 }
 

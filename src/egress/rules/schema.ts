@@ -3,7 +3,7 @@ import type { CompressionFormat, EgressRule, InvalidRule, ManifestEncryption, Tr
 
 /*
  * Validation of routing items in their DynamoDB *document* form (after unmarshalling: S → string,
- * BOOL → boolean, NULL → null). Types are strict (ARCHITECTURE §5): a column of the wrong type, a
+ * BOOL → boolean, NULL → null). Types are strict (docs/reference/contracts.md#strict-rule-items): a column of the wrong type, a
  * missing required column or an unknown transfer type makes the whole item invalid — never coerced,
  * never half-applied. The original read a string "true" in a BOOL column as false (behaviour §10.27).
  */

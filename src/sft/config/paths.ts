@@ -2,7 +2,7 @@ import path from 'node:path';
 
 /**
  * Configured SFT paths (`/data-egress/sas/`) are plain-joined under `sftRoot`
- * (ARCHITECTURE §5). Nothing may leave `sftRoot`: a path that climbs above it is refused when the
+ * (docs/reference/contracts.md#sft-path-mapping). Nothing may leave `sftRoot`: a path that climbs above it is refused when the
  * configuration is loaded, never clamped.
  */
 

@@ -34,7 +34,7 @@ import type { PublishedSample, RuleSetWave } from './wave.ts';
 
 /** How long an arrival may take once the flag's message was handled: S3 writes are done by then. */
 const S3_DEADLINE_MS = 5_000;
-/** The SFT agent sends a finished file within 10 s in the sandbox (ARCHITECTURE §5). */
+/** The SFT agent sends a finished file within 10 s in the sandbox (docs/reference/contracts.md#sandbox-timings). */
 const SFT_DEADLINE_MS = 20_000;
 
 /** Where one rule's scenario stands. */

@@ -84,3 +84,56 @@ export function citationProblems(
   });
   return problems;
 }
+
+/** `## sandbox.json` → `sandboxjson`; `### Paths outside sftRoot` → `paths-outside-sftroot` (GitHub's rule). */
+export function anchorOf(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+}
+
+const ANY_HEADING = /^#{1,6}\s+(.+?)\s*#*\s*$/;
+
+/** The anchors of a markdown document's headings (code blocks skipped). */
+export function anchorsOf(markdown: string): Set<string> {
+  const anchors = new Set<string>();
+  let inCode = false;
+  for (const line of markdown.split('\n')) {
+    if (line.startsWith('```')) inCode = !inCode;
+    const match = inCode ? null : ANY_HEADING.exec(line);
+    if (match?.[1]) anchors.add(anchorOf(match[1]));
+  }
+  return anchors;
+}
+
+/** The design document's numbered sections, which live outside the repository. */
+const DESIGN_FORM = /\bARCHITECTURE(?:\.md)?\s+§/;
+/** `contracts.md#sandboxjson`, with or without the `docs/reference/` before it. */
+const CONTRACT_CITATION = /\bcontracts\.md#([\w-]+)/g;
+
+/**
+ * The problems of one file's citations of docs/reference/contracts.md: the `ARCHITECTURE §…` form,
+ * which cited a design document outside the repository, and `contracts.md#anchor` citations whose
+ * anchor is not a heading of contracts.md.
+ */
+export function contractCitationProblems(text: string, anchors: ReadonlySet<string>): CitationProblem[] {
+  const problems: CitationProblem[] = [];
+  text.split('\n').forEach((content, index) => {
+    const line = index + 1;
+    if (DESIGN_FORM.test(content)) {
+      problems.push({
+        line,
+        reason:
+          'cites "ARCHITECTURE §…", a design document outside the repository; cite docs/reference/contracts.md#…',
+      });
+    }
+    for (const [, anchor] of content.matchAll(CONTRACT_CITATION)) {
+      if (anchor && !anchors.has(anchor)) {
+        problems.push({ line, reason: `cites contracts.md#${anchor}, which has no heading in contracts.md` });
+      }
+    }
+  });
+  return problems;
+}

@@ -128,7 +128,7 @@ function howTheCallFailed(error: unknown): string {
 }
 
 /**
- * Client of the Data Key Service (behaviour §4.2, ARCHITECTURE §3.3): one pooled keep-alive agent
+ * Client of the Data Key Service (behaviour §4.2, docs/reference/contracts.md#dks-api): one pooled keep-alive agent
  * carrying the mTLS material (the original built a client per call, §10.21), exponential back-off
  * on transient failures (the original's retry never ran), no retry on 400, a bounded LRU of
  * unwrapped keys and single-flight for concurrent identical decrypts.
