@@ -14,6 +14,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
+import { resolveSandboxSettings } from '../src/sandbox/settings.ts';
 import { startTestKit, type TestKit } from '../src/testing/index.ts';
 import { type Benchmark, percentile, round } from './lib.ts';
 import { mapLimit, OBJECT_CONCURRENCY } from './support/concurrency.ts';
@@ -258,14 +259,14 @@ export const latencyBenchmark: Benchmark = {
         description: this.description,
         figures: [
           {
-            name: `flag → last of ${FILES} delivered, p50 (${samples} flags)`,
+            name: `flag → last of ${FILES} delivered, p50 (${samples} flags; ${layoutTag()})`,
             value: p50,
             unit: 'ms',
             floor: { name: 'raw-SDK consumer p50', value: floorP50, ratio: round(p50 / floorP50) },
             goal: { text: `p50 ≤ ${GOAL_P50_RATIO}× floor`, met: p50 <= GOAL_P50_RATIO * floorP50 },
           },
           {
-            name: 'p95',
+            name: `p95 (${layoutTag()})`,
             value: p95,
             unit: 'ms',
             floor: { name: 'raw-SDK consumer p95', value: floorP95, ratio: round(p95 / floorP95) },
@@ -286,3 +287,10 @@ export const latencyBenchmark: Benchmark = {
     }
   },
 };
+
+/** The layout in a few words, part of the figures' names: the summary table shows no notes. */
+function layoutTag(): string {
+  return resolveSandboxSettings({}, process.env).edgeThread === false
+    ? 'edge on the main thread, EGRESS_EDGE_THREAD=0'
+    : 'edge on its own thread, the default';
+}
