@@ -12,7 +12,7 @@ import {
 import type { EgressCrypto } from '../../src/egress/transfer/content-seam.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { CryptoHarness } from './crypto/support/crypto-harness.ts';
-import { startRecordingProxy } from './crypto/support/recording-proxy.ts';
+import { startEdgeProxy } from './support/edge-proxy.ts';
 import { specContent } from './support/spec-content.ts';
 
 let harness: CryptoHarness;
@@ -105,7 +105,7 @@ describe.concurrent('client-side-encrypted (CSE) objects', () => {
     await base.putObject(source, 'tampered/big.csv', tampered.body, tampered.metadata);
     await base.putObject(source, 'tampered/intact.csv', intact.body, intact.metadata);
     // Through a recording proxy: the edge reports finished objects only, not parts and aborts.
-    const proxy = await startRecordingProxy(base.edge.endpoint);
+    const proxy = await startEdgeProxy(base.edge.endpoint);
     const partUploaded = () =>
       proxy.requests.some((request) => request.method === 'PUT' && request.url.includes('partNumber=1'));
     // The service's crypto, with the END of the tampered source held back until a plaintext part

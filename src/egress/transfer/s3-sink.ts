@@ -1,7 +1,8 @@
 import { PassThrough, type Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { describeFailure } from '../../util/describe-failure.ts';
 import { ByteCounter } from './byte-counter.ts';
 
 /** Multipart settings of S3 writes. */
@@ -45,7 +46,10 @@ export async function writeToS3(write: S3Write): Promise<number> {
     },
     partSize: write.settings.partSizeBytes,
     queueSize: write.settings.queueSize,
-    leavePartsOnError: false,
+    // The parts are removed below, not by lib-storage: when its abort is refused (a role without
+    // s3:AbortMultipartUpload, as the original's) it throws that refusal instead of why the upload
+    // failed, and the object's reason would name the wrong thing.
+    leavePartsOnError: true,
   });
   const abort = () => void upload.abort().catch(() => {});
   write.signal.addEventListener('abort', abort, { once: true });
@@ -59,8 +63,28 @@ export async function writeToS3(write: S3Write): Promise<number> {
     abort();
     body.destroy();
     await piping.catch(() => {});
+    await removeParts(write, upload.uploadId, error);
     throw error;
   } finally {
     write.signal.removeEventListener('abort', abort);
+  }
+}
+
+/**
+ * Aborts the multipart upload `uploadId` of a failed write, so its parts are not kept (and billed).
+ * A refused or failed abort is added to `failure` as its cause: the failure stays the reason.
+ */
+async function removeParts(write: S3Write, uploadId: string | undefined, failure: unknown): Promise<void> {
+  if (uploadId === undefined) return;
+  try {
+    await write.client.send(
+      new AbortMultipartUploadCommand({ Bucket: write.bucket, Key: write.key, UploadId: uploadId }),
+    );
+  } catch (abortError) {
+    if (failure instanceof Error && failure.cause === undefined) {
+      failure.cause = new Error(
+        `and its parts were not removed (AbortMultipartUpload: ${describeFailure(abortError)}); a lifecycle rule for incomplete multipart uploads removes them`,
+      );
+    }
   }
 }
