@@ -36,9 +36,9 @@ import { ensureCertificates, loadCertificates } from '../src/tls/certificates.ts
 import { waitFor } from '../src/util/wait.ts';
 import { startDksStub } from '../stubs/dks/index.ts';
 import { type Benchmark, round } from './lib.ts';
+import { mapLimit, OBJECT_CONCURRENCY } from './support/concurrency.ts';
 
 const MiB = 1024 * 1024;
-const OBJECT_CONCURRENCY = 8; // the service's default
 const PART_BYTES = 8 * MiB; // the service's default
 const QUEUE_SIZE = 4; // the service's default
 const ROUNDS = 2;
@@ -60,15 +60,6 @@ async function startEdgeProcess(): Promise<{ endpoint: string; child: ChildProce
     child.on('exit', (code) => reject(new Error(`egress edge exited ${code}: ${output}`)));
   });
   return { endpoint, child };
-}
-
-async function mapLimit<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await work(items[next++]!);
-    }),
-  );
 }
 
 async function emptyBucket(s3: S3Client, bucket: string): Promise<void> {
