@@ -5,7 +5,7 @@ import { DeleteBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCertificates } from '../../src/tls/certificates.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { type StubNifi, startStubNifi } from '../../stubs/nifi/server.ts';
+import type { StubNifi } from '../../stubs/nifi/server.ts';
 import { getObject, type NifiTestEnvironment, request, sha256, startNifiEnvironment } from './support.ts';
 
 const BUCKET = 'stub-hdfs-nifi-test';
@@ -19,14 +19,8 @@ let limited: StubNifi;
 
 beforeAll(async () => {
   env = await startNifiEnvironment(BUCKET, LIMITED_BUCKET);
-  stub = await startStubNifi({ port: 0, bucket: BUCKET, s3: env.kit.clients.s3, tls: env.certs });
-  limited = await startStubNifi({
-    port: 0,
-    bucket: LIMITED_BUCKET,
-    s3: env.kit.clients.s3,
-    tls: env.certs,
-    maxBodyBytes: LIMIT,
-  });
+  stub = await env.startStub({ bucket: BUCKET });
+  limited = await env.startStub({ bucket: LIMITED_BUCKET, maxBodyBytes: LIMIT });
 });
 
 afterAll(async () => {
@@ -138,13 +132,7 @@ describe('stub NiFi refuses unsafe requests and stores nothing', () => {
     // Its own bucket: the embedded S3 refuses to delete a bucket with an unfinished multipart upload.
     const bucket = 'stub-hdfs-nifi-abort';
     await env.kit.createBuckets(bucket);
-    const own = await startStubNifi({
-      port: 0,
-      bucket,
-      s3: env.kit.clients.s3,
-      tls: env.certs,
-      maxBodyBytes: LIMIT,
-    });
+    const own = await env.startStub({ bucket, maxBodyBytes: LIMIT });
     try {
       // 16 MiB in 1 MiB chunks: the first 8 MiB part is already uploaded when the limit is crossed.
       const chunk = randomBytes(1024 * 1024);
@@ -248,18 +236,14 @@ describe('fault knobs', () => {
   it('validates its options and knobs', async () => {
     expect(() => stub.faults.failNext(-1)).toThrow(/non-negative/);
     expect(() => stub.faults.setLatency(Number.NaN)).toThrow(/latency/);
-    await expect(
-      startStubNifi({ port: 0, bucket: BUCKET, s3: env.kit.clients.s3, tls: env.certs, maxBodyBytes: 0 }),
-    ).rejects.toThrow(/maxBodyBytes/);
-    await expect(
-      startStubNifi({ port: stub.port, bucket: BUCKET, s3: env.kit.clients.s3, tls: env.certs }),
-    ).rejects.toThrow(/EADDRINUSE/);
+    await expect(env.startStub({ bucket: BUCKET, maxBodyBytes: 0 })).rejects.toThrow(/maxBodyBytes/);
+    await expect(env.startStub({ port: stub.port, bucket: BUCKET })).rejects.toThrow(/EADDRINUSE/);
   });
 });
 
 describe('plain HTTP mode', () => {
   it('serves http:// when tls is false', async () => {
-    const plain = await startStubNifi({ port: 0, bucket: BUCKET, s3: env.kit.clients.s3, tls: false });
+    const plain = await env.startStub({ bucket: BUCKET, tls: false });
     try {
       expect(plain.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const response = await fetch(new URL('/plain', plain.url), {

@@ -15,11 +15,16 @@ import {
   ensureCertificates,
   loadCertificates,
 } from '../../src/tls/certificates.ts';
+import { type StubNifi, type StubNifiOptions, startStubNifi } from '../../stubs/nifi/server.ts';
 
 export interface NifiTestEnvironment {
   /** The kit on the embedded edge; `kit.clients.s3` is the client a stub NiFi stores with. */
   kit: TestKit;
   certs: CertificateMaterial;
+  /** The client side of `certs`, as the SFT agent and the DKS client take it. */
+  clientTls: { ca: string; cert: string; key: string };
+  /** A stub NiFi on a free port storing into `options.bucket` through the kit, serving with `certs`; stopped by the caller. */
+  startStub(options: Partial<StubNifiOptions> & Pick<StubNifiOptions, 'bucket'>): Promise<StubNifi>;
   /** A fresh temporary directory, removed by `close()`. */
   tempDir(prefix: string): Promise<string>;
   close(): Promise<void>;
@@ -47,7 +52,14 @@ export async function startNifiEnvironment(...buckets: string[]): Promise<NifiTe
     await close();
     throw error;
   }
-  return { kit, certs, tempDir, close };
+  return {
+    kit,
+    certs,
+    clientTls: { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey },
+    startStub: (options) => startStubNifi({ port: 0, s3: kit.clients.s3, tls: certs, ...options }),
+    tempDir,
+    close,
+  };
 }
 
 export function sha256(data: Buffer | string): string {

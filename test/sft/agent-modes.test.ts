@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SftAgent, startSftAgent } from '../../src/sft/agent.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { type StubNifi, startStubNifi } from '../../stubs/nifi/server.ts';
+import type { StubNifi } from '../../stubs/nifi/server.ts';
 import { type NifiTestEnvironment, startNifiEnvironment } from '../nifi/support.ts';
 import { dropFile, recordEvents, sendRoute, testConfig } from './support.ts';
 
@@ -21,7 +21,7 @@ let previousUmask: number;
 
 beforeAll(async () => {
   env = await startNifiEnvironment(BUCKET);
-  stub = await startStubNifi({ port: 0, bucket: BUCKET, s3: env.kit.clients.s3, tls: env.certs });
+  stub = await env.startStub({ bucket: BUCKET });
   previousUmask = process.umask(0);
 });
 afterAll(async () => {
@@ -46,7 +46,7 @@ describe('modes of what the SFT agent creates', () => {
     agent = await startSftAgent({
       config: testConfig([copy, sendRoute('refused', '/data-egress/refused/', `${stub.url}/modes`)]),
       sftRoot: root,
-      tls: { ca: env.certs.ca, cert: env.certs.clientCert, key: env.certs.clientKey },
+      tls: env.clientTls,
       drainTimeoutMs: 2000,
     });
     const events = recordEvents(agent);

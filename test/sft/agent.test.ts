@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type SftAgent, startSftAgent } from '../../src/sft/agent.ts';
 import { sandboxSftAgentConfig } from '../../src/sft/sandbox-config.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { type StubNifi, startStubNifi } from '../../stubs/nifi/server.ts';
+import type { StubNifi } from '../../stubs/nifi/server.ts';
 import { getObject, type NifiTestEnvironment, sha256, startNifiEnvironment } from '../nifi/support.ts';
 import { dropFile, type Recorded, recordEvents, sendRoute, testConfig } from './support.ts';
 
@@ -21,7 +21,7 @@ const agents: SftAgent[] = [];
 
 beforeAll(async () => {
   env = await startNifiEnvironment(BUCKET);
-  stub = await startStubNifi({ port: 0, bucket: BUCKET, s3: env.kit.clients.s3, tls: env.certs });
+  stub = await env.startStub({ bucket: BUCKET });
 });
 
 afterEach(() => stub.faults.reset());
@@ -32,11 +32,9 @@ afterAll(async () => {
   await env?.close();
 });
 
-const clientTls = () => ({ ca: env.certs.ca, cert: env.certs.clientCert, key: env.certs.clientKey });
-
 async function agentFor(config: Parameters<typeof startSftAgent>[0]['config'], sftRoot?: string) {
   const root = sftRoot ?? (await env.tempDir('sft-root-'));
-  const agent = await startSftAgent({ config, sftRoot: root, tls: clientTls(), drainTimeoutMs: 2000 });
+  const agent = await startSftAgent({ config, sftRoot: root, tls: env.clientTls, drainTimeoutMs: 2000 });
   agents.push(agent);
   return { agent, root, events: recordEvents(agent) };
 }
@@ -354,7 +352,7 @@ describe('SFT agent behaviour', () => {
         retry: { redeliveryDelay: 60_000, maximumRedeliveryDelay: 60_000 },
       }),
       sftRoot: root,
-      tls: clientTls(),
+      tls: env.clientTls,
     });
     const events = recordEvents(agent);
     stub.faults.failNext(100, 503);

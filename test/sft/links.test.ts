@@ -5,7 +5,7 @@ import { LEVEL, LogCapture } from '../../scripts/chaos/logs.ts';
 import { type SftAgent, startSftAgent } from '../../src/sft/agent.ts';
 import type { SftAgentConfig } from '../../src/sft/config/types.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { type StubNifi, startStubNifi } from '../../stubs/nifi/server.ts';
+import type { StubNifi } from '../../stubs/nifi/server.ts';
 import { type NifiTestEnvironment, startNifiEnvironment } from '../nifi/support.ts';
 import { dropFile, type Recorded, recordEvents, sendRoute, testConfig } from './support.ts';
 
@@ -25,7 +25,7 @@ const agents: SftAgent[] = [];
 
 beforeAll(async () => {
   env = await startNifiEnvironment(BUCKET);
-  stub = await startStubNifi({ port: 0, bucket: BUCKET, s3: env.kit.clients.s3, tls: env.certs });
+  stub = await env.startStub({ bucket: BUCKET });
 });
 afterEach(() => stub.faults.reset());
 afterAll(async () => {
@@ -65,7 +65,7 @@ async function linkWorld(): Promise<LinkWorld> {
         config,
         sftRoot: root,
         logger: logs.logger,
-        tls: { ca: env.certs.ca, cert: env.certs.clientCert, key: env.certs.clientKey },
+        tls: env.clientTls,
         drainTimeoutMs: 2000,
       });
       agents.push(agent);

@@ -4,7 +4,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SftAgent, startSftAgent } from '../../src/sft/agent.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { type StubNifi, startStubNifi } from '../../stubs/nifi/server.ts';
+import type { StubNifi } from '../../stubs/nifi/server.ts';
 import { type NifiTestEnvironment, startNifiEnvironment } from '../nifi/support.ts';
 import { dropFile, recordEvents, sendRoute, testConfig } from './support.ts';
 
@@ -21,7 +21,7 @@ const agents: SftAgent[] = [];
 
 beforeAll(async () => {
   env = await startNifiEnvironment(BUCKET);
-  stub = await startStubNifi({ port: 0, bucket: BUCKET, s3: env.kit.clients.s3, tls: env.certs });
+  stub = await env.startStub({ bucket: BUCKET });
 });
 afterAll(async () => {
   await Promise.all(agents.map((agent) => agent.stop()));
@@ -39,7 +39,7 @@ describe('long multi-byte names in the SFT agent', () => {
     const agent = await startSftAgent({
       config: testConfig([sendRoute('sent', '/data-egress/sent/', `${stub.url}/sent`)]),
       sftRoot: root,
-      tls: { ca: env.certs.ca, cert: env.certs.clientCert, key: env.certs.clientKey },
+      tls: env.clientTls,
       drainTimeoutMs: 2000,
     });
     agents.push(agent);
@@ -65,7 +65,7 @@ describe('long multi-byte names in the SFT agent', () => {
       const agent = await startSftAgent({
         config: testConfig([sendRoute('long', '/data-egress/long/', `${stub.url}/${longPath}`)]),
         sftRoot: root,
-        tls: { ca: env.certs.ca, cert: env.certs.clientCert, key: env.certs.clientKey },
+        tls: env.clientTls,
         drainTimeoutMs: 2000,
       });
       agents.push(agent);
