@@ -23,22 +23,17 @@ import {
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Upload } from '@aws-sdk/lib-storage';
-import { createBucket } from '../src/aws/buckets.ts';
-import { createDocumentClient, createS3Client, createSqsClient } from '../src/aws/clients.ts';
-import { createRoutingTable } from '../src/aws/provisioning/routing-table.ts';
-import type { AwsTarget } from '../src/aws/target.ts';
 import { DataKeyServiceClient, encryptHtme, htmeMetadata } from '../src/egress/crypto/index.ts';
 import { startEgressService } from '../src/egress/service.ts';
+import { startTestKit } from '../src/testing/index.ts';
 import { ensureCertificates, loadCertificates } from '../src/tls/certificates.ts';
 import { waitFor } from '../src/util/wait.ts';
 import { startDksStub } from '../stubs/dks/index.ts';
 import { type Benchmark, round } from './lib.ts';
+import { mapLimit, OBJECT_CONCURRENCY } from './support/concurrency.ts';
 
 const MiB = 1024 * 1024;
-const OBJECT_CONCURRENCY = 8; // the service's default
 const PART_BYTES = 8 * MiB; // the service's default
 const QUEUE_SIZE = 4; // the service's default
 const ROUNDS = 2;
@@ -60,15 +55,6 @@ async function startEdgeProcess(): Promise<{ endpoint: string; child: ChildProce
     child.on('exit', (code) => reject(new Error(`egress edge exited ${code}: ${output}`)));
   });
   return { endpoint, child };
-}
-
-async function mapLimit<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await work(items[next++]!);
-    }),
-  );
 }
 
 async function emptyBucket(s3: S3Client, bucket: string): Promise<void> {
@@ -120,35 +106,43 @@ export const decryptBenchmark: Benchmark = {
       tls: { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey },
     });
     const edge = await startEdgeProcess();
-    const target: AwsTarget = {
-      region: 'eu-west-2',
-      endpoint: edge.endpoint,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    };
-    const s3 = createS3Client(target);
-    const sqs = createSqsClient(target);
-    const documents = createDocumentClient(target);
+    // The kit on the edge child's endpoint: the emulator stays out of the measured event loop.
+    const kit = await startTestKit({ target: { endpoint: edge.endpoint } });
+    const s3 = kit.clients.s3;
     try {
-      const [source, floorBucket, serviceBucket, table] = ['dec-src', 'dec-floor', 'dec-svc', 'dec-rules'];
-      for (const bucket of [source, floorBucket, serviceBucket]) {
-        await createBucket(s3, bucket);
-      }
-      await createRoutingTable(documents, table);
-      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'dec-queue' }));
-      await documents.send(
-        new PutCommand({
-          TableName: table,
-          Item: {
-            source_prefix: 'decrypt/',
-            pipeline_name: 'DECRYPT_BENCH',
-            transfer_type: 'S3',
-            source_bucket: source,
-            destination_bucket: serviceBucket,
-            destination_prefix: 'decrypt/',
-            decrypt: true,
+      const [source, floorBucket, serviceBucket, table, queue] = [
+        'dec-src',
+        'dec-floor',
+        'dec-svc',
+        'dec-rules',
+        'dec-queue',
+      ];
+      const provisioned = await kit.provision({
+        buckets: [source, floorBucket, serviceBucket].map((name) => ({ name })),
+        queues: [{ name: queue }],
+        tables: [
+          {
+            name: table,
+            items: {
+              inline: [
+                {
+                  source_prefix: 'decrypt/',
+                  pipeline_name: 'DECRYPT_BENCH',
+                  transfer_type: 'S3',
+                  source_bucket: source,
+                  destination_bucket: serviceBucket,
+                  destination_prefix: 'decrypt/',
+                  decrypt: true,
+                },
+              ],
+            },
           },
-        }),
-      );
+        ],
+      });
+      const world = { queueUrl: provisioned.queues[queue]!.url };
+      const flagMessage = JSON.stringify({
+        Records: [{ s3: { object: { key: 'decrypt/pipeline_success.flag' } } }],
+      });
 
       // One data key for every object (as a producer's batch), 32 MiB of random content each.
       const dataKey = await fixtureDks.generateDataKey();
@@ -169,8 +163,8 @@ export const decryptBenchmark: Benchmark = {
       });
 
       const service = await startEgressService({
-        aws: target,
-        queueUrl: QueueUrl!,
+        aws: kit.target,
+        queueUrl: world.queueUrl,
         table,
         metricsPort: 0,
         waitTimeSeconds: 1,
@@ -187,14 +181,7 @@ export const decryptBenchmark: Benchmark = {
       });
       // Warm-up: connections, JIT, the DKS key cache (the floor also holds its key in memory).
       const warm = completed.length;
-      await sqs.send(
-        new SendMessageCommand({
-          QueueUrl,
-          MessageBody: JSON.stringify({
-            Records: [{ s3: { object: { key: 'decrypt/pipeline_success.flag' } } }],
-          }),
-        }),
-      );
+      await kit.sendRaw(world, flagMessage);
       await waitFor(() => completed.length > warm, { timeoutMs: 300_000, description: 'warm-up egress' });
       await emptyBucket(s3, serviceBucket);
 
@@ -208,14 +195,7 @@ export const decryptBenchmark: Benchmark = {
 
         const before = completed.length;
         started = performance.now();
-        await sqs.send(
-          new SendMessageCommand({
-            QueueUrl,
-            MessageBody: JSON.stringify({
-              Records: [{ s3: { object: { key: 'decrypt/pipeline_success.flag' } } }],
-            }),
-          }),
-        );
+        await kit.sendRaw(world, flagMessage);
         await waitFor(() => completed.length > before, {
           timeoutMs: 300_000,
           intervalMs: 5,
@@ -258,9 +238,7 @@ export const decryptBenchmark: Benchmark = {
         ],
       };
     } finally {
-      s3.destroy();
-      sqs.destroy();
-      documents.destroy();
+      await kit.stop();
       await fixtureDks.close();
       await dksStub.stop();
       const exited = new Promise((resolve) => edge.child.once('exit', resolve));

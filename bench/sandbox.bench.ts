@@ -2,18 +2,10 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { PutBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import {
-  CreateQueueCommand,
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-} from '@aws-sdk/client-sqs';
-import { createBucket } from '../src/aws/buckets.ts';
-import { createS3Client, createSqsClient } from '../src/aws/clients.ts';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SandboxState } from '../src/sandbox/state-file.ts';
-import { EPHEMERAL_PORTS } from '../src/testing/index.ts';
+import { EPHEMERAL_PORTS, FLAG_SUFFIX, startTestKit } from '../src/testing/index.ts';
 import { type Benchmark, percentile, round, rssMiB } from './lib.ts';
 
 const PORTS = EPHEMERAL_PORTS;
@@ -45,28 +37,18 @@ async function stop(child: ReturnType<typeof spawn>): Promise<void> {
 
 /** Time from a PutObject returning to its event arriving on a waiting long poll, vs a raw SQS send. */
 async function eventLatency(state: SandboxState, samples: number) {
-  const target = { region: state.region, endpoint: state.aws.endpoint, credentials: state.aws };
-  const s3 = createS3Client(target);
-  const sqs = createSqsClient(target);
+  // The kit on the sandbox's own endpoint: a bucket and a queue of the same name, flag objects notifying it.
+  const kit = await startTestKit({
+    target: { region: state.region, endpoint: state.aws.endpoint, credentials: state.aws },
+  });
+  const { s3, sqs } = kit.clients;
   const bucket = `bench-latency-${Date.now()}`;
-  await createBucket(s3, bucket);
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: bucket }));
-  const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] })))
-    .Attributes!.QueueArn!;
-  await s3.send(
-    new PutBucketNotificationConfigurationCommand({
-      Bucket: bucket,
-      NotificationConfiguration: {
-        QueueConfigurations: [
-          {
-            QueueArn: arn,
-            Events: ['s3:ObjectCreated:*'],
-            Filter: { Key: { FilterRules: [{ Name: 'suffix', Value: 'pipeline_success.flag' }] } },
-          },
-        ],
-      },
-    }),
-  );
+  const provisioned = await kit.provision({
+    buckets: [{ name: bucket }],
+    queues: [{ name: bucket }],
+    notifications: [{ bucket, queue: bucket, suffix: FLAG_SUFFIX }],
+  });
+  const QueueUrl = provisioned.queues[bucket]!.url;
   const receiveOne = async () => {
     for (;;) {
       const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 5 }));
@@ -93,8 +75,7 @@ async function eventLatency(state: SandboxState, samples: number) {
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'raw' }));
     raw.push((await waitingRaw) - sent);
   }
-  s3.destroy();
-  sqs.destroy();
+  await kit.stop();
   return { flag, raw };
 }
 

@@ -22,7 +22,7 @@ export interface BackoffPolicy {
  * maxDelay, then shortened by up to `jitter` of itself.
  */
 export function backoffDelayMs(
-  policy: BackoffPolicy,
+  policy: Omit<BackoffPolicy, 'attempts'>,
   failedAttempt: number,
   random: () => number = Math.random,
 ): number {

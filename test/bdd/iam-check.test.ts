@@ -4,12 +4,11 @@
  * action; against the real policy the same run passes. Each run writes its call log and report to
  * a directory of its own, never over the main run's reports.
  */
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT as ROOT, runCucumber } from '../helpers/cucumber.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 let home: string;
 
 beforeAll(async () => {
@@ -28,31 +27,13 @@ afterAll(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
-function cucumber(policy: string, log: string): Promise<{ code: number | null; output: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'node_modules/@cucumber/cucumber/bin/cucumber.js',
-      '--config',
-      path.relative(ROOT, path.join(home, 'cucumber.mjs')),
-      'features/messages.feature',
-    ],
-    {
-      cwd: ROOT,
-      env: { ...process.env, EGRESS_TARGET: 'embedded', EGRESS_IAM_POLICY: policy, EGRESS_AWS_CALL_LOG: log },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  child.stdout.on('data', (chunk) => {
-    output += chunk;
+async function cucumber(policy: string, log: string): Promise<{ code: number | null; output: string }> {
+  const run = runCucumber(path.join(home, 'cucumber.mjs'), ['features/messages.feature'], {
+    EGRESS_TARGET: 'embedded',
+    EGRESS_IAM_POLICY: policy,
+    EGRESS_AWS_CALL_LOG: log,
   });
-  child.stderr.on('data', (chunk) => {
-    output += chunk;
-  });
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })));
+  return { code: (await run.exited).code, output: run.output() };
 }
 
 describe('the IAM check of a BDD run', () => {

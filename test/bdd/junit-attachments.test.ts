@@ -3,13 +3,11 @@
  * steps and hooks; only the report paths moved to a temporary directory) runs one failing and one
  * passing scenario on the embedded sandbox, and the XML is read with a parser we did not write.
  */
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
+import { PROJECT_ROOT as ROOT, runCucumber } from '../helpers/cucumber.ts';
 
 const RULE = `    Given the routing rule:
       | source_prefix      | probe/      |
@@ -60,25 +58,11 @@ export default {
 };
 `,
   );
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'node_modules/@cucumber/cucumber/bin/cucumber.js',
-      '--config',
-      path.join(relativeDir, 'cucumber.mjs'),
-      path.join(relativeDir, 'probe.feature'),
-    ],
-    { cwd: ROOT, env: { ...process.env, EGRESS_TARGET: 'embedded' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  child.stdout.on('data', (chunk) => {
-    output += chunk;
+  const run = runCucumber(path.join(relativeDir, 'cucumber.mjs'), [path.join(relativeDir, 'probe.feature')], {
+    EGRESS_TARGET: 'embedded',
   });
-  child.stderr.on('data', (chunk) => {
-    output += chunk;
-  });
-  code = await new Promise((resolve) => child.on('exit', (exitCode) => resolve(exitCode)));
+  code = (await run.exited).code;
+  output = run.output();
   junit = await readFile(path.join(dir, 'cucumber-junit.xml'), 'utf8').catch(() => '');
 }, 180_000);
 

@@ -3,7 +3,6 @@
  * tested directly: the probe's answer, the decision (skip with a printed reason, or fail when
  * EGRESS_TARGET=localstack asked for it), and — end to end — cucumber's own output.
  */
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,8 +12,8 @@ import {
   LOCALSTACK_IMAGE,
   planLocalstack,
 } from '../../steps/support/targets/localstack.ts';
+import { PROJECT_ROOT as ROOT, runCucumber } from '../helpers/cucumber.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const nowhere = ['/nonexistent/docker.sock', '/nonexistent/.testcontainers.properties'];
 
 describe('the container runtime probe', () => {
@@ -115,38 +114,17 @@ describe('EGRESS_TARGET', () => {
  * Runs cucumber on the LocalStack feature with no runtime in sight (an empty HOME, no DOCKER_HOST),
  * with a configuration that writes no reports (the real run's reports stay as they are).
  */
-function cucumber(env: NodeJS.ProcessEnv, home: string): Promise<{ code: number | null; output: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'node_modules/@cucumber/cucumber/bin/cucumber.js',
-      // cucumber 12 resolves even an absolute --config against the working directory.
-      '--config',
-      path.relative(ROOT, path.join(home, 'cucumber.mjs')),
-      'features/localstack.feature',
-    ],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        DOCKER_HOST: '',
-        XDG_RUNTIME_DIR: '',
-        HOME: home,
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  child.stdout.on('data', (chunk) => {
-    output += chunk;
+async function cucumber(
+  env: NodeJS.ProcessEnv,
+  home: string,
+): Promise<{ code: number | null; output: string }> {
+  const run = runCucumber(path.join(home, 'cucumber.mjs'), ['features/localstack.feature'], {
+    DOCKER_HOST: '',
+    XDG_RUNTIME_DIR: '',
+    HOME: home,
+    ...env,
   });
-  child.stderr.on('data', (chunk) => {
-    output += chunk;
-  });
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })));
+  return { code: (await run.exited).code, output: run.output() };
 }
 
 describe('cucumber without a container runtime', async () => {

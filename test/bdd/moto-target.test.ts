@@ -3,7 +3,6 @@
  * skipped and counted, with one printed line; with moto the scenarios run, @moto-gap is skipped
  * and said so; moto stops with the run however the run ends (done, failed, SIGINT, SIGTERM).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type net from 'node:net';
@@ -13,10 +12,10 @@ import { PINNED_MOTO_VERSION, startMoto } from '../../src/peers/moto.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { requestedTarget } from '../../steps/support/target.ts';
 import { describeMoto, isMotoEndpoint, MOTO_SKIP_MESSAGE } from '../../steps/support/targets/moto.ts';
+import type { CliProcess } from '../helpers/cli.ts';
+import { PROJECT_ROOT as ROOT, runCucumber } from '../helpers/cucumber.ts';
 import { listening } from '../helpers/listening.ts';
 import { motoAvailable } from '../helpers/moto.ts';
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
 
 let dir: string;
 beforeAll(async () => {
@@ -37,33 +36,14 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-interface CucumberRun {
-  child: ChildProcess;
-  output(): string;
+/** A cucumber run on EGRESS_TARGET=moto; `exited` resolves with its exit code. */
+interface CucumberRun extends Omit<CliProcess, 'exited'> {
   exited: Promise<number | null>;
 }
 
 function cucumber(env: NodeJS.ProcessEnv, features: string[]): CucumberRun {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'node_modules/@cucumber/cucumber/bin/cucumber.js',
-      '--config',
-      path.relative(ROOT, path.join(dir, 'cucumber.mjs')),
-      ...features,
-    ],
-    { cwd: ROOT, env: { ...process.env, EGRESS_TARGET: 'moto', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout!.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr!.on('data', (chunk) => {
-    output += chunk;
-  });
-  return { child, output: () => output, exited: new Promise((resolve) => child.on('exit', resolve)) };
+  const run = runCucumber(path.join(dir, 'cucumber.mjs'), features, { EGRESS_TARGET: 'moto', ...env });
+  return { ...run, exited: run.exited.then(({ code }) => code) };
 }
 
 /** The port of the moto a run announced. */

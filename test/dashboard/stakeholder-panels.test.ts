@@ -1,46 +1,33 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxState } from '../../src/sandbox/state-file.ts';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
-import { type CliProcess, EPHEMERAL_PORTS, runCli } from '../helpers/cli.ts';
+import { type CliProcess, runCli } from '../helpers/cli.ts';
+import { awsCli, startSandbox } from '../helpers/sandbox.ts';
 
 /*
  * Issue 18 item 6, as a stakeholder meets it: `egress sandbox` (with its demo) running, its
  * dashboard open in Chromium; rules and messages put in with the AWS CLI and `egress routes load`.
  */
 
-const run = promisify(execFile);
 let dir: string;
 let sandbox: CliProcess;
 let state: SandboxState;
 let browser: TestBrowser;
 let page: Page;
 
-async function aws(args: string[]): Promise<string> {
-  const { stdout } = await run('aws', [...args, '--endpoint-url', state.aws.endpoint, '--output', 'json'], {
-    env: {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_DEFAULT_REGION: state.region,
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    },
-  });
-  return stdout;
-}
+const aws = (args: string[]) => awsCli(state, args);
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'panels-'));
   const stateDir = path.join(dir, 'state');
-  sandbox = runCli(['sandbox', '--state-dir', stateDir], EPHEMERAL_PORTS);
-  await sandbox.waitForOutput(/The sandbox keeps running/, 180_000);
-  state = JSON.parse(await readFile(path.join(stateDir, 'sandbox.json'), 'utf8'));
+  ({ cli: sandbox, state } = await startSandbox(stateDir, {
+    ready: /The sandbox keeps running/,
+    timeoutMs: 180_000,
+  }));
   browser = await launchBrowser({ viewport: { width: 1400, height: 1200 } });
   page = await browser.newPage();
   await page.goto(state.dashboard!.url);

@@ -12,10 +12,19 @@ export interface CliProcess {
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
-/** Starts `egress <args>` as a separate process, the way a user would. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, ...env },
+/** Options of {@link runNode}. */
+export interface RunNodeOptions {
+  /** Added to this process's environment. */
+  env?: NodeJS.ProcessEnv;
+  /** @defaultValue this process's working directory */
+  cwd?: string;
+}
+
+/** Starts `node <args>` (this Node) as a separate process, stdout and stderr captured together. */
+export function runNode(args: string[], options: RunNodeOptions = {}): CliProcess {
+  const child = spawn(process.execPath, args, {
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -38,6 +47,21 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess 
         description: `output matching ${pattern} (so far: ${output.slice(-500)})`,
       }),
   };
+}
+
+/** Starts `egress <args>` as a separate process, the way a user would. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+  return runNode([BIN, ...args], { env });
+}
+
+/** Runs `egress <args>` to its end; resolves with its exit code and output. */
+export async function cliOutcome(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; output: string }> {
+  const cli = runCli(args, env);
+  const { code } = await cli.exited;
+  return { code, output: cli.output() };
 }
 
 export { EPHEMERAL_PORTS } from '../../src/testing/index.ts';

@@ -3,40 +3,24 @@ import https from 'node:https';
 import { Readable } from 'node:stream';
 import { DeleteBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBucket } from '../../src/aws/buckets.ts';
 import { generateCertificates } from '../../src/tls/certificates.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { type StubNifi, startStubNifi } from '../../stubs/nifi/server.ts';
-import {
-  getObject,
-  listKeys,
-  request,
-  sha256,
-  startTestEnvironment,
-  type TestEnvironment,
-} from './support.ts';
+import type { StubNifi } from '../../stubs/nifi/server.ts';
+import { getObject, type NifiTestEnvironment, request, sha256, startNifiEnvironment } from './support.ts';
 
 const BUCKET = 'stub-hdfs-nifi-test';
 const LIMITED_BUCKET = 'stub-hdfs-nifi-limited';
 const LIMIT = 10 * 1024 * 1024;
 
-let env: TestEnvironment;
+let env: NifiTestEnvironment;
 let stub: StubNifi;
 /** Same, with a 10 MiB body limit and its own bucket. */
 let limited: StubNifi;
 
 beforeAll(async () => {
-  env = await startTestEnvironment();
-  await createBucket(env.s3, BUCKET);
-  await createBucket(env.s3, LIMITED_BUCKET);
-  stub = await startStubNifi({ port: 0, bucket: BUCKET, s3: env.s3, tls: env.certs });
-  limited = await startStubNifi({
-    port: 0,
-    bucket: LIMITED_BUCKET,
-    s3: env.s3,
-    tls: env.certs,
-    maxBodyBytes: LIMIT,
-  });
+  env = await startNifiEnvironment(BUCKET, LIMITED_BUCKET);
+  stub = await env.startStub({ bucket: BUCKET });
+  limited = await env.startStub({ bucket: LIMITED_BUCKET, maxBodyBytes: LIMIT });
 });
 
 afterAll(async () => {
@@ -65,7 +49,7 @@ describe('stub NiFi stores what it receives', () => {
       key: 'internal/DA/inbound/Test/store-me.bin',
       bytes: body.length,
     });
-    const stored = await getObject(env.s3, BUCKET, 'internal/DA/inbound/Test/store-me.bin');
+    const stored = await getObject(env.kit.clients.s3, BUCKET, 'internal/DA/inbound/Test/store-me.bin');
     expect(sha256(stored!.body)).toBe(sha256(body));
     expect(stored!.metadata).toMatchObject({
       filename: 'store-me.bin',
@@ -96,7 +80,7 @@ describe('stub NiFi stores what it receives', () => {
       body: Readable.from(chunks),
     });
     expect(response.status).toBe(200);
-    const stored = await getObject(env.s3, BUCKET, 'large/large.bin');
+    const stored = await getObject(env.kit.clients.s3, BUCKET, 'large/large.bin');
     expect(stored!.body.length).toBe(body.length);
     expect(sha256(stored!.body)).toBe(sha256(body));
   });
@@ -105,7 +89,7 @@ describe('stub NiFi stores what it receives', () => {
     expect(
       (await post(stub, '/', { headers: { filename: 'root.txt' }, body: Buffer.from('r') })).status,
     ).toBe(200);
-    expect(await listKeys(env.s3, BUCKET, 'root.txt')).toEqual(['root.txt']);
+    expect(await env.kit.keys(BUCKET, 'root.txt')).toEqual(['root.txt']);
   });
 });
 
@@ -130,7 +114,7 @@ describe('stub NiFi refuses unsafe requests and stores nothing', () => {
     const response = await post(stub, path, { headers, body: Buffer.from('payload') });
     expect(response.status).toBe(status);
     expect(String(response.json.error)).toMatch(reason);
-    expect(await listKeys(env.s3, BUCKET, 'refuse')).toEqual([]);
+    expect(await env.kit.keys(BUCKET, 'refuse')).toEqual([]);
   });
 
   it('refuses a declared over-size body with 413 before reading it', async () => {
@@ -141,14 +125,14 @@ describe('stub NiFi refuses unsafe requests and stores nothing', () => {
     });
     expect(response.status).toBe(413);
     expect(String(response.json.error)).toMatch(/exceeds the limit/);
-    expect(await listKeys(env.s3, LIMITED_BUCKET)).toEqual([]);
+    expect(await env.kit.keys(LIMITED_BUCKET)).toEqual([]);
   });
 
   it('aborts a chunked body that grows past the limit mid-upload: 413, no object, no multipart upload left', async () => {
-    // Its own bucket: fauxqs refuses to delete a bucket with an unfinished multipart upload.
+    // Its own bucket: the embedded S3 refuses to delete a bucket with an unfinished multipart upload.
     const bucket = 'stub-hdfs-nifi-abort';
-    await createBucket(env.s3, bucket);
-    const own = await startStubNifi({ port: 0, bucket, s3: env.s3, tls: env.certs, maxBodyBytes: LIMIT });
+    await env.kit.createBuckets(bucket);
+    const own = await env.startStub({ bucket, maxBodyBytes: LIMIT });
     try {
       // 16 MiB in 1 MiB chunks: the first 8 MiB part is already uploaded when the limit is crossed.
       const chunk = randomBytes(1024 * 1024);
@@ -158,8 +142,8 @@ describe('stub NiFi refuses unsafe requests and stores nothing', () => {
       });
       expect(response.status).toBe(413);
       expect(own.received().at(-1)).toMatchObject({ status: 413, filename: 'chunked.bin' });
-      expect(await listKeys(env.s3, bucket)).toEqual([]);
-      await env.s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+      expect(await env.kit.keys(bucket)).toEqual([]);
+      await env.kit.clients.s3.send(new DeleteBucketCommand({ Bucket: bucket }));
     } finally {
       await own.stop();
     }
@@ -169,7 +153,7 @@ describe('stub NiFi refuses unsafe requests and stores nothing', () => {
     const chunk = randomBytes(1024 * 1024);
     const ok = await post(limited, '/oversize', { headers: { filename: 'fits.bin' }, body: chunk });
     expect(ok.status).toBe(200);
-    expect(await listKeys(env.s3, LIMITED_BUCKET)).toEqual(['oversize/fits.bin']);
+    expect(await env.kit.keys(LIMITED_BUCKET)).toEqual(['oversize/fits.bin']);
   });
 
   it('refuses a client without a certificate in the TLS handshake', async () => {
@@ -181,7 +165,7 @@ describe('stub NiFi refuses unsafe requests and stores nothing', () => {
     });
     await expect(attempt).rejects.toThrow(/certificate|socket hang up|ECONNRESET/i);
     expect(stub.received().length).toBe(before);
-    expect(await listKeys(env.s3, BUCKET, 'nocert')).toEqual([]);
+    expect(await env.kit.keys(BUCKET, 'nocert')).toEqual([]);
   });
 
   it('refuses a client certificate from another CA', async () => {
@@ -192,7 +176,7 @@ describe('stub NiFi refuses unsafe requests and stores nothing', () => {
       identity: { cert: stranger.clientCert, key: stranger.clientKey },
     });
     await expect(attempt).rejects.toThrow(/certificate|unknown ca|socket hang up|ECONNRESET/i);
-    expect(await listKeys(env.s3, BUCKET, 'stranger')).toEqual([]);
+    expect(await env.kit.keys(BUCKET, 'stranger')).toEqual([]);
   });
 
   it('stores nothing when the client goes away mid-body, and keeps serving', async () => {
@@ -212,7 +196,7 @@ describe('stub NiFi refuses unsafe requests and stores nothing', () => {
       description: 'the abandoned request to be recorded',
     });
     expect(stub.received().find((entry) => entry.filename === 'abandoned.bin')?.status).toBe(499);
-    expect(await listKeys(env.s3, BUCKET, 'abandoned')).toEqual([]);
+    expect(await env.kit.keys(BUCKET, 'abandoned')).toEqual([]);
     expect((await post(stub, '/health', { method: 'GET' })).status).toBe(200);
   });
 
@@ -226,7 +210,7 @@ describe('fault knobs', () => {
     stub.faults.failNext(2);
     const send = () => post(stub, '/faults', { headers: { filename: 'f.txt' }, body: Buffer.from('f') });
     expect((await send()).status).toBe(503);
-    expect(await listKeys(env.s3, BUCKET, 'faults')).toEqual([]);
+    expect(await env.kit.keys(BUCKET, 'faults')).toEqual([]);
     expect((await send()).status).toBe(503);
     expect((await send()).status).toBe(200);
     stub.faults.failNext(1, 429);
@@ -252,18 +236,14 @@ describe('fault knobs', () => {
   it('validates its options and knobs', async () => {
     expect(() => stub.faults.failNext(-1)).toThrow(/non-negative/);
     expect(() => stub.faults.setLatency(Number.NaN)).toThrow(/latency/);
-    await expect(
-      startStubNifi({ port: 0, bucket: BUCKET, s3: env.s3, tls: env.certs, maxBodyBytes: 0 }),
-    ).rejects.toThrow(/maxBodyBytes/);
-    await expect(
-      startStubNifi({ port: stub.port, bucket: BUCKET, s3: env.s3, tls: env.certs }),
-    ).rejects.toThrow(/EADDRINUSE/);
+    await expect(env.startStub({ bucket: BUCKET, maxBodyBytes: 0 })).rejects.toThrow(/maxBodyBytes/);
+    await expect(env.startStub({ port: stub.port, bucket: BUCKET })).rejects.toThrow(/EADDRINUSE/);
   });
 });
 
 describe('plain HTTP mode', () => {
   it('serves http:// when tls is false', async () => {
-    const plain = await startStubNifi({ port: 0, bucket: BUCKET, s3: env.s3, tls: false });
+    const plain = await env.startStub({ bucket: BUCKET, tls: false });
     try {
       expect(plain.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const response = await fetch(new URL('/plain', plain.url), {
@@ -272,7 +252,7 @@ describe('plain HTTP mode', () => {
         body: 'plain',
       });
       expect(response.status).toBe(200);
-      expect((await getObject(env.s3, BUCKET, 'plain/plain.txt'))!.body.toString()).toBe('plain');
+      expect((await getObject(env.kit.clients.s3, BUCKET, 'plain/plain.txt'))!.body.toString()).toBe('plain');
     } finally {
       await plain.stop();
     }

@@ -1,4 +1,7 @@
-/** Shared set-up for the stub NiFi and SFT agent component tests: fauxqs S3, certificates, HTTP helpers. */
+/**
+ * Shared set-up for the stub NiFi and SFT agent component tests: the test kit on its embedded edge
+ * (whose S3 is the stub HDFS the stub NiFi writes to), certificates, HTTP helpers.
+ */
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import https from 'node:https';
@@ -6,58 +9,62 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { type FauxqsServer, startFauxqs } from 'fauxqs';
-import { createS3Client } from '../../src/aws/clients.ts';
+import { startTestKit, type TestKit } from '../../src/testing/index.ts';
 import {
   type CertificateMaterial,
   ensureCertificates,
   loadCertificates,
 } from '../../src/tls/certificates.ts';
+import { type StubNifi, type StubNifiOptions, startStubNifi } from '../../stubs/nifi/server.ts';
 
-export interface TestEnvironment {
-  fauxqs: FauxqsServer;
-  s3: S3Client;
+export interface NifiTestEnvironment {
+  /** The kit on the embedded edge; `kit.clients.s3` is the client a stub NiFi stores with. */
+  kit: TestKit;
   certs: CertificateMaterial;
+  /** The client side of `certs`, as the SFT agent and the DKS client take it. */
+  clientTls: { ca: string; cert: string; key: string };
+  /** A stub NiFi on a free port storing into `options.bucket` through the kit, serving with `certs`; stopped by the caller. */
+  startStub(options: Partial<StubNifiOptions> & Pick<StubNifiOptions, 'bucket'>): Promise<StubNifi>;
   /** A fresh temporary directory, removed by `close()`. */
   tempDir(prefix: string): Promise<string>;
   close(): Promise<void>;
 }
 
-export async function startTestEnvironment(): Promise<TestEnvironment> {
+/** A kit on the embedded edge with `buckets` created, and a CA with server and client certificates. */
+export async function startNifiEnvironment(...buckets: string[]): Promise<NifiTestEnvironment> {
   const dirs: string[] = [];
   const tempDir = async (prefix: string) => {
     const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
     dirs.push(dir);
     return dir;
   };
-  const [fauxqs, certs] = await Promise.all([
-    startFauxqs({ port: 0, logger: false }),
+  const [kit, certs] = await Promise.all([
+    startTestKit(),
     tempDir('nifi-certs-').then(async (dir) => loadCertificates(await ensureCertificates(dir))),
   ]);
-  const s3 = createS3Client({
-    region: 'eu-west-2',
-    endpoint: fauxqs.address,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  const close = async () => {
+    await kit.stop();
+    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+  };
+  try {
+    if (buckets.length > 0) await kit.createBuckets(...buckets);
+  } catch (error) {
+    await close();
+    throw error;
+  }
   return {
-    fauxqs,
-    s3,
+    kit,
     certs,
+    clientTls: { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey },
+    startStub: (options) => startStubNifi({ port: 0, s3: kit.clients.s3, tls: certs, ...options }),
     tempDir,
-    async close() {
-      s3.destroy();
-      await fauxqs.stop();
-      await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
-    },
+    close,
   };
 }
 
 export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
-
-/** Every key in a bucket under `prefix` (the kit's listing, sorted). */
-export { listKeys } from '../../src/testing/index.ts';
 
 /** The object's bytes and metadata, or undefined when it does not exist. */
 export async function getObject(

@@ -8,13 +8,11 @@
  * overlapping prefixes, a failing sample, an invalid item) is run once against the real pipeline.
  * A second feature loads the same rules without "allowing invalid rules" and must fail on the item.
  */
-import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
+import { PROJECT_ROOT as ROOT, runCucumber } from '../helpers/cucumber.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -83,36 +81,13 @@ describe('a generated rule-set feature fails exactly where the rules no longer d
       path.join(dir, 'cucumber.mjs'),
       `export default { import: ['steps/**/*.ts'], format: ['summary', ['message', ${JSON.stringify(messages)}]], strict: true, forceExit: true };\n`,
     );
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'node_modules/@cucumber/cucumber/bin/cucumber.js',
-        '--config',
-        path.relative(ROOT, path.join(dir, 'cucumber.mjs')),
-        feature,
-        strict,
-      ],
-      {
-        cwd: ROOT,
-        // Its own call log, so the suite's reports/aws-calls.ndjson stays the real run's.
-        env: {
-          ...process.env,
-          EGRESS_TARGET: 'embedded',
-          EGRESS_AWS_CALL_LOG: path.join(dir, 'aws-calls.ndjson'),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
+    const run = runCucumber(path.join(dir, 'cucumber.mjs'), [feature, strict], {
+      EGRESS_TARGET: 'embedded',
+      // Its own call log, so the suite's reports/aws-calls.ndjson stays the real run's.
+      EGRESS_AWS_CALL_LOG: path.join(dir, 'aws-calls.ndjson'),
     });
-    child.stderr.on('data', (chunk) => {
-      output += chunk;
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const { code } = await run.exited;
+    const output = run.output();
     expect(code, output).toBe(1);
 
     const scenarios = results(await readFile(messages, 'utf8'));

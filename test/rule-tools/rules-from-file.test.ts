@@ -1,12 +1,11 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxState } from '../../src/sandbox/state-file.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { type CliProcess, EPHEMERAL_PORTS, runCli } from '../helpers/cli.ts';
+import { type CliProcess, cliOutcome, EPHEMERAL_PORTS } from '../helpers/cli.ts';
+import { awsCli, startSandbox } from '../helpers/sandbox.ts';
 
 /*
  * Issue 18 item 2, as a data engineer meets it: `egress sandbox --rules FILE` loads the team's
@@ -14,35 +13,19 @@ import { type CliProcess, EPHEMERAL_PORTS, runCli } from '../helpers/cli.ts';
  * (a client this project did not write) sees them in the table and drives a flag through them.
  */
 
-const run = promisify(execFile);
 let dir: string;
 let stateDir: string;
 let sandbox: CliProcess;
 let state: SandboxState;
 
-function aws(args: string[]) {
-  return run('aws', [...args, '--endpoint-url', state.aws.endpoint, '--output', 'json'], {
-    env: {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_DEFAULT_REGION: state.region,
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    },
-  });
-}
+const aws = (args: string[]) => awsCli(state, args);
 
 async function tableItems(): Promise<Record<string, Record<string, unknown>>[]> {
-  const { stdout } = await aws(['dynamodb', 'scan', '--table-name', state.table]);
+  const stdout = await aws(['dynamodb', 'scan', '--table-name', state.table]);
   return JSON.parse(stdout).Items;
 }
 
-async function cli(args: string[]): Promise<{ code: number | null; output: string }> {
-  const process = runCli(args, EPHEMERAL_PORTS);
-  const { code } = await process.exited;
-  return { code, output: process.output() };
-}
+const cli = (args: string[]) => cliOutcome(args, EPHEMERAL_PORTS);
 
 const ITEMS = [
   {
@@ -77,9 +60,7 @@ beforeAll(async () => {
   stateDir = path.join(dir, 'state');
   const rules = path.join(dir, 'team-rules.json');
   await writeFile(rules, JSON.stringify(ITEMS, null, 2));
-  sandbox = runCli(['sandbox', '--no-demo', '--state-dir', stateDir, '--rules', rules], EPHEMERAL_PORTS);
-  await sandbox.waitForOutput(/sandbox ready/, 60_000);
-  state = JSON.parse(await readFile(path.join(stateDir, 'sandbox.json'), 'utf8'));
+  ({ cli: sandbox, state } = await startSandbox(stateDir, { args: ['--no-demo', '--rules', rules] }));
 }, 90_000);
 afterAll(async () => {
   if (sandbox?.child.exitCode === null) {
@@ -119,7 +100,7 @@ describe('egress sandbox --rules FILE', () => {
     await aws(['s3', 'cp', data, 's3://source/team/report/pipeline_success.flag']);
     await waitFor(
       async () => {
-        const { stdout } = await aws([
+        const stdout = await aws([
           's3api',
           'list-objects-v2',
           '--bucket',
@@ -140,7 +121,7 @@ describe('egress sandbox --rules FILE', () => {
 
 describe('egress routes load FILE', () => {
   it('loads Terraform into the running sandbox, then an `aws dynamodb scan` export with --replace makes the table equal the export', async () => {
-    const { stdout: exported } = await aws(['dynamodb', 'scan', '--table-name', state.table]);
+    const exported = await aws(['dynamodb', 'scan', '--table-name', state.table]);
     const exportFile = path.join(dir, 'export.json');
     await writeFile(exportFile, exported);
 

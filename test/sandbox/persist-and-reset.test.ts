@@ -1,19 +1,17 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxState } from '../../src/sandbox/state-file.ts';
-import { type CliProcess, EPHEMERAL_PORTS, runCli } from '../helpers/cli.ts';
+import { type CliProcess, cliOutcome, runCli } from '../helpers/cli.ts';
+import { awsCli as aws, startSandbox } from '../helpers/sandbox.ts';
 
 /*
  * Issue 18 item 3, as a data engineer meets it over two days: `egress sandbox --persist`, state
  * written with the AWS CLI (a client this project did not write), a restart, `egress reset`.
  */
 
-const run = promisify(execFile);
 let dir: string;
 let stateDir: string;
 const started: CliProcess[] = [];
@@ -28,11 +26,9 @@ afterAll(async () => {
 });
 
 async function start(args: string[]): Promise<{ cli: CliProcess; state: SandboxState }> {
-  const cli = runCli(['sandbox', '--no-demo', '--state-dir', stateDir, ...args], EPHEMERAL_PORTS);
-  started.push(cli);
-  await cli.waitForOutput(/sandbox ready/, 60_000);
-  const state = JSON.parse(await readFile(path.join(stateDir, 'sandbox.json'), 'utf8')) as SandboxState;
-  return { cli, state };
+  const sandbox = await startSandbox(stateDir, { args: ['--no-demo', ...args] });
+  started.push(sandbox.cli);
+  return sandbox;
 }
 
 async function stop(cli: CliProcess): Promise<void> {
@@ -40,25 +36,7 @@ async function stop(cli: CliProcess): Promise<void> {
   expect(await cli.exited).toEqual({ code: 0, signal: null });
 }
 
-async function aws(state: SandboxState, args: string[]): Promise<string> {
-  const { stdout } = await run('aws', [...args, '--endpoint-url', state.aws.endpoint, '--output', 'json'], {
-    env: {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_DEFAULT_REGION: state.region,
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    },
-  });
-  return stdout;
-}
-
-async function reset(): Promise<{ code: number | null; output: string }> {
-  const cli = runCli(['reset', '--state-dir', stateDir]);
-  const { code } = await cli.exited;
-  return { code, output: cli.output() };
-}
+const reset = () => cliOutcome(['reset', '--state-dir', stateDir]);
 
 const queueUrl = (state: SandboxState) => state.queue.url.replace(/data-egress$/, 'team-queue');
 

@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxState } from '../../src/sandbox/state-file.ts';
-import { type CliProcess, EPHEMERAL_PORTS, runCli } from '../helpers/cli.ts';
+import { type CliProcess, cliOutcome, runCli } from '../helpers/cli.ts';
+import { awsCli, startSandbox } from '../helpers/sandbox.ts';
 
 /*
  * Issue 18 item 5, as a user meets it: `curl …/_localstack/health` (LocalStack's shape) and
@@ -31,31 +32,14 @@ const COMPONENTS = [
   'dashboard',
 ];
 
-async function status(args: string[] = []): Promise<{ code: number | null; output: string }> {
-  const cli = runCli(['status', '--state-dir', stateDir, ...args]);
-  const { code } = await cli.exited;
-  return { code, output: cli.output() };
-}
+const status = (args: string[] = []) => cliOutcome(['status', '--state-dir', stateDir, ...args]);
 
-function aws(args: string[]) {
-  return run('aws', [...args, '--endpoint-url', state.aws.endpoint], {
-    env: {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_DEFAULT_REGION: state.region,
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    },
-  });
-}
+const aws = (args: string[]) => awsCli(state, args);
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'status-'));
   stateDir = path.join(dir, 'state');
-  sandbox = runCli(['sandbox', '--no-demo', '--state-dir', stateDir], EPHEMERAL_PORTS);
-  await sandbox.waitForOutput(/sandbox ready/, 60_000);
-  state = JSON.parse(await readFile(path.join(stateDir, 'sandbox.json'), 'utf8'));
+  ({ cli: sandbox, state } = await startSandbox(stateDir, { args: ['--no-demo'] }));
 }, 90_000);
 afterAll(async () => {
   if (sandbox?.child.exitCode === null) {

@@ -1,11 +1,10 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBucket } from '../../src/aws/buckets.ts';
 import { type SftAgent, startSftAgent } from '../../src/sft/agent.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { type StubNifi, startStubNifi } from '../../stubs/nifi/server.ts';
-import { startTestEnvironment, type TestEnvironment } from '../nifi/support.ts';
+import type { StubNifi } from '../../stubs/nifi/server.ts';
+import { type NifiTestEnvironment, startNifiEnvironment } from '../nifi/support.ts';
 import { dropFile, recordEvents, sendRoute, testConfig } from './support.ts';
 
 /*
@@ -15,15 +14,14 @@ import { dropFile, recordEvents, sendRoute, testConfig } from './support.ts';
  */
 
 const BUCKET = 'stub-hdfs-sft-modes';
-let env: TestEnvironment;
+let env: NifiTestEnvironment;
 let stub: StubNifi;
 let agent: SftAgent | undefined;
 let previousUmask: number;
 
 beforeAll(async () => {
-  env = await startTestEnvironment();
-  await createBucket(env.s3, BUCKET);
-  stub = await startStubNifi({ port: 0, bucket: BUCKET, s3: env.s3, tls: env.certs });
+  env = await startNifiEnvironment(BUCKET);
+  stub = await env.startStub({ bucket: BUCKET });
   previousUmask = process.umask(0);
 });
 afterAll(async () => {
@@ -48,7 +46,7 @@ describe('modes of what the SFT agent creates', () => {
     agent = await startSftAgent({
       config: testConfig([copy, sendRoute('refused', '/data-egress/refused/', `${stub.url}/modes`)]),
       sftRoot: root,
-      tls: { ca: env.certs.ca, cert: env.certs.clientCert, key: env.certs.clientKey },
+      tls: env.clientTls,
       drainTimeoutMs: 2000,
     });
     const events = recordEvents(agent);

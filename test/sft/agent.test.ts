@@ -6,24 +6,22 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createBucket } from '../../src/aws/buckets.ts';
 import { type SftAgent, startSftAgent } from '../../src/sft/agent.ts';
 import { sandboxSftAgentConfig } from '../../src/sft/sandbox-config.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { type StubNifi, startStubNifi } from '../../stubs/nifi/server.ts';
-import { getObject, listKeys, sha256, startTestEnvironment, type TestEnvironment } from '../nifi/support.ts';
+import type { StubNifi } from '../../stubs/nifi/server.ts';
+import { getObject, type NifiTestEnvironment, sha256, startNifiEnvironment } from '../nifi/support.ts';
 import { dropFile, type Recorded, recordEvents, sendRoute, testConfig } from './support.ts';
 
 const BUCKET = 'stub-hdfs-sft-test';
 
-let env: TestEnvironment;
+let env: NifiTestEnvironment;
 let stub: StubNifi;
 const agents: SftAgent[] = [];
 
 beforeAll(async () => {
-  env = await startTestEnvironment();
-  await createBucket(env.s3, BUCKET);
-  stub = await startStubNifi({ port: 0, bucket: BUCKET, s3: env.s3, tls: env.certs });
+  env = await startNifiEnvironment(BUCKET);
+  stub = await env.startStub({ bucket: BUCKET });
 });
 
 afterEach(() => stub.faults.reset());
@@ -34,16 +32,14 @@ afterAll(async () => {
   await env?.close();
 });
 
-const clientTls = () => ({ ca: env.certs.ca, cert: env.certs.clientCert, key: env.certs.clientKey });
-
 async function agentFor(config: Parameters<typeof startSftAgent>[0]['config'], sftRoot?: string) {
   const root = sftRoot ?? (await env.tempDir('sft-root-'));
-  const agent = await startSftAgent({ config, sftRoot: root, tls: clientTls(), drainTimeoutMs: 2000 });
+  const agent = await startSftAgent({ config, sftRoot: root, tls: env.clientTls, drainTimeoutMs: 2000 });
   agents.push(agent);
   return { agent, root, events: recordEvents(agent) };
 }
 
-const object = (key: string) => getObject(env.s3, BUCKET, key);
+const object = (key: string) => getObject(env.kit.clients.s3, BUCKET, key);
 const waitForObject = (key: string, timeoutMs = 10_000) =>
   waitFor(() => object(key), { timeoutMs, intervalMs: 50, description: `s3://${BUCKET}/${key}` });
 const receivedFor = (filename: string) => stub.received().filter((entry) => entry.filename === filename);
@@ -88,7 +84,7 @@ describe('the sandbox configuration (the original route set pointed at the stub 
     const stored = await waitForObject('internal/DA/inbound/Test/TEST_x.txt');
     expect(stored.body.equals(body)).toBe(true);
     expect(stored.metadata.filename).toBe('TEST_x.txt');
-    expect(await listKeys(env.s3, BUCKET, 'internal/DA/inbound/Test/x.txt')).toEqual([]);
+    expect(await env.kit.keys(BUCKET, 'internal/DA/inbound/Test/x.txt')).toEqual([]);
   });
 
   it('RIS: subset files go to RIS and CRE (first matching route), everything else to RIS only', async () => {
@@ -103,7 +99,7 @@ describe('the sandbox configuration (the original route set pointed at the stub 
       expect((await waitForObject(`${dspris}${name}`)).body.toString()).toBe(`content of ${name}`);
     }
     expect((await waitForObject(`${ceha}${subset}`)).body.toString()).toBe(`content of ${subset}`);
-    expect(await listKeys(env.s3, BUCKET, ceha)).toEqual([`${ceha}${subset}`]);
+    expect(await env.kit.keys(BUCKET, ceha)).toEqual([`${ceha}${subset}`]);
     const subsetRoute = events.delivered.filter(
       (event) => event.name === subset && event.file.startsWith(ris),
     );
@@ -152,7 +148,7 @@ describe('SFT agent behaviour', () => {
     expect(await readdir(dir)).toEqual(
       expect.arrayContaining(['notes.txt', '.hidden.enc', 'half.enc.partial', 'half.enc.tmp']),
     );
-    expect(await listKeys(env.s3, BUCKET, 't/enc/')).toEqual(['t/enc/sentinel.enc']);
+    expect(await env.kit.keys(BUCKET, 't/enc/')).toEqual(['t/enc/sentinel.enc']);
     expect(events.unmatched.filter((event) => event.name === 'notes.txt')).toHaveLength(1);
     expect(events.unmatched[0]).toMatchObject({ directory: dir, routes: ['enc-only'] });
   });
@@ -214,7 +210,7 @@ describe('SFT agent behaviour', () => {
     expect(failed).toMatchObject({ permanent: false, status: 503, attempts: 3 });
     const sidecar = JSON.parse(await readFile(`${failed.errorFile}.error.json`, 'utf8'));
     expect(sidecar).toMatchObject({ attempts: 3, permanent: false, lastStatus: 503 });
-    expect(await listKeys(env.s3, BUCKET, 't/down/')).toEqual([]);
+    expect(await env.kit.keys(BUCKET, 't/down/')).toEqual([]);
   });
 
   it('is refused by the stub NiFi without a client certificate, and keeps the file in the error folder', async () => {
@@ -356,7 +352,7 @@ describe('SFT agent behaviour', () => {
         retry: { redeliveryDelay: 60_000, maximumRedeliveryDelay: 60_000 },
       }),
       sftRoot: root,
-      tls: clientTls(),
+      tls: env.clientTls,
     });
     const events = recordEvents(agent);
     stub.faults.failNext(100, 503);

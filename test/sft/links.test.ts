@@ -2,12 +2,11 @@ import { mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:f
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LEVEL, LogCapture } from '../../scripts/chaos/logs.ts';
-import { createBucket } from '../../src/aws/buckets.ts';
 import { type SftAgent, startSftAgent } from '../../src/sft/agent.ts';
 import type { SftAgentConfig } from '../../src/sft/config/types.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { type StubNifi, startStubNifi } from '../../stubs/nifi/server.ts';
-import { listKeys, startTestEnvironment, type TestEnvironment } from '../nifi/support.ts';
+import type { StubNifi } from '../../stubs/nifi/server.ts';
+import { type NifiTestEnvironment, startNifiEnvironment } from '../nifi/support.ts';
 import { dropFile, type Recorded, recordEvents, sendRoute, testConfig } from './support.ts';
 
 /*
@@ -20,14 +19,13 @@ import { dropFile, type Recorded, recordEvents, sendRoute, testConfig } from './
 
 const BUCKET = 'stub-hdfs-sft-links';
 
-let env: TestEnvironment;
+let env: NifiTestEnvironment;
 let stub: StubNifi;
 const agents: SftAgent[] = [];
 
 beforeAll(async () => {
-  env = await startTestEnvironment();
-  await createBucket(env.s3, BUCKET);
-  stub = await startStubNifi({ port: 0, bucket: BUCKET, s3: env.s3, tls: env.certs });
+  env = await startNifiEnvironment(BUCKET);
+  stub = await env.startStub({ bucket: BUCKET });
 });
 afterEach(() => stub.faults.reset());
 afterAll(async () => {
@@ -67,7 +65,7 @@ async function linkWorld(): Promise<LinkWorld> {
         config,
         sftRoot: root,
         logger: logs.logger,
-        tls: { ca: env.certs.ca, cert: env.certs.clientCert, key: env.certs.clientKey },
+        tls: env.clientTls,
         drainTimeoutMs: 2000,
       });
       agents.push(agent);
@@ -85,7 +83,7 @@ async function linkWorld(): Promise<LinkWorld> {
 }
 
 /** NiFi keys under a prefix (what the agent sent). */
-const sent = (prefix: string) => listKeys(env.s3, BUCKET, prefix);
+const sent = (prefix: string) => env.kit.keys(BUCKET, prefix);
 
 /**
  * A route on `/data-egress/<name>/` and a second route on a control directory: a file dropped

@@ -2,11 +2,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBucket } from '../../src/aws/buckets.ts';
 import { type SftAgent, startSftAgent } from '../../src/sft/agent.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { type StubNifi, startStubNifi } from '../../stubs/nifi/server.ts';
-import { startTestEnvironment, type TestEnvironment } from '../nifi/support.ts';
+import type { StubNifi } from '../../stubs/nifi/server.ts';
+import { type NifiTestEnvironment, startNifiEnvironment } from '../nifi/support.ts';
 import { dropFile, recordEvents, sendRoute, testConfig } from './support.ts';
 
 /*
@@ -16,14 +15,13 @@ import { dropFile, recordEvents, sendRoute, testConfig } from './support.ts';
  */
 
 const BUCKET = 'stub-hdfs-sft-long-names';
-let env: TestEnvironment;
+let env: NifiTestEnvironment;
 let stub: StubNifi;
 const agents: SftAgent[] = [];
 
 beforeAll(async () => {
-  env = await startTestEnvironment();
-  await createBucket(env.s3, BUCKET);
-  stub = await startStubNifi({ port: 0, bucket: BUCKET, s3: env.s3, tls: env.certs });
+  env = await startNifiEnvironment(BUCKET);
+  stub = await env.startStub({ bucket: BUCKET });
 });
 afterAll(async () => {
   await Promise.all(agents.map((agent) => agent.stop()));
@@ -41,7 +39,7 @@ describe('long multi-byte names in the SFT agent', () => {
     const agent = await startSftAgent({
       config: testConfig([sendRoute('sent', '/data-egress/sent/', `${stub.url}/sent`)]),
       sftRoot: root,
-      tls: { ca: env.certs.ca, cert: env.certs.clientCert, key: env.certs.clientKey },
+      tls: env.clientTls,
       drainTimeoutMs: 2000,
     });
     agents.push(agent);
@@ -49,7 +47,9 @@ describe('long multi-byte names in the SFT agent', () => {
     await dropFile(path.join(root, 'data-egress/sent'), name, 'multi-byte');
     await waitFor(() => events.delivered[0] ?? events.failed[0], { description: `${name} to be sent` });
     expect(events.failed).toEqual([]);
-    const object = await env.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `sent/${name}` }));
+    const object = await env.kit.clients.s3.send(
+      new GetObjectCommand({ Bucket: BUCKET, Key: `sent/${name}` }),
+    );
     expect(await object.Body?.transformToString()).toBe('multi-byte');
   });
 
@@ -65,7 +65,7 @@ describe('long multi-byte names in the SFT agent', () => {
       const agent = await startSftAgent({
         config: testConfig([sendRoute('long', '/data-egress/long/', `${stub.url}/${longPath}`)]),
         sftRoot: root,
-        tls: { ca: env.certs.ca, cert: env.certs.clientCert, key: env.certs.clientKey },
+        tls: env.clientTls,
         drainTimeoutMs: 2000,
       });
       agents.push(agent);

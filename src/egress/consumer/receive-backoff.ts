@@ -1,3 +1,5 @@
+import { backoffDelayMs } from '../../util/retry.ts';
+
 /**
  * How long the queue consumer waits before trying SQS again while receives keep failing (the
  * endpoint is down, credentials are refused, …): exponential, capped, with jitter so several
@@ -38,11 +40,21 @@ export function receiveBackoffPolicy(overrides: Partial<ReceiveBackoffPolicy> = 
 }
 
 /**
- * The wait before retry number `retry` (1-based): `initialMs × multiplier^(retry-1)`, capped at
- * `maxMs`, then shortened by up to `jitter` of itself according to `random` (0 ≤ random < 1).
+ * The wait before retry number `retry` (1-based): the util's back-off ({@link backoffDelayMs}),
+ * `initialMs × multiplier^(retry-1)` capped at `maxMs`, then shortened by up to `jitter` of itself
+ * according to `random`. A retry below 1 counts as the first and `random` is clamped to 0–1, so a
+ * caller's off-by-one or a bad random source can never make a wait shorter than the policy allows.
  */
 export function receiveBackoffDelayMs(policy: ReceiveBackoffPolicy, retry: number, random: number): number {
-  const exponent = Math.max(0, Math.floor(retry) - 1);
-  const base = Math.min(policy.maxMs, policy.initialMs * policy.multiplier ** exponent);
-  return Math.round(base * (1 - policy.jitter * Math.min(Math.max(random, 0), 1)));
+  const pause = backoffDelayMs(
+    {
+      initialDelayMs: policy.initialMs,
+      multiplier: policy.multiplier,
+      maxDelayMs: policy.maxMs,
+      jitter: policy.jitter,
+    },
+    Math.max(1, Math.floor(retry)),
+    () => Math.min(Math.max(random, 0), 1),
+  );
+  return Math.round(pause);
 }
