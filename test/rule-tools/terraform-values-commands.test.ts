@@ -2,8 +2,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseEnvironment, provisionEnvironment } from '../../src/aws/provisioning/index.ts';
-import { type Edge, startEdge } from '../../src/edge/index.ts';
 import { scanRoutingTable } from '../../src/rule-tools/index.ts';
 import { readSandboxState, sandboxTarget } from '../../src/rule-tools/rule-source.ts';
 import { type CliProcess, EPHEMERAL_PORTS, runCli } from '../helpers/cli.ts';
@@ -25,19 +23,29 @@ async function cli(args: string[]): Promise<{ code: number | null; output: strin
 }
 
 let dir: string;
-let edge: Edge;
+let stateDir: string;
+let sandbox: CliProcess | undefined;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'tf-values-cli-'));
-  edge = await startEdge({ port: 0 });
-  await provisionEnvironment(
-    edge.target,
-    await parseEnvironment('tables: [{ name: data-egress }]', 'inline.yml'),
-  );
+  stateDir = path.join(dir, 'state');
 });
 afterAll(async () => {
-  await edge?.stop();
+  if (sandbox?.child.exitCode === null) {
+    sandbox.child.kill('SIGTERM');
+    await sandbox.exited;
+  }
   await rm(dir, { recursive: true, force: true });
 });
+
+/** The running sandbox's routing table. */
+async function tableItems(): Promise<Record<string, unknown>[]> {
+  const state = await readSandboxState(stateDir);
+  return scanRoutingTable(sandboxTarget(state), state.table);
+}
+
+function cbolBucket(items: readonly Record<string, unknown>[]): unknown {
+  return items.find((item) => item.pipeline_name === 'CBOL')?.destination_bucket;
+}
 
 describe('Terraform rules with values', () => {
   it('routes map: without values the advice names --template-values; with them, the real buckets and no advice', async () => {
@@ -60,13 +68,34 @@ describe('Terraform rules with values', () => {
     expect(output).not.toMatch(TEMPLATE_ADVICE);
   });
 
-  it('routes load: loads the evaluated items into the table at an endpoint', async () => {
-    const { code, output } = await cli(['routes', 'load', FIXTURES, ...VALUES, '--endpoint', edge.endpoint]);
-    expect(code, output).toBe(0);
+  it('sandbox --rules: loads the evaluated items at start', async () => {
+    sandbox = runCli(
+      ['sandbox', '--no-demo', '--state-dir', stateDir, '--rules', FIXTURES, ...VALUES],
+      EPHEMERAL_PORTS,
+    );
+    const output = await sandbox.waitForOutput(/sandbox ready/, 90_000);
     expect(output).toMatch(/loaded 97 routing items from Terraform \S+fixtures into table data-egress/);
     expect(output).not.toMatch(TEMPLATE_ADVICE);
-    const items = await scanRoutingTable(edge.target, 'data-egress');
-    expect(items.find((item) => item.pipeline_name === 'CBOL')?.destination_bucket).toBe('opsmi-destination');
+    expect(cbolBucket(await tableItems())).toBe('opsmi-destination');
+  }, 120_000);
+
+  it('routes load: loads the items evaluated with other values into the running sandbox', async () => {
+    const { code, output } = await cli([
+      'routes',
+      'load',
+      FIXTURES,
+      ...VALUES,
+      '--template-value',
+      'opsmi.sandbox.bucket_name=opsmi-from-load',
+      '--state-dir',
+      stateDir,
+    ]);
+    expect(code, output).toBe(0);
+    expect(output).toMatch(
+      /loaded 97 routing items from Terraform \S+fixtures into table data-egress .*: 0 created, 2 updated, 95 unchanged/,
+    );
+    expect(output).not.toMatch(TEMPLATE_ADVICE);
+    expect(cbolBucket(await tableItems())).toBe('opsmi-from-load');
   });
 
   it('routes scenarios: writes the evaluated items next to the feature, and the Background reads them', async () => {
@@ -88,90 +117,44 @@ describe('Terraform rules with values', () => {
     expect(items.find((item) => item.pipeline_name === 'CBOL')?.destination_bucket).toBe('opsmi-destination');
   });
 
-  it('sandbox --rules: loads the evaluated items at start', async () => {
-    const stateDir = path.join(dir, 'state');
-    let sandbox: CliProcess | undefined;
-    try {
-      sandbox = runCli(
-        ['sandbox', '--no-demo', '--state-dir', stateDir, '--rules', FIXTURES, ...VALUES],
-        EPHEMERAL_PORTS,
-      );
-      const output = await sandbox.waitForOutput(/sandbox ready/, 90_000);
-      expect(output).toMatch(/loaded 97 routing items from Terraform \S+fixtures into table data-egress/);
-      expect(output).not.toMatch(TEMPLATE_ADVICE);
-      const state = await readSandboxState(stateDir);
-      const items = await scanRoutingTable(sandboxTarget(state), state.table);
-      expect(items.find((item) => item.pipeline_name === 'CBOL')?.destination_bucket).toBe(
-        'opsmi-destination',
-      );
-    } finally {
-      if (sandbox?.child.exitCode === null) {
-        sandbox.child.kill('SIGTERM');
-        await sandbox.exited;
-      }
-    }
-  }, 120_000);
-
-  it.each<[string, string[], string]>([
+  const map = (...flags: string[]) => ['routes', 'map', '--rules', FIXTURES, ...flags];
+  const load = (...flags: string[]) => ['routes', 'load', FIXTURES, ...flags];
+  const start = (...flags: string[]) => ['sandbox', '--no-demo', ...flags];
+  it.each<[string[], string]>([
+    [map('--var', 'no-equals'), '--var "no-equals": expected name=value'],
     [
-      'routes map',
-      ['routes', 'map', '--rules', FIXTURES, '--var', 'no-equals'],
-      '--var "no-equals": expected name=value',
-    ],
-    [
-      'routes map',
-      ['routes', 'map', '--rules', FIXTURES, '--var', 'environment=x'],
+      map('--var', 'environment=x'),
       '--var environment: the configuration declares no variable "environment" (it declares none)',
     ],
+    [map('--var-file', 'no-such.tfvars'), '--var-file no-such.tfvars: no such file'],
+    [map('--template-values', 'no-such.yml'), '--template-values no-such.yml: no such file'],
+    [map('--template-value', 'opsmi'), '--template-value "opsmi": expected path.to.name=value'],
+    [map('--workspace', ''), '--workspace: expected a workspace name, got an empty one'],
     [
-      'routes map',
-      ['routes', 'map', '--rules', FIXTURES, '--var-file', 'no-such.tfvars'],
-      '--var-file no-such.tfvars: no such file',
-    ],
-    [
-      'routes map',
-      ['routes', 'map', '--rules', FIXTURES, '--template-values', 'no-such.yml'],
-      '--template-values no-such.yml: no such file',
-    ],
-    [
-      'routes map',
-      ['routes', 'map', '--rules', FIXTURES, '--template-value', 'opsmi'],
-      '--template-value "opsmi": expected path.to.name=value',
-    ],
-    [
-      'routes map',
       ['routes', 'map', '--rules', 'config/rules/routing-items.json', '--workspace', 'sandbox'],
       '--workspace: only for Terraform rules (a .tf file or a directory), and config/rules/routing-items.json is not Terraform',
     ],
+    [load('--var-file', 'no-such.tfvars'), '--var-file no-such.tfvars: no such file'],
     [
-      'routes load',
-      ['routes', 'load', FIXTURES, '--var-file', 'no-such.tfvars'],
-      '--var-file no-such.tfvars: no such file',
+      load('--template-value', 'opsmi.sandbox.bucket_name'),
+      '--template-value "opsmi.sandbox.bucket_name": expected path.to.name=value',
     ],
+    [['routes', 'scenarios', '--rules', FIXTURES, '--workspace', 'sandbox'], '--workspace needs --out FILE'],
     [
-      'routes scenarios',
-      ['routes', 'scenarios', '--rules', FIXTURES, '--workspace', 'sandbox'],
-      '--workspace needs --out FILE',
-    ],
-    [
-      'sandbox',
-      ['sandbox', '--no-demo', '--rules', FIXTURES, '--template-values', 'no-such.yml'],
+      start('--rules', FIXTURES, '--template-values', 'no-such.yml'),
       '--template-values no-such.yml: no such file',
     ],
-    ['sandbox', ['sandbox', '--no-demo', '--workspace', 'sandbox'], '--workspace: only with --rules DIR'],
-  ])('%s %j: exit 2, one line naming the flag, nothing loaded', async (_command, args, message) => {
-    const stateDir = path.join(dir, 'refused-state');
-    const extra =
-      args[0] === 'sandbox'
-        ? ['--state-dir', stateDir]
-        : args[1] === 'load'
-          ? ['--endpoint', edge.endpoint]
-          : [];
-    const before = (await scanRoutingTable(edge.target, 'data-egress')).length;
-    const { code, output } = await cli([...args, ...extra]);
+    [start('--workspace', 'sandbox'), '--workspace: only with --rules DIR'],
+  ])('%j: exit 2, one line naming the flag, nothing loaded', async (args, message) => {
+    const where = args[0] === 'sandbox' ? path.join(dir, 'refused-state') : stateDir;
+    const before = await tableItems();
+    const { code, output } = await cli([
+      ...args,
+      ...(args[1] === 'load' || args[0] === 'sandbox' ? ['--state-dir', where] : []),
+    ]);
     expect(code, output).toBe(2);
     expect(output).toContain(`egress: ${message}`);
     expect(output).not.toMatch(/\n\s+at |sandbox ready|edge listening/);
-    expect((await scanRoutingTable(edge.target, 'data-egress')).length).toBe(before);
+    expect(await tableItems()).toEqual(before);
   });
 });

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   givenTerraformFlags,
   importOptionsFor,
@@ -17,13 +17,9 @@ import {
 /** The Terraform value flags every rules-source command shares, read once (issues #18, #19, #21, #22). */
 
 const FIXTURES = path.resolve('test/terraform/fixtures');
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'terraform-values-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+/** Scratch files of the cases that need a file on disk. */
+const dir = await mkdtemp(path.join(os.tmpdir(), 'terraform-values-'));
+afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe('parseTerraformValues', () => {
   it.each<[string, TerraformValueFlags, unknown]>([
