@@ -74,6 +74,16 @@ export {
   traceSftDelivery,
 } from './sft-delivery.ts';
 export {
+  givenTerraformFlags,
+  importOptionsFor,
+  NO_TERRAFORM_VALUES,
+  parseTerraformValues,
+  type TerraformValueFlags,
+  type TerraformValues,
+  TerraformValuesError,
+  terraformValueArguments,
+} from './terraform-values.ts';
+export {
   type FieldProblem,
   type ItemFinding,
   KNOWN_COLUMNS,

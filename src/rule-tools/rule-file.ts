@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { RoutingItemRecord } from './items.ts';
 import { loadRules } from './rule-source.ts';
+import type { TerraformValues } from './terraform-values.ts';
 
 /** Routing items read from a file, with what a person should know about how they were read. */
 export interface RuleFile {
@@ -17,9 +18,11 @@ export interface RuleFile {
  * (YAML), or Terraform (`.tf` or a directory of them) through the importer — exactly as
  * `egress routes … --rules FILE` reads it.
  *
- * @throws RuleSourceError naming the file (and line, for Terraform syntax) when it cannot be read
+ * @param terraform what to evaluate Terraform with (refused for any other kind of file)
+ * @throws RuleSourceError naming the file (and line, for Terraform syntax) when it cannot be read,
+ *   or the flag when a Terraform value cannot be used
  */
-export async function readRuleFile(file: string, varFiles: readonly string[] = []): Promise<RuleFile> {
-  const loaded = await loadRules({ rules: path.resolve(file), varFiles });
+export async function readRuleFile(file: string, terraform?: TerraformValues): Promise<RuleFile> {
+  const loaded = await loadRules({ rules: path.resolve(file), terraform });
   return { records: loaded.records, origin: loaded.origin, notes: loaded.notes ?? [] };
 }

@@ -10,13 +10,22 @@ import { type SandboxState, stateFilePath } from '../sandbox/state-file.ts';
 import { sandboxSftAgentConfig } from '../sft/sandbox-config.ts';
 import { AttributeValueError, fromAttributeValues } from '../terraform/attribute-values.ts';
 import {
+  type ImportOptions,
   importRoutingItems,
+  isTerraformTemplate,
   TerraformInputError,
   TerraformItemError,
   TerraformSyntaxError,
 } from '../terraform/index.ts';
 import type { SftContext } from './explain.ts';
 import { type RoutingItemRecord, recordsFromItems } from './items.ts';
+import {
+  givenTerraformFlags,
+  importOptionsFor,
+  NO_TERRAFORM_VALUES,
+  type TerraformValues,
+  TerraformValuesError,
+} from './terraform-values.ts';
 
 /** Rules could not be read (a missing file, a table that does not exist, no source given). */
 export class RuleSourceError extends Error {
@@ -30,8 +39,11 @@ export interface RuleSourceOptions {
    * Terraform — a `.tf` file or a directory of them, read by the importer (`routes import-tf`).
    */
   rules?: string | undefined;
-  /** Terraform variables files for a Terraform `rules` source. */
-  varFiles?: readonly string[] | undefined;
+  /**
+   * What to evaluate a Terraform `rules` source with (`--var-file`, `--var`, `--template-values`,
+   * `--template-value`, `--workspace`); refused for any other source.
+   */
+  terraform?: TerraformValues | undefined;
   /** A sandbox state directory (its sandbox.json names the endpoint and table). */
   sandbox?: string | undefined;
   /** An AWS endpoint (default `AWS_ENDPOINT_URL`). */
@@ -115,7 +127,7 @@ export async function scanRoutingTable(target: AwsTarget, table: string): Promis
 export async function readItemsFile(file: string): Promise<RoutingItemRecord[]> {
   const absolute = path.resolve(file);
   const shown = path.basename(absolute);
-  if (await isTerraform(absolute)) return (await readTerraform(absolute, [])).records;
+  if (await isTerraform(absolute)) return (await readTerraform(absolute, NO_TERRAFORM_VALUES)).records;
   if (/\.ya?ml$/i.test(absolute)) {
     let loaded: Awaited<ReturnType<typeof loadEnvironmentFile>>;
     try {
@@ -157,20 +169,22 @@ export async function readItemsFile(file: string): Promise<RoutingItemRecord[]> 
 }
 
 async function isTerraform(absolute: string): Promise<boolean> {
-  if (absolute.endsWith('.tf')) return true;
+  if (absolute.endsWith('.tf') || isTerraformTemplate(absolute)) return true;
   return (await stat(absolute).catch(() => undefined))?.isDirectory() ?? false;
 }
 
 /** Routing items from Terraform through the importer, with the placeholders it had to leave. */
 async function readTerraform(
   absolute: string,
-  varFiles: readonly string[],
+  values: TerraformValues,
 ): Promise<{ records: RoutingItemRecord[]; notes: string[] }> {
   let result: Awaited<ReturnType<typeof importRoutingItems>>;
   try {
-    result = await importRoutingItems([absolute], { varFiles });
+    const options: ImportOptions = await importOptionsFor(values);
+    result = await importRoutingItems([absolute], options);
   } catch (error) {
     if (
+      error instanceof TerraformValuesError ||
       error instanceof TerraformSyntaxError ||
       error instanceof TerraformInputError ||
       error instanceof TerraformItemError
@@ -249,13 +263,24 @@ export async function loadRules(
   options: RuleSourceOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<LoadedRules> {
+  const terraformFlags = givenTerraformFlags(options.terraform ?? NO_TERRAFORM_VALUES);
   if (options.rules) {
     const absolute = path.resolve(options.rules);
     if (await isTerraform(absolute)) {
-      const { records, notes } = await readTerraform(absolute, options.varFiles ?? []);
+      const { records, notes } = await readTerraform(absolute, options.terraform ?? NO_TERRAFORM_VALUES);
       return { records, origin: `Terraform ${absolute}`, notes };
     }
+    if (terraformFlags.length) {
+      throw new RuleSourceError(
+        `${terraformFlags.join(', ')}: only for Terraform rules (a .tf file or a directory), and ${options.rules} is not Terraform`,
+      );
+    }
     return { records: await readItemsFile(options.rules), origin: absolute };
+  }
+  if (terraformFlags.length) {
+    throw new RuleSourceError(
+      `${terraformFlags.join(', ')}: only for Terraform rules: give them with --rules DIR (a .tf file or a directory)`,
+    );
   }
   const { target, table, sandbox } = await resolveTableTarget(options, env);
   const items = await scanRoutingTable(target, table);

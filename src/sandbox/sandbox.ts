@@ -22,6 +22,7 @@ import {
   type RuleFile,
   RuleLoadError,
   readRuleFile,
+  type TerraformValues,
   unstorableItems,
 } from '../rule-tools/index.ts';
 import { type SftAgent, sandboxSftAgentConfig, startSftAgent } from '../sft/index.ts';
@@ -55,6 +56,8 @@ export interface SandboxOptions {
    * starts, so an unreadable file stops the start at once.
    */
   rulesFile?: string | undefined;
+  /** What to evaluate a Terraform `rulesFile` with (`--var`, `--template-values`…); refused for other files. */
+  rulesTerraform?: TerraformValues | undefined;
   /**
    * Keep buckets, objects, queues with their messages, tables and parameters in
    * `<state-dir>/data/` across restarts (LocalStack's `PERSISTENCE=1`). Default: a fresh start.
@@ -153,8 +156,8 @@ function describeRestore(restored: EdgeRestoreSummary, dir: string): string {
 }
 
 /** Reads `--rules FILE` and refuses items no table can store, before anything starts. */
-async function readRulesToLoad(file: string): Promise<RuleFile> {
-  const rules = await readRuleFile(file);
+async function readRulesToLoad(file: string, terraform: TerraformValues | undefined): Promise<RuleFile> {
+  const rules = await readRuleFile(file, terraform);
   const unstorable = unstorableItems(rules.records);
   if (unstorable.length) {
     throw new RuleLoadError(
@@ -201,7 +204,9 @@ async function startLocked(
 ): Promise<Sandbox> {
   const progress = options.onProgress ?? (() => {});
   const { stateDir } = settings;
-  const rules = options.rulesFile ? await readRulesToLoad(options.rulesFile) : undefined;
+  const rules = options.rulesFile
+    ? await readRulesToLoad(options.rulesFile, options.rulesTerraform)
+    : undefined;
   await removeStateFile(stateDir);
   const logsDir = path.join(stateDir, 'logs');
   const sftRoot = path.join(stateDir, 'sft-root');

@@ -9,7 +9,14 @@ import {
   parseExpression,
   templateParts,
 } from './evaluate.ts';
-import { parseHcl, readTerraformFiles, readVariablesFile, resourcesOf, type TerraformFile } from './hcl.ts';
+import {
+  parseHcl,
+  readTerraformFiles,
+  readVariablesFile,
+  resourcesOf,
+  type TerraformFile,
+  TerraformInputError,
+} from './hcl.ts';
 import type { TemplateValues } from './template.ts';
 import { isObject, kebab, type TfValue, toTemplateString, Unresolved } from './values.ts';
 
@@ -195,7 +202,17 @@ async function collectVariables(
       variables.set(name, value as TfValue);
     }
   }
-  // As `terraform plan -var`: a string as given; a collection written in HCL.
+  // As `terraform plan -var`: a string as given; a collection written in HCL. Terraform refuses a
+  // -var for a variable the configuration does not declare (a typo would otherwise go unnoticed).
+  const declared = new Set(files.flatMap((file) => Object.keys(file.json.variable ?? {})));
+  for (const name of Object.keys(assignments)) {
+    if (!declared.has(name)) {
+      const known = declared.size ? `declared: ${[...declared].sort().join(', ')}` : 'it declares none';
+      throw new TerraformInputError(
+        `--var ${name}: the configuration declares no variable "${name}" (${known})`,
+      );
+    }
+  }
   for (const [name, text] of Object.entries(assignments)) {
     const trimmed = text.trim();
     if (trimmed.startsWith('{') || trimmed.startsWith('[')) {

@@ -24,9 +24,12 @@ export {
 } from './import.ts';
 export { type ForEachShape, placeholderFor, type TraversalStep } from './placeholders.ts';
 export {
+  assignTemplateValue,
+  parseTemplateValue,
   type RenderedTemplate,
   renderTerraformTemplate,
   setTemplateValue,
+  type TemplateValueAssignment,
   type TemplateValues,
 } from './template.ts';
 export { isUnresolved, kebab, type TfValue, Unresolved } from './values.ts';

@@ -67,8 +67,18 @@ function assign(values: TemplateValues, dotted: string, value: unknown): void {
   current[keys.at(-1)!] = value;
 }
 
-/** `opsmi.development.bucket_name=x` → sets that path (repeatable `--template-value`). */
-export function setTemplateValue(values: TemplateValues, assignment: string): void {
+/** One `--template-value` assignment, read: the dotted path and the value (a string, as given). */
+export interface TemplateValueAssignment {
+  readonly path: string;
+  readonly value: string;
+}
+
+/**
+ * Reads `opsmi.development.bucket_name=x` (a `--template-value`).
+ *
+ * @throws TerraformSyntaxError when it is not `path.to.name=value`
+ */
+export function parseTemplateValue(assignment: string): TemplateValueAssignment {
   const equals = assignment.indexOf('=');
   const dotted = assignment.slice(0, equals).trim();
   if (equals <= 0 || !/^[A-Za-z_][\w-]*(\.[\w-]+)*$/.test(dotted)) {
@@ -76,7 +86,17 @@ export function setTemplateValue(values: TemplateValues, assignment: string): vo
       `--template-value ${JSON.stringify(assignment)}: expected path.to.name=value`,
     );
   }
-  assign(values, dotted, assignment.slice(equals + 1));
+  return { path: dotted, value: assignment.slice(equals + 1) };
+}
+
+/** Sets an assignment's path in `values`, creating the objects on the way. */
+export function assignTemplateValue(values: TemplateValues, assignment: TemplateValueAssignment): void {
+  assign(values, assignment.path, assignment.value);
+}
+
+/** `opsmi.development.bucket_name=x` → sets that path (repeatable `--template-value`). */
+export function setTemplateValue(values: TemplateValues, assignment: string): void {
+  assignTemplateValue(values, parseTemplateValue(assignment));
 }
 
 /**

@@ -7,30 +7,26 @@ import { normaliseItem } from '../../aws/provisioning/index.ts';
 import { type AwsTarget, awsTargetFromEnv, EMULATOR_CREDENTIALS } from '../../aws/target.ts';
 import {
   checkItems,
+  importOptionsFor,
   RuleSourceError,
   readSandboxState,
   recordsFromItems,
   sandboxTarget,
+  type TerraformValueFlags,
+  TerraformValuesError,
 } from '../../rule-tools/index.ts';
 import {
   type ImportResult,
   importRoutingItems,
   type PlaceholderUse,
-  readTemplateValuesFile,
-  setTemplateValue,
-  type TemplateValues,
   TerraformInputError,
   TerraformItemError,
   TerraformSyntaxError,
 } from '../../terraform/index.ts';
 import { UserError } from '../errors.ts';
+import { terraformValuesFrom, withTerraformValueOptions } from '../terraform-value-options.ts';
 
-interface ImportFlags {
-  varFile: string[];
-  var: string[];
-  templateValues?: string;
-  templateValue: string[];
-  workspace?: string;
+interface ImportFlags extends TerraformValueFlags {
   out?: string;
   load: boolean;
   sandbox?: string;
@@ -121,48 +117,16 @@ async function load(result: ImportResult, flags: ImportFlags): Promise<string> {
   );
 }
 
-/** `--var name=value` flags → a map (the last of a name wins, as Terraform). */
-function variableAssignments(assignments: readonly string[]): Record<string, string> {
-  const variables: Record<string, string> = {};
-  for (const assignment of assignments) {
-    const equals = assignment.indexOf('=');
-    if (equals <= 0) throw new UserError(`--var ${JSON.stringify(assignment)}: expected name=value`);
-    variables[assignment.slice(0, equals).trim()] = assignment.slice(equals + 1);
-  }
-  return variables;
-}
-
 /** `egress routes import-tf <dir|files…> [--var-file F] [--var n=v] [--template-values F] [--out items.json | --load]`. */
 export function registerImportTfCommand(routes: Command): void {
-  routes
-    .command('import-tf')
-    .argument('<paths...>', '.tf files, or directories whose .tf files form one configuration')
-    .description(
-      'read the aws_dynamodb_table_item resources of Terraform files into routing items (JSON, or loaded into the table)',
-    )
-    .option(
-      '--var-file <file>',
-      'a variables file (.tfvars HCL or JSON); repeatable, later files win',
-      (file: string, files: string[]) => [...files, file],
-      [] as string[],
-    )
-    .option(
-      '--var <name=value>',
-      'set a Terraform variable, as terraform plan -var (repeatable; wins over the variables files)',
-      (assignment: string, assignments: string[]) => [...assignments, assignment],
-      [] as string[],
-    )
-    .option(
-      '--template-values <file>',
-      'YAML or JSON values to render *.tf.j2 templates with (the shape of the original secret /concourse/dataworks/terraform)',
-    )
-    .option(
-      '--template-value <path=value>',
-      'one template value, e.g. opsmi.development.bucket_name=my-bucket (repeatable; wins over --template-values)',
-      (assignment: string, assignments: string[]) => [...assignments, assignment],
-      [] as string[],
-    )
-    .option('--workspace <name>', 'value of terraform.workspace (default: default, as Terraform)')
+  withTerraformValueOptions(
+    routes
+      .command('import-tf')
+      .argument('<paths...>', '.tf files, or directories whose .tf files form one configuration')
+      .description(
+        'read the aws_dynamodb_table_item resources of Terraform files into routing items (JSON, or loaded into the table)',
+      ),
+  )
     .option('--out <file>', 'write the items (JSON, the format of config/rules/routing-items.json) to a file')
     .option('--load', 'put the items into the routing table (with --sandbox DIR or --endpoint URL)', false)
     .option('--sandbox <dir>', 'with --load: the sandbox whose sandbox.json is in <dir>')
@@ -171,20 +135,13 @@ export function registerImportTfCommand(routes: Command): void {
     .option('--table <name>', 'with --load: the table (default: the resources’ table_name)')
     .action(async (paths: string[], flags: ImportFlags) => {
       if (flags.out && flags.load) throw new UserError('give --out FILE or --load, not both');
+      const values = terraformValuesFrom(flags);
       let result: ImportResult;
       try {
-        const templateValues: TemplateValues = flags.templateValues
-          ? await readTemplateValuesFile(flags.templateValues)
-          : {};
-        for (const assignment of flags.templateValue) setTemplateValue(templateValues, assignment);
-        result = await importRoutingItems(paths, {
-          varFiles: flags.varFile,
-          variables: variableAssignments(flags.var),
-          templateValues,
-          workspace: flags.workspace,
-        });
+        result = await importRoutingItems(paths, await importOptionsFor(values));
       } catch (error) {
         if (
+          error instanceof TerraformValuesError ||
           error instanceof TerraformSyntaxError ||
           error instanceof TerraformInputError ||
           error instanceof TerraformItemError

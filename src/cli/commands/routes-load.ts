@@ -10,11 +10,13 @@ import {
   resolveTableTarget,
   sandboxTarget,
   type TableTarget,
+  type TerraformValueFlags,
 } from '../../rule-tools/index.ts';
 import { NoSandboxRunningError, readRunningSandbox } from '../../sandbox/running.ts';
 import { UserError } from '../errors.ts';
+import { terraformValuesFrom, withTerraformValueOptions } from '../terraform-value-options.ts';
 
-interface LoadFlags {
+interface LoadFlags extends TerraformValueFlags {
   stateDir?: string;
   sandbox?: string;
   endpoint?: string;
@@ -36,15 +38,18 @@ async function tableFor(flags: LoadFlags): Promise<TableTarget> {
 
 /** `egress routes load <file> [--state-dir DIR | --endpoint URL] [--table T] [--replace] [--strict]`. */
 export function registerRoutesLoadCommand(routes: Command): void {
-  routes
-    .command('load')
-    .argument(
-      '<file>',
-      'routing items: JSON items (config/rules/routing-items.json), `aws dynamodb scan` output, an environment file (.yml), or Terraform (.tf, .tf.j2, or a directory of them)',
-    )
-    .description(
-      'load routing rules from a file into a running sandbox’s table (or any endpoint’s); each invalid item is named with its fields',
-    )
+  withTerraformValueOptions(
+    routes
+      .command('load')
+      .argument(
+        '<file>',
+        'routing items: JSON items (config/rules/routing-items.json), `aws dynamodb scan` output, an environment file (.yml), or Terraform (.tf, .tf.j2, or a directory of them)',
+      )
+      .description(
+        'load routing rules from a file into a running sandbox’s table (or any endpoint’s); each invalid item is named with its fields',
+      ),
+    'with Terraform rules',
+  )
     .option(
       '--state-dir <dir>',
       'the sandbox running with this --state-dir (default: .sandbox/ in the project)',
@@ -57,8 +62,9 @@ export function registerRoutesLoadCommand(routes: Command): void {
     .option('--strict', 'load nothing (exit 2) when any item is invalid for the egress service', false)
     .option('--json', 'print the load report as JSON', false)
     .action(async (file: string, flags: LoadFlags) => {
+      const terraform = terraformValuesFrom(flags);
       try {
-        const rules = await readRuleFile(file);
+        const rules = await readRuleFile(file, terraform);
         const { target, table } = await tableFor(flags);
         const report = await loadRuleItems(target, table, rules.records, {
           replace: flags.replace,

@@ -15,6 +15,7 @@ import {
   RuleSourceError,
   type RuleSourceOptions,
   sftContextFor,
+  type TerraformValueFlags,
   validateItems,
 } from '../../rule-tools/index.ts';
 import {
@@ -24,17 +25,16 @@ import {
   renderRoutingMap,
 } from '../../rule-tools/map/index.ts';
 import { UserError } from '../errors.ts';
+import { terraformValuesFrom, withTerraformValueOptions } from '../terraform-value-options.ts';
 import { registerImportTfCommand } from './routes-import.ts';
 import { registerRoutesLoadCommand } from './routes-load.ts';
 import { registerScenariosCommand } from './routes-scenarios.ts';
 
-interface SourceFlags extends RuleSourceOptions {
-  json: boolean;
-}
+type SourceFlags = Omit<RuleSourceOptions, 'terraform'> & TerraformValueFlags & { json: boolean };
 
 /** The options every `egress routes` subcommand that reads rules shares. */
 function withRuleSource(command: Command): Command {
-  return command
+  command
     .option(
       '--rules <file>',
       'read the rules from a file: JSON items, `aws dynamodb scan` JSON, an environment file, or Terraform (.tf files or a directory)',
@@ -47,11 +47,14 @@ function withRuleSource(command: Command): Command {
     .option('--region <region>', 'region (default: AWS_REGION or eu-west-2)')
     .option('--table <name>', 'routing table (default: the sandbox’s, else data-egress)')
     .option('--json', 'print JSON for machines instead of text', false);
+  return withTerraformValueOptions(command, 'with Terraform --rules');
 }
 
-async function load(flags: RuleSourceOptions): Promise<LoadedRules> {
+/** The rules of a subcommand's flags; the Terraform value flags are read first (exit 2 when bad). */
+async function load(flags: Omit<SourceFlags, 'json'>): Promise<LoadedRules> {
+  const terraform = terraformValuesFrom(flags);
   try {
-    return await loadRules(flags);
+    return await loadRules({ ...flags, terraform });
   } catch (error) {
     if (error instanceof RuleSourceError) throw new UserError(error.message, { cause: error });
     throw error;
@@ -61,16 +64,11 @@ async function load(flags: RuleSourceOptions): Promise<LoadedRules> {
 interface MapFlags {
   format: string;
   out?: string;
-  varFile: string[];
   recipient?: string;
   type?: string;
   bucket?: string;
   date?: string;
   timeZone?: string;
-}
-
-function collect(value: string, values: string[]): string[] {
-  return [...values, value];
 }
 
 /** The processing day from `--date` / `--time-zone`, as the service would take it. */
@@ -113,12 +111,6 @@ export function registerRoutesCommand(program: Command): void {
   )
     .option('--format <format>', `svg, mermaid or dot (default svg)`, 'svg')
     .option('--out <file>', 'write the map to a file (default: standard output)')
-    .option(
-      '--var-file <file>',
-      'with a Terraform --rules: a variables file (repeatable)',
-      collect,
-      [] as string[],
-    )
     .option('--recipient <name>', 'only the rules of this recipient')
     .option('--type <S3|SFT>', 'only the rules of this transfer type')
     .option('--bucket <bucket>', 'only the rules reading this source bucket')
@@ -129,7 +121,7 @@ export function registerRoutesCommand(program: Command): void {
         throw new UserError(`--format ${flags.format} is not one of ${MAP_FORMATS.join(', ')}`);
       }
       const stamps = stampsFor(flags);
-      const loaded = await load({ ...flags, varFiles: flags.varFile });
+      const loaded = await load(flags);
       for (const note of loaded.notes ?? []) console.error(note);
       const map = buildRoutingMap(loaded.records, stamps, sftContextFor(loaded.sandbox));
       const text = renderRoutingMap(map, flags.format as MapFormat, {

@@ -4,7 +4,12 @@ import { EnvironmentFileError } from '../../aws/provisioning/index.ts';
 // Not from edge/index.ts: that would load the emulators here, and they run on the edge's thread.
 import { OriginPolicyError } from '../../edge/origin-policy.ts';
 import { EdgeSnapshotError } from '../../edge/persistence/edge-snapshot.ts';
-import { RuleLoadError, RuleSourceError } from '../../rule-tools/index.ts';
+import {
+  givenTerraformFlags,
+  RuleLoadError,
+  RuleSourceError,
+  type TerraformValueFlags,
+} from '../../rule-tools/index.ts';
 import { chooseAwsEndpoint, endpointWaitMs } from '../../sandbox/aws-endpoint.ts';
 import { PortInUseError, type Sandbox, startSandbox } from '../../sandbox/sandbox.ts';
 import { SandboxSettingError } from '../../sandbox/settings.ts';
@@ -12,8 +17,9 @@ import { StateDirectoryLockedError } from '../../sandbox/state-lock.ts';
 import { describeFailure } from '../../util/describe-failure.ts';
 import { UserError } from '../errors.ts';
 import { onShutdownSignal } from '../signals.ts';
+import { terraformValuesFrom, withTerraformValueOptions } from '../terraform-value-options.ts';
 
-interface SandboxFlags {
+interface SandboxFlags extends TerraformValueFlags {
   demo: boolean;
   exitAfterDemo: boolean;
   stateDir?: string;
@@ -56,7 +62,7 @@ function persistFromEnvironment(env: NodeJS.ProcessEnv): boolean {
 }
 
 export function registerSandboxCommand(program: Command): void {
-  program
+  const command = program
     .command('sandbox')
     .description(
       'start the whole pipeline on the embedded AWS edge (no Docker), or on a running AWS endpoint, and run a short demo',
@@ -84,6 +90,14 @@ export function registerSandboxCommand(program: Command): void {
     )
     .action(async (flags: SandboxFlags) => {
       const started = Date.now();
+      // Read before anything starts: a bad value stops the start with exit 2, nothing started.
+      const rulesTerraform = terraformValuesFrom(flags);
+      const valueFlags = givenTerraformFlags(rulesTerraform);
+      if (valueFlags.length && !flags.rules) {
+        throw new UserError(
+          `${valueFlags.join(', ')}: only with --rules DIR (Terraform rules to load at start)`,
+        );
+      }
       let sandbox: Sandbox;
       try {
         const endpoint = chooseAwsEndpoint(flags.awsEndpoint, process.env, undefined);
@@ -91,6 +105,7 @@ export function registerSandboxCommand(program: Command): void {
           stateDir: flags.stateDir,
           environmentFile: flags.env,
           rulesFile: flags.rules,
+          rulesTerraform,
           persist: flags.persist ?? persistFromEnvironment(process.env),
           awsEndpoint: endpoint?.endpoint,
           endpointWaitMs: endpointWaitMs(process.env),
@@ -151,4 +166,5 @@ export function registerSandboxCommand(program: Command): void {
       console.log('Press Ctrl-C to stop.');
       await stopped;
     });
+  withTerraformValueOptions(command, 'with Terraform --rules');
 }
